@@ -1,0 +1,213 @@
+"""`divrl <verb>`: one subcommand per workflow rule, plus helpers.
+
+Rules call these with explicit paths and the config section as JSON (`--params`),
+so a rule reruns when, and only when, its own part of the config changes. By hand,
+pass `--config config/config.yaml` instead and the section is read from there.
+Errors print one line (`divrl VERB: error: …`) and exit 2; `--debug` shows tracebacks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import sys
+from pathlib import Path
+
+log = logging.getLogger("divrl")
+
+
+def _spec(cls, values: dict):
+    """A spec dataclass from a config section; keys it does not know are ignored."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    return cls(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in values.items() if k in names})
+
+
+def _section(args, name: str) -> dict:
+    if args.params:
+        return json.loads(args.params)
+    if args.config:
+        from divrl.config import load
+
+        cfg = load(args.config)
+        extra = {"device": cfg["device"], "dtype": cfg["dtype"]}
+        return {**extra, **cfg[name]}
+    raise ValueError("give the config section as --params JSON or a config file as --config FILE")
+
+
+def _threads(n: int | None) -> None:
+    if n:
+        import torch
+
+        torch.set_num_threads(n)
+
+
+def _require_dir(path: str, what: str, rule: str) -> None:
+    if not Path(path).is_dir():
+        raise FileNotFoundError(f"{what} {path!r} not found; run the {rule} rule first")
+
+
+# ----------------------------------------------------------------- verbs
+def cmd_data(args) -> None:
+    from divrl.tasks.countdown_data import DataSpec, generate, multiplicity_stats, write_jsonl
+
+    spec = _spec(DataSpec, _section(args, "data"))
+    splits = generate(spec)
+    out = Path(args.out_dir)
+    for name, rows in splits.items():
+        write_jsonl(rows, out / f"{name}.jsonl")
+    stats = {name: multiplicity_stats(rows) for name, rows in splits.items()}
+    (out / "stats.json").write_text(json.dumps({"spec": dataclasses.asdict(spec), "multiplicity": stats}, indent=1))
+    t = stats["train"]
+    log.info(
+        "%d train / %d test problems; distinct solution strings per problem %.2f (canonical %.2f, %.0f%% with ≥2)",
+        t["n_problems"], stats["test"]["n_problems"], t["strings_mean"], t["canonical_mean"],
+        100 * t["share_canonical_ge2"],
+    )
+
+
+def cmd_base(args) -> None:
+    from divrl.models.tiny import TinySpec, pretrain
+    from divrl.tasks.countdown_data import load_problems
+
+    section = _section(args, "base")
+    _threads(args.threads)
+    info = pretrain(load_problems(args.problems), _spec(TinySpec, section), args.out, section.get("device", "cpu"))
+    log.info("base model saved to %s (%.0fs, final loss %.3f)", args.out, info["seconds"], info["history"][-1]["loss"])
+
+
+def cmd_train(args) -> None:
+    from divrl.tasks.countdown_data import load_problems
+    from divrl.train.run import TrainSpec, train
+
+    _require_dir(args.base, "base model", "base")
+    section = _section(args, "train")
+    _threads(args.threads)
+    method_params = json.loads(args.method_params) if args.method_params else {}
+    info = train(
+        args.method, method_params, args.seed, _spec(TrainSpec, section), args.base,
+        load_problems(args.problems), args.out_dir, args.checkpoints,
+    )
+    log.info("trained %s seed %d in %.0fs -> %s/model", args.method, args.seed, info["seconds"], args.out_dir)
+
+
+def cmd_evaluate(args) -> None:
+    from divrl.evaluate import EvalSpec, evaluate
+    from divrl.tasks.countdown_data import load_problems
+
+    _require_dir(args.model, "model", "train (or base)")
+    _threads(args.threads)
+    evaluate(args.model, load_problems(args.problems), _spec(EvalSpec, _section(args, "eval")), args.out_dir)
+
+
+def cmd_report(args) -> None:
+    from divrl.report import figures, tables
+    from divrl.report.collect import load_runs
+
+    runs = load_runs(args.metrics)
+    ks = json.loads(args.k_show) if args.k_show else [1, 8, 64, 256]
+    table = tables.write(runs, Path(args.out_dir) / "tables", ks)
+    figures.write(runs, Path(args.out_dir) / "figures")
+    log.info("report: %d methods (incl. base) -> %s/tables, %s/figures", len(table), args.out_dir, args.out_dir)
+    print((Path(args.out_dir) / "tables" / "summary.md").read_text())
+
+
+def cmd_methods(args) -> None:
+    from divrl import methods
+
+    for name in methods.names():
+        m = methods.get(name)
+        params = ", ".join(f"{k}={v}" for k, v in m.defaults.items()) or "-"
+        print(f"{name:14s} {m.summary}  [{m.paper}; loss={m.loss_type}; params: {params}]")
+
+
+def cmd_validate(args) -> None:
+    from divrl.config import load
+
+    cfg = load(args.config)
+    print(f"{args.config}: ok ({len(cfg['methods'])} methods × {len(cfg['seeds'])} seeds)")
+
+
+def cmd_readme(args) -> None:
+    """Copy a generated table into README.md between its markers."""
+    start, end = "<!-- results:start -->", "<!-- results:end -->"
+    readme = Path(args.readme).read_text()
+    if start not in readme or end not in readme:
+        raise ValueError(f"{args.readme}: markers {start} … {end} not found")
+    table = Path(args.table).read_text().strip()
+    head, rest = readme.split(start, 1)
+    _, tail = rest.split(end, 1)
+    Path(args.readme).write_text(f"{head}{start}\n{table}\n{end}{tail}")
+    print(f"{args.readme}: table from {args.table} inserted")
+
+
+# ----------------------------------------------------------------- parser
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="divrl",
+        description="Diversity-aware RL for LLM reasoners. Each subcommand is one step of the "
+        "Snakemake workflow (run the whole DAG with `snakemake --cores 2`).",
+    )
+    p.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
+    sub = p.add_subparsers(dest="verb", required=True, metavar="VERB")
+
+    def verb(name: str, func, help: str, section: bool = True) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=help, description=help)
+        sp.set_defaults(func=func)
+        if section:
+            sp.add_argument("--params", help="config section as JSON (what the workflow passes)")
+            sp.add_argument("--config", help="or: a workflow config YAML to read the section from")
+            sp.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+        return sp
+
+    sp = verb("data", cmd_data, "generate Countdown problems with all their solutions; write train/test jsonl")
+    sp.add_argument("--out-dir", required=True)
+
+    sp = verb("base", cmd_base, "build the tiny base model and pretrain it on uniformly drawn solutions")
+    sp.add_argument("--problems", required=True, help="train.jsonl from `divrl data`")
+    sp.add_argument("--out", required=True, help="model folder (save_pretrained layout)")
+
+    sp = verb("train", cmd_train, "RL-train one method × seed with TRL's GRPOTrainer (resumes from checkpoints)")
+    sp.add_argument("--method", required=True, help="registry name (see `divrl methods`)")
+    sp.add_argument("--method-params", help="hyperparameter overrides as JSON")
+    sp.add_argument("--seed", type=int, required=True)
+    sp.add_argument("--base", required=True, help="base model folder")
+    sp.add_argument("--problems", required=True, help="train.jsonl")
+    sp.add_argument("--out-dir", required=True, help="gets model/ and train_log.json")
+    sp.add_argument("--checkpoints", required=True, help="checkpoint folder (kept when a job dies)")
+
+    sp = verb("evaluate", cmd_evaluate, "sample N completions per test problem; write samples and pass@k/diversity metrics")
+    sp.add_argument("--model", required=True, help="model folder")
+    sp.add_argument("--problems", required=True, help="test.jsonl")
+    sp.add_argument("--out-dir", required=True, help="gets samples.jsonl and metrics.json")
+
+    sp = verb("report", cmd_report, "tables (csv, markdown) and figures from metrics.json files", section=False)
+    sp.add_argument("--metrics", nargs="+", required=True, help="…/eval/base/metrics.json and …/eval/METHOD/seedS/metrics.json")
+    sp.add_argument("--out-dir", required=True, help="gets tables/ and figures/")
+    sp.add_argument("--k-show", help="JSON list of k for the markdown table")
+
+    verb("methods", cmd_methods, "list registered methods with their papers and hyperparameters", section=False)
+    sp = verb("validate", cmd_validate, "check a workflow config against the schema and the registry", section=False)
+    sp.add_argument("config")
+    sp = verb("readme", cmd_readme, "insert a generated markdown table into README.md", section=False)
+    sp.add_argument("--table", default="results/tables/summary.md")
+    sp.add_argument("--readme", default="README.md")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    try:
+        args.func(args)
+    except Exception as err:  # one readable line instead of a traceback
+        if args.debug or not isinstance(err, (ValueError, KeyError, FileNotFoundError, json.JSONDecodeError)):
+            raise
+        print(f"divrl {args.verb}: error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

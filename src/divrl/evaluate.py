@@ -1,0 +1,95 @@
+"""Evaluate a policy: N samples per test problem, then pass@k and diversity metrics.
+
+Writes `samples.jsonl` (every completion with its reward, so any metric can be
+recomputed later) and `metrics.json` (aggregates plus per-problem values).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from divrl import embedding
+from divrl.metrics.diversity import distinct_correct, mean_pairwise_cosine
+from divrl.metrics.passk import k_grid, pass_at_k_many
+from divrl.sampling import SampleSpec, sample
+from divrl.tasks.countdown import CORRECT, WRONG, reward
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EvalSpec:
+    n_samples: int = 256
+    temperature: float = 1.0
+    top_p: float = 1.0
+    max_new_tokens: int = 16
+    batch_size: int = 1024
+    seed: int = 1234
+    diversity_samples: int = 64  # samples per problem used for the embedding cosine (0: all)
+    embedding_model: str = "minilm"
+    device: str = "cpu"
+    dtype: str = "float32"
+
+
+def score(problems: list[dict], completions: list[list[str]], spec: EvalSpec) -> dict:
+    """Metrics from sampled completions (no model needed: testable on fixed text)."""
+    n = spec.n_samples
+    rewards = [[reward(c, p["numbers"], p["target"]) for c in cs] for p, cs in zip(problems, completions)]
+    correct = [[r == CORRECT for r in rs] for rs in rewards]
+    counts = np.array([sum(ok) for ok in correct])
+    ks = k_grid(n)
+    passk = [float(pass_at_k_many(n, counts, k).mean()) for k in ks]
+    distinct = [distinct_correct(cs, ok) for cs, ok in zip(completions, correct)]
+
+    m = spec.diversity_samples or n
+    bags = [Counter(c.strip() for c in cs[:m]) for cs in completions]
+    texts = sorted(set().union(*bags))
+    vecs = embedding.embed(texts, spec.embedding_model, spec.device) if texts else None
+    lookup = {t: vecs[i] for i, t in enumerate(texts)}
+    cosine = [mean_pairwise_cosine(b, lookup) for b in bags]
+
+    per_problem = [
+        {"id": p["id"], "c": int(c), "distinct_correct": d[0], "distinct_canonical": d[1], "cosine": cos,
+         "n_solutions": len(p.get("solutions", []))}
+        for p, c, d, cos in zip(problems, counts, distinct, cosine)
+    ]
+    return {
+        "n": n,
+        "n_problems": len(problems),
+        "k": ks,
+        "pass_at_k": passk,
+        "mean_at_1": float(counts.mean() / n),
+        "format_rate": float(np.mean([[r != WRONG for r in rs] for rs in rewards])),
+        "distinct_correct": float(np.mean([d[0] for d in distinct])),
+        "distinct_canonical": float(np.mean([d[1] for d in distinct])),
+        "embedding_cosine": float(np.nanmean(cosine)),
+        "per_problem": per_problem,
+    }, rewards
+
+
+def evaluate(model_dir: str, problems: list[dict], spec: EvalSpec, out_dir: str | Path) -> dict:
+    t0 = time.time()
+    sample_spec = SampleSpec(
+        n=spec.n_samples, temperature=spec.temperature, top_p=spec.top_p, max_new_tokens=spec.max_new_tokens,
+        batch_size=spec.batch_size, seed=spec.seed, device=spec.device, dtype=spec.dtype,
+    )
+    completions = sample(model_dir, [p["prompt"] for p in problems], sample_spec)
+    t_sample = time.time() - t0
+    metrics, rewards = score(problems, completions, spec)
+    metrics.update(model=str(model_dir), spec=asdict(spec), seconds_sampling=t_sample, seconds=time.time() - t0)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / "samples.jsonl", "w") as fh:
+        for p, cs, rs in zip(problems, completions, rewards):
+            fh.write(json.dumps({"id": p["id"], "completions": cs, "rewards": rs}) + "\n")
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
+    head = ", ".join(f"pass@{k}={v:.3f}" for k, v in zip(metrics["k"], metrics["pass_at_k"]) if k in (1, 8, 64, metrics["n"]))
+    log.info("%s: %s; distinct correct %.2f; %.0fs", model_dir, head, metrics["distinct_correct"], metrics["seconds"])
+    return metrics

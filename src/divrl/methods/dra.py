@@ -1,0 +1,65 @@
+"""DRA: Diversity-aware Reward Adjustment (Chen et al., arXiv 2505.09655).
+
+Each completion's reward is divided by (1 + its summed cosine similarity to the other
+completions of the *same* group) — the graph-cut form of submodular mutual
+information. Redundant completions earn less; distinct ones keep their reward.
+Applied before the backbone's group normalisation, so it composes with any backbone.
+
+`adjust_uniform_groups` (ours, default False): when every completion of a group got
+the same task reward, leave the rewards alone, so the group has zero advantage like
+under its backbone. True reproduces the official code, which also re-weights
+all-correct (and all-"formatted") groups; there the std normalisation turns small
+embedding differences into advantages of about ±1 (mostly encoder noise on short
+answers, see TOY_NOTES), which is why it is a switch.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from divrl.methods.backbones import DR_GRPO, GRPO
+from divrl.methods.registry import GroupInputs, Method, register
+
+
+def dra_rewards(rewards: Tensor, embeddings: Tensor) -> Tensor:
+    """Adjusted rewards R_i / (1 + Σ_{j≠i} cos(e_i, e_j)).
+
+    rewards:    [G]
+    embeddings: [G, d] (any scale; unit-normalised here)
+    returns:    [G]
+
+    The official code divides by Σ_j L_ij including the diagonal (= 1 + SMI_i). Note
+    SMI_i can be negative for anti-correlated embeddings; sentence embeddings of
+    completions are in practice positively correlated, and we clamp the denominator
+    at a small positive value so a pathological group can never divide by ~0.
+    """
+    e = torch.nn.functional.normalize(embeddings.float(), dim=-1)
+    sim = e @ e.T  # [G, G]
+    denom = sim.sum(dim=1)  # = 1 + Σ_{j≠i} L_ij (diagonal is 1)
+    return rewards / denom.clamp_min(1e-6)
+
+
+def _reward_transform(rewards: Tensor, inputs: GroupInputs, *, adjust_uniform_groups: bool) -> Tensor:
+    if not adjust_uniform_groups and bool((rewards == rewards[0]).all()):
+        return rewards
+    return dra_rewards(rewards, inputs.embeddings)
+
+
+def with_dra(backbone: Method) -> Method:
+    """DRA on top of a backbone: same loss and normalisation, adjusted rewards."""
+    return Method(
+        name=f"dra_{backbone.name}",
+        summary=f"{backbone.name} on rewards divided by (1 + within-group embedding similarity)",
+        paper="arXiv 2505.09655",
+        loss_type=backbone.loss_type,
+        scale_by_std=backbone.scale_by_std,
+        reward_transform=_reward_transform,
+        advantage_transform=backbone.advantage_transform,
+        defaults={**backbone.defaults, "adjust_uniform_groups": False},
+        needs=backbone.needs | {"embeddings"},
+    )
+
+
+register(with_dra(GRPO))
+register(with_dra(DR_GRPO))

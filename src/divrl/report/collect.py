@@ -1,0 +1,37 @@
+"""Gather per-run metrics.json files into tidy pandas tables."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+
+_RUN = re.compile(r"(?P<method>[^/]+)/seed(?P<seed>\d+)/metrics\.json$")
+SCALARS = ["mean_at_1", "distinct_correct", "distinct_canonical", "embedding_cosine", "format_rate"]
+
+
+def label(path: str | Path) -> tuple[str, int | None]:
+    """(method, seed) from …/eval/{method}/seed{seed}/metrics.json; ("base", None) for the base."""
+    text = Path(path).as_posix()
+    m = _RUN.search(text)
+    if m:
+        return m["method"], int(m["seed"])
+    if text.endswith("base/metrics.json"):
+        return "base", None
+    raise ValueError(f"report: cannot tell method and seed from path {path}")
+
+
+def load_runs(paths: list[str | Path]) -> pd.DataFrame:
+    """One row per (method, seed, k) with pass@k, plus the scalar metrics."""
+    rows = []
+    for path in paths:
+        method, seed = label(path)
+        m = json.loads(Path(path).read_text())
+        scal = {key: m[key] for key in SCALARS}
+        for k, v in zip(m["k"], m["pass_at_k"]):
+            rows.append({"method": method, "seed": seed, "n": m["n"], "k": k, "pass_at_k": v, **scal})
+    if not rows:
+        raise ValueError("report: no metrics files given")
+    return pd.DataFrame(rows)

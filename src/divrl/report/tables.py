@@ -1,0 +1,69 @@
+"""Tables: mean ± std over seeds per method, as csv and markdown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from divrl.report.collect import SCALARS
+
+
+def order(methods) -> list[str]:
+    """base first, then methods in a stable order (grpo before its variants)."""
+    rest = sorted(m for m in set(methods) if m != "base")
+    return (["base"] if "base" in set(methods) else []) + rest
+
+
+def summary(runs: pd.DataFrame) -> pd.DataFrame:
+    """Rows: method; columns: (metric, mean|std) for pass@k at every k and the scalars."""
+    wide = runs.pivot_table(index=["method", "seed"], columns="k", values="pass_at_k", dropna=False)
+    wide.columns = [f"pass@{k}" for k in wide.columns]
+    scal = runs.groupby(["method", "seed"], dropna=False)[SCALARS].first()
+    per_seed = wide.join(scal).reset_index()
+    g = per_seed.groupby("method")
+    out = g.mean(numeric_only=True).drop(columns="seed").add_suffix(" mean")
+    std = g.std(ddof=1, numeric_only=True).drop(columns="seed").fillna(0.0).add_suffix(" std")
+    out = out.join(std)
+    out["seeds"] = runs.groupby("method")["seed"].nunique()
+    return out.loc[order(out.index)]
+
+
+def minus_base(runs: pd.DataFrame) -> pd.DataFrame:
+    """pass@k − base per method × seed × k (DS paper's Pass@K − base)."""
+    base = runs[runs.method == "base"].set_index("k")["pass_at_k"]
+    rest = runs[runs.method != "base"].copy()
+    rest["minus_base"] = rest["pass_at_k"] - rest["k"].map(base)
+    return rest
+
+
+def markdown(table: pd.DataFrame, ks: list[int], n: int) -> str:
+    cols = [f"pass@{k}" for k in ks if f"pass@{k} mean" in table.columns]
+    cols += ["distinct_correct", "distinct_canonical", "embedding_cosine"]
+    head = ["method", "seeds", *cols]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for method, row in table.iterrows():
+        cells = [method, str(int(row["seeds"])) if method != "base" else "-"]
+        for c in cols:
+            mean, std = row[f"{c} mean"], row[f"{c} std"]
+            cells.append(f"{mean:.3f}" if method == "base" else f"{mean:.3f} ± {std:.3f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    caption = (
+        f"Mean ± std over seeds (std with ddof=1) on the test problems; N = {n} samples per problem, "
+        "unbiased pass@k. distinct_correct: distinct correct strings per problem; distinct_canonical: "
+        "after commutativity/associativity normalisation; embedding_cosine: mean pairwise cosine "
+        "(all-MiniLM-L6-v2) of samples, lower = more diverse."
+    )
+    return "\n".join(lines) + "\n\n" + caption + "\n"
+
+
+def write(runs: pd.DataFrame, out_dir: str | Path, ks: list[int]) -> pd.DataFrame:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    runs.to_csv(out / "runs.csv", index=False)
+    table = summary(runs)
+    table.to_csv(out / "summary.csv")
+    if (runs.method == "base").any():
+        minus_base(runs).to_csv(out / "passk_minus_base.csv", index=False)
+    (out / "summary.md").write_text(markdown(table, ks, int(runs["n"].iloc[0])))
+    return table

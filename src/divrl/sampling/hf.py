@@ -1,0 +1,71 @@
+"""Sampling with Hugging Face `generate` (CPU or GPU; the default backend)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import torch
+from tqdm import tqdm
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SampleSpec:
+    n: int = 256  # samples per prompt
+    temperature: float = 1.0
+    top_p: float = 1.0
+    max_new_tokens: int = 16
+    batch_size: int = 1024  # sequences per generate call
+    seed: int = 0
+    device: str = "cpu"
+    dtype: str = "float32"
+
+
+def load_policy(model_dir: str, device: str, dtype: str):
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    tokenizer.padding_side = "left"
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=getattr(torch, dtype)).to(device)
+    model.eval()
+    return model, tokenizer
+
+
+@torch.no_grad()
+def sample(model_dir: str, prompts: list[str], spec: SampleSpec) -> list[list[str]]:
+    """spec.n completions for every prompt, in prompt order.
+
+    Pure ancestral sampling: top_k=0 (HF's default is 50) and top_p from spec, so
+    pass@k measures the policy itself, not a truncated version of it.
+    """
+    model, tokenizer = load_policy(model_dir, spec.device, spec.dtype)
+    torch.manual_seed(spec.seed)
+    per_call = max(1, spec.batch_size // spec.n)  # prompts per call
+    chunks = max(1, -(-spec.n // spec.batch_size))  # calls per prompt when n > batch_size
+    out: list[list[str]] = []
+    bar = tqdm(total=len(prompts) * spec.n, desc="sample", unit="seq", mininterval=2)
+    for start in range(0, len(prompts), per_call):
+        batch = prompts[start : start + per_call]
+        enc = tokenizer(batch, return_tensors="pt", padding=True).to(spec.device)
+        got: list[list[str]] = [[] for _ in batch]
+        for c in range(chunks):
+            k = min(spec.batch_size, spec.n - c * spec.batch_size) if chunks > 1 else spec.n
+            gen = model.generate(
+                **enc,
+                do_sample=True,
+                temperature=spec.temperature,
+                top_k=0,
+                top_p=spec.top_p,
+                max_new_tokens=spec.max_new_tokens,
+                num_return_sequences=k,
+                pad_token_id=tokenizer.pad_token_id,
+                eos_token_id=tokenizer.eos_token_id,
+            )
+            texts = tokenizer.batch_decode(gen[:, enc["input_ids"].shape[1] :], skip_special_tokens=True)
+            for i in range(len(batch)):
+                got[i].extend(texts[i * k : (i + 1) * k])
+            bar.update(len(batch) * k)
+        out.extend(got)
+    bar.close()
+    return out

@@ -1,0 +1,1 @@
+"""Tasks: data generation or loading, prompts, rewards and canonical forms."""

@@ -1,0 +1,120 @@
+"""RL-train one method × seed from the base model, resumably.
+
+TRL writes checkpoints (model, optimizer, scheduler, RNG, data-loader position) to a
+folder that is *not* a declared Snakemake output, so a killed job that reruns
+resumes from the newest one instead of starting over.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from datasets import Dataset
+from transformers.trainer_utils import get_last_checkpoint
+from trl import GRPOConfig
+
+from divrl import methods
+from divrl.tasks.countdown import reward as countdown_score
+from divrl.train.trainer import MethodGRPOTrainer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainSpec:
+    steps: int = 300
+    prompts_per_step: int = 8
+    num_generations: int = 8
+    max_completion_length: int = 16
+    temperature: float = 1.0
+    lr: float = 1e-4
+    lr_scheduler: str = "constant"
+    beta: float = 0.0  # KL coefficient (0: no reference model)
+    epsilon: float = 0.2  # PPO clip
+    save_steps: int = 50
+    logging_steps: int = 10
+    embedding_model: str = "minilm"
+    device: str = "cpu"
+    bf16: bool = False
+
+
+def countdown_reward(prompts, completions, numbers, target, **_) -> list[float]:
+    """TRL reward function: TinyZero score of each completion."""
+    return [countdown_score(c, n, t) for c, n, t in zip(completions, numbers, target)]
+
+
+def train(
+    method_name: str,
+    method_params: dict,
+    seed: int,
+    spec: TrainSpec,
+    base_model: str,
+    problems: list[dict],
+    out_dir: str | Path,
+    checkpoint_dir: str | Path,
+) -> dict:
+    method = methods.get(method_name)
+    params = method.params(method_params)
+    if not Path(base_model).exists() and "/" not in base_model:
+        raise FileNotFoundError(f"base model {base_model!r} not found (expected a folder from the base rule or a hub id)")
+    dataset = Dataset.from_list([{"prompt": p["prompt"], "numbers": p["numbers"], "target": p["target"]} for p in problems])
+    args = GRPOConfig(
+        output_dir=str(checkpoint_dir),
+        max_steps=spec.steps,
+        per_device_train_batch_size=spec.prompts_per_step * spec.num_generations,
+        num_generations=spec.num_generations,
+        max_completion_length=spec.max_completion_length,
+        temperature=spec.temperature,
+        top_k=0,
+        top_p=1.0,
+        learning_rate=spec.lr,
+        lr_scheduler_type=spec.lr_scheduler,
+        warmup_steps=0,
+        beta=spec.beta,
+        epsilon=spec.epsilon,
+        loss_type=method.loss_type,
+        scale_rewards="group" if method.scale_by_std else "none",
+        seed=seed,
+        data_seed=seed,
+        save_strategy="steps",
+        save_steps=spec.save_steps,
+        save_total_limit=1,
+        logging_steps=spec.logging_steps,
+        report_to=[],
+        use_cpu=spec.device == "cpu",
+        bf16=spec.bf16,
+        gradient_checkpointing=False,
+        disable_tqdm=False,
+    )
+    trainer = MethodGRPOTrainer(
+        model=base_model,
+        reward_funcs=[countdown_reward],
+        args=args,
+        train_dataset=dataset,
+        method=method,
+        method_params=params,
+        embedding_model=spec.embedding_model,
+    )
+    resume = get_last_checkpoint(str(checkpoint_dir)) if Path(checkpoint_dir).is_dir() else None
+    if resume:
+        log.info("resuming from %s", resume)
+    t0 = time.time()
+    trainer.train(resume_from_checkpoint=resume)
+    out = Path(out_dir)
+    trainer.save_model(str(out / "model"))
+    trainer.processing_class.save_pretrained(str(out / "model"))
+    info = {
+        "method": method_name,
+        "params": params,
+        "seed": seed,
+        "spec": asdict(spec),
+        "resumed_from": resume,
+        "seconds": time.time() - t0,
+        "log_history": trainer.state.log_history,
+    }
+    (out / "train_log.json").write_text(json.dumps(info, indent=1))
+    return info

@@ -1,0 +1,24 @@
+rule report:
+    input:
+        base=rules.sample_base.output.metrics,
+        runs=run_metrics(),
+    output:
+        summary=report(f"{R}/tables/summary.md", caption="../report/summary.rst", category="Tables"),
+        csv=f"{R}/tables/summary.csv",
+        passk=report(f"{R}/figures/passk.png", caption="../report/passk.rst", category="Figures"),
+        minus_base=report(
+            f"{R}/figures/passk_minus_base.png", caption="../report/passk_minus_base.rst", category="Figures"
+        ),
+    params:
+        k_show=as_json(config["report"]["k_show"]),
+    log:
+        f"{R}/logs/report.log",
+    benchmark:
+        f"{R}/benchmarks/report.tsv"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../../envs/report.yaml"
+    shell:
+        "divrl report --metrics {input.base} {input.runs} --k-show {params.k_show} --out-dir {R} > {log} 2>&1"
