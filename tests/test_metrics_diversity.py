@@ -31,3 +31,15 @@ def test_distinct_correct_counts_strings_and_canonical_forms():
     comps = ["15-4+1", "1+15-4", "15-4+1", "junk", "2*6"]
     ok = [True, True, True, False, True]
     assert distinct_correct(comps, ok) == (3, 2)
+
+
+def test_cached_embedder_matches_direct_embedding_and_stays_bounded():
+    from divrl import embedding
+
+    texts = ["1+2*3", "3*2+1", "1+2*3", "9-4"]
+    cached = embedding.CachedEmbedder(max_entries=3)
+    got = cached(texts)
+    torch.testing.assert_close(got, embedding.embed(texts), atol=1e-5, rtol=1e-5)
+    assert torch.equal(got[0], got[2])
+    cached(["a", "b"])  # would exceed 3 entries: cache starts over
+    assert len(cached._cache) <= 3

@@ -78,13 +78,15 @@ def cmd_base(args) -> None:
 
 
 def cmd_train(args) -> None:
+    from divrl import methods
     from divrl.tasks.countdown_data import load_problems
     from divrl.train.run import TrainSpec, train
 
+    method_params = json.loads(args.method_params) if args.method_params else {}
+    methods.get(args.method).params(method_params)  # name and hyperparameters first: cheapest to get wrong
     _require_dir(args.base, "base model", "base")
     section = _section(args, "train")
     _threads(args.threads)
-    method_params = json.loads(args.method_params) if args.method_params else {}
     info = train(
         args.method, method_params, args.seed, _spec(TrainSpec, section), args.base,
         load_problems(args.problems), args.out_dir, args.checkpoints,
@@ -130,7 +132,9 @@ def cmd_validate(args) -> None:
 
 
 def cmd_readme(args) -> None:
-    """Copy a generated table into README.md between its markers."""
+    """Copy a generated table into README.md between its markers, and its figures to docs/."""
+    import shutil
+
     start, end = "<!-- results:start -->", "<!-- results:end -->"
     readme = Path(args.readme).read_text()
     if start not in readme or end not in readme:
@@ -140,6 +144,12 @@ def cmd_readme(args) -> None:
     _, tail = rest.split(end, 1)
     Path(args.readme).write_text(f"{head}{start}\n{table}\n{end}{tail}")
     print(f"{args.readme}: table from {args.table} inserted")
+    figures = Path(args.table).parent.parent / "figures"
+    docs = Path(args.readme).parent / "docs"
+    docs.mkdir(exist_ok=True)
+    for name in ("passk.png", "passk_minus_base.png"):
+        shutil.copy(figures / name, docs / name)
+        print(f"{docs / name}: copied from {figures / name}")
 
 
 # ----------------------------------------------------------------- parser

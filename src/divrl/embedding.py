@@ -38,3 +38,24 @@ def embed(texts: list[str], name: str = DEFAULT, device: str = "cpu", batch_size
             texts, batch_size=batch_size, convert_to_tensor=True, normalize_embeddings=True, show_progress_bar=False
         )
     return out.float().cpu()
+
+
+class CachedEmbedder:
+    """Embeds texts once: repeated completions (common once a policy sharpens, and
+    across steps) are looked up instead of re-encoded. The encoder is frozen, so a
+    cached vector is exactly what a new call would return. Bounded: the cache is
+    cleared when it reaches `max_entries` (long paper-scale completions rarely repeat).
+    """
+
+    def __init__(self, name: str = DEFAULT, device: str = "cpu", max_entries: int = 20_000):
+        self.name, self.device, self.max_entries = name, device, max_entries
+        self._cache: dict[str, torch.Tensor] = {}
+
+    def __call__(self, texts: list[str]) -> torch.Tensor:
+        new = sorted({t for t in texts if t not in self._cache})
+        if new:
+            if len(self._cache) + len(new) > self.max_entries:
+                self._cache.clear()
+            for t, v in zip(new, embed(new, self.name, self.device)):
+                self._cache[t] = v
+        return torch.stack([self._cache[t] for t in texts])

@@ -1,5 +1,6 @@
 # Validation, path helpers and wildcard constraints shared by all rules.
 import json
+import os
 import sys
 
 from divrl.config import ConfigError, validate

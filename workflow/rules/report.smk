@@ -11,6 +11,7 @@ rule report:
         ),
     params:
         k_show=as_json(config["report"]["k_show"]),
+        out_dir=lambda wildcards, output: os.path.dirname(os.path.dirname(output.summary)),
     log:
         f"{R}/logs/report.log",
     benchmark:
@@ -21,4 +22,4 @@ rule report:
     conda:
         "../../envs/report.yaml"
     shell:
-        "divrl report --metrics {input.base} {input.runs} --k-show {params.k_show} --out-dir {R} > {log} 2>&1"
+        "divrl report --metrics {input.base} {input.runs} --k-show {params.k_show} --out-dir {params.out_dir} > {log} 2>&1"

@@ -42,6 +42,11 @@ class TrainSpec:
     bf16: bool = False
 
 
+def _looks_local(name: str) -> bool:
+    """A path rather than a hub id ("org/name"): absolute, relative, or deeper than one slash."""
+    return name.startswith((".", "/", "~")) or name.count("/") > 1
+
+
 def countdown_reward(prompts, completions, numbers, target, **_) -> list[float]:
     """TRL reward function: TinyZero score of each completion."""
     return [countdown_score(c, n, t) for c, n, t in zip(completions, numbers, target)]
@@ -59,8 +64,8 @@ def train(
 ) -> dict:
     method = methods.get(method_name)
     params = method.params(method_params)
-    if not Path(base_model).exists() and "/" not in base_model:
-        raise FileNotFoundError(f"base model {base_model!r} not found (expected a folder from the base rule or a hub id)")
+    if _looks_local(base_model) and not Path(base_model).is_dir():
+        raise FileNotFoundError(f"base model folder {base_model!r} not found (run the base rule, or give a hub id)")
     dataset = Dataset.from_list([{"prompt": p["prompt"], "numbers": p["numbers"], "target": p["target"]} for p in problems])
     args = GRPOConfig(
         output_dir=str(checkpoint_dir),

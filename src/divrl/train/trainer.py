@@ -24,7 +24,7 @@ class MethodGRPOTrainer(GRPOTrainer):
         super().__init__(*args, **kw)
         self.method = method
         self.method_params = method.params(method_params)
-        self.embedding_model = embedding_model
+        self.embed = embedding.CachedEmbedder(embedding_model, str(self.accelerator.device))
         self.correct_reward = correct_reward
         self._raw_rewards: torch.Tensor | None = None
         self._completions: list[str] | None = None
@@ -46,7 +46,7 @@ class MethodGRPOTrainer(GRPOTrainer):
         if "logp_old" in self.method.needs:
             extras["logp_old"] = gather(self._sequence_logp_old(out))
         if "embeddings" in self.method.needs:
-            local = embedding.embed(self._completions, self.embedding_model).to(rewards.device)
+            local = self.embed(self._completions).to(rewards.device)
             extras["embeddings"] = gather(local)
         group = GroupInputs(correct=correct, **extras)
         advantages = self.method.batch_advantages(rewards, self.num_generations, group, **self.method_params)

@@ -1,0 +1,60 @@
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from divrl.config import ConfigError, load, validate
+
+
+@pytest.mark.parametrize("path", ["config/config.yaml", ".test/config/config.yaml"])
+def test_shipped_configs_validate(root, path):
+    cfg = load(root / path)
+    assert cfg["methods"] and cfg["seeds"]
+
+
+def test_defaults_are_filled():
+    cfg = validate({"methods": {"grpo": {}}})
+    assert cfg["train"]["num_generations"] == 8 and cfg["eval"]["n_samples"] == 256
+
+
+@pytest.mark.parametrize(
+    "bad,where",
+    [
+        ({"methods": {"nope": {}}}, "methods.nope: unknown method 'nope'; known methods:"),
+        ({"methods": {"ds": {"gama": 0.1}}}, "methods.ds:"),
+        ({"data": {"max_number": "twenty"}}, "data.max_number: 'twenty' is not of type 'integer'"),
+        ({"train": {"stpes": 3}}, "train: Additional properties are not allowed ('stpes' was unexpected)"),
+        ({"seeds": []}, "seeds:"),
+        ({"eval": {"n_samples": 0}}, "eval.n_samples:"),
+        ({"data": {"min_number": 9, "max_number": 3}}, "data.min_number (9) exceeds data.max_number (3)"),
+        ({"device": "tpu"}, "device:"),
+    ],
+)
+def test_bad_values_name_the_key(bad, where):
+    with pytest.raises(ConfigError) as err:
+        validate(bad)
+    msg = str(err.value)
+    assert where in msg and "\n" not in msg
+
+
+def test_unreadable_files(tmp_path):
+    with pytest.raises(ConfigError, match="not found"):
+        load(tmp_path / "missing.yaml")
+    (tmp_path / "bad.yaml").write_text("methods: [grpo\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load(tmp_path / "bad.yaml")
+
+
+def test_snakemake_rejects_bad_config_before_any_job(root, tmp_path):
+    cfg = yaml.safe_load((root / ".test/config/config.yaml").read_text())
+    cfg["methods"]["made_up"] = {}
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(cfg))
+    res = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n", "--configfile", str(bad), "-s", str(root / "Snakefile"), "-d", str(tmp_path)],
+        cwd=root, capture_output=True, text=True, timeout=300,
+    )
+    assert res.returncode != 0
+    assert "config: methods.made_up: unknown method 'made_up'" in res.stderr
+    assert "Traceback" not in res.stderr
