@@ -5,6 +5,10 @@ import sys
 
 from divrl.config import ConfigError, validate
 
+# Jobs call `divrl`: find the one installed beside this Snakemake even when its
+# virtualenv is not activated (a conda env, when used, is activated first and wins).
+os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+
 try:
     config = validate(config)  # defaults filled in; one-line error before any job runs
 except ConfigError as err:
