@@ -20,7 +20,19 @@ def inputs_for(rewards, seed=0):
         correct=rewards >= 1.0,
         logp_old=-torch.rand(n, generator=g) * 10,
         embeddings=torch.rand(n, D, generator=g),  # positive: realistic sentence-embedding geometry
+        lengths=torch.randint(1, 17, (n,), generator=g),
+        max_length=16,
     )
+
+
+def permuted(x, perm):
+    return GroupInputs(x.correct[perm], x.logp_old[perm], x.embeddings[perm], x.lengths[perm], x.max_length)
+
+
+def concat(a, b):
+    cat = lambda u, v: torch.cat([u, v])  # noqa: E731
+    return GroupInputs(cat(a.correct, b.correct), cat(a.logp_old, b.logp_old), cat(a.embeddings, b.embeddings),
+                       cat(a.lengths, b.lengths), a.max_length)
 
 
 reward_lists = st.lists(st.sampled_from([0.0, 0.1, 1.0]), min_size=G, max_size=G)
@@ -40,9 +52,21 @@ def test_shape_and_finite(name, rewards, seed):
 @pytest.mark.parametrize("value", [0.0, 0.1, 1.0])
 def test_all_equal_group_gives_zero_advantage(name, value):
     r = torch.full((G,), value)
-    adv = methods.get(name).group_advantages(r, inputs_for(r))
+    m = methods.get(name)
+    adv = m.group_advantages(r, inputs_for(r))
     assert not torch.isnan(adv).any()
-    assert torch.all(adv == 0), adv
+    if m.acts_on_uniform_groups:  # declared: it re-ranks inside all-equal groups (mean stays 0)
+        assert torch.isfinite(adv).all() and abs(float(adv.mean())) < 1e-5
+    else:
+        assert torch.all(adv == 0), adv
+
+
+@pytest.mark.parametrize("name", methods.names())
+def test_acting_on_uniform_groups_is_declared_not_accidental(name):
+    """A group with equal rewards *and* identical extras gives zero advantage for every method."""
+    r = torch.ones(G)
+    x = GroupInputs(r >= 1, torch.full((G,), -3.0), torch.ones(G, D), torch.full((G,), 5), 16)
+    assert torch.all(methods.get(name).group_advantages(r, x) == 0)
 
 
 @pytest.mark.parametrize("name", methods.names())
@@ -52,7 +76,7 @@ def test_permutation_equivariant(name, rewards, seed, perm_seed):
     r = torch.tensor(rewards)
     x = inputs_for(r, seed)
     perm = torch.randperm(G, generator=torch.Generator().manual_seed(perm_seed))
-    xp = GroupInputs(x.correct[perm], x.logp_old[perm], x.embeddings[perm])
+    xp = permuted(x, perm)
     m = methods.get(name)
     torch.testing.assert_close(m.group_advantages(r, x)[perm], m.group_advantages(r[perm], xp), atol=1e-5, rtol=1e-5)
 
@@ -62,15 +86,13 @@ def test_no_cross_talk_between_groups(name):
     m = methods.get(name)
     a, b = torch.tensor([1.0, 0, 0, 1, 0.1, 0]), torch.tensor([0.0, 1, 1, 1, 0, 0.1])
     xa, xb = inputs_for(a, 1), inputs_for(b, 2)
-    batch = GroupInputs(
-        torch.cat([xa.correct, xb.correct]), torch.cat([xa.logp_old, xb.logp_old]), torch.cat([xa.embeddings, xb.embeddings])
-    )
+    batch = concat(xa, xb)
     both = m.batch_advantages(torch.cat([a, b]), G, batch)
     torch.testing.assert_close(both[:G], m.group_advantages(a, xa))
     torch.testing.assert_close(both[G:], m.group_advantages(b, xb))
     # changing group b leaves group a untouched
     b2 = torch.tensor([1.0, 1, 1, 0, 0, 0])
-    both2 = m.batch_advantages(torch.cat([a, b2]), G, GroupInputs(torch.cat([xa.correct, b2 >= 1]), batch.logp_old, batch.embeddings))
+    both2 = m.batch_advantages(torch.cat([a, b2]), G, concat(xa, inputs_for(b2, 2)))
     torch.testing.assert_close(both2[:G], both[:G])
 
 

@@ -10,12 +10,17 @@ from divrl.train.run import TrainSpec, train
 SPEC = TrainSpec(steps=2, prompts_per_step=2, num_generations=4, save_steps=1, logging_steps=1)
 
 
-@pytest.mark.parametrize("name", methods.names())
+@pytest.mark.parametrize("name", [*methods.names(), "dra_dapo"])
 def test_short_training_run(name, tiny_base, tiny_problems, tmp_path):
     info = train(name, {}, 0, SPEC, str(tiny_base), tiny_problems["train"], tmp_path / "out", tmp_path / "ck")
     assert (tmp_path / "out/model/model.safetensors").exists()
     logged = [h for h in info["log_history"] if "advantage_abs_mean" in h]
     assert logged, "the method hook did not run"  # our metric proves advantages were replaced
+    method = methods.get(name)
+    if method.loss_term is not None:
+        assert any("method_loss_term" in h for h in info["log_history"]), "the loss term was not applied"
+    if method.drop_uniform_groups:
+        assert any("dropped_uniform_share" in h for h in info["log_history"])
     assert json.loads((tmp_path / "out/train_log.json").read_text())["method"] == name
 
 

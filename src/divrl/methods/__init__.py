@@ -1,11 +1,11 @@
 """Method registry. Importing this package registers every method module.
 
     >>> from divrl import methods
-    >>> methods.names()
-    ['dr_grpo', 'dra_dr_grpo', 'dra_grpo', 'ds', 'grpo']
+    >>> methods.get("dra_dapo").name      # DRA composes with any registered backbone
+    'dra_dapo'
 """
 
-from divrl.methods import backbones, dra, ds  # noqa: F401  (registration side effects)
+from divrl.methods import backbones, div, dra, ds, entropy, passk, unlikeliness  # noqa: F401  (registration)
 from divrl.methods.registry import GroupInputs, Method, get, names, register
 
 __all__ = ["GroupInputs", "Method", "get", "names", "register"]

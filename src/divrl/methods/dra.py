@@ -15,11 +15,13 @@ answers, see TOY_NOTES), which is why it is a switch.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import torch
 from torch import Tensor
 
 from divrl.methods.backbones import DR_GRPO, GRPO
-from divrl.methods.registry import GroupInputs, Method, register
+from divrl.methods.registry import GroupInputs, Method, accepted_params, register, register_composer
 
 
 def dra_rewards(rewards: Tensor, embeddings: Tensor) -> Tensor:
@@ -47,15 +49,23 @@ def _reward_transform(rewards: Tensor, inputs: GroupInputs, *, adjust_uniform_gr
 
 
 def with_dra(backbone: Method) -> Method:
-    """DRA on top of a backbone: same loss and normalisation, adjusted rewards."""
-    return Method(
+    """DRA on top of any backbone: everything of the backbone, then adjusted rewards.
+
+    A backbone's own reward transform (e.g. DAPO's overlong shaping) runs first.
+    """
+    inner = backbone.reward_transform
+
+    def reward_transform(rewards: Tensor, inputs: GroupInputs, **hp) -> Tensor:
+        if inner is not None:
+            rewards = inner(rewards, inputs, **accepted_params(inner, hp))
+        return _reward_transform(rewards, inputs, adjust_uniform_groups=hp["adjust_uniform_groups"])
+
+    return replace(
+        backbone,
         name=f"dra_{backbone.name}",
         summary=f"{backbone.name} on rewards divided by (1 + within-group embedding similarity)",
-        paper="arXiv 2505.09655",
-        loss_type=backbone.loss_type,
-        scale_by_std=backbone.scale_by_std,
-        reward_transform=_reward_transform,
-        advantage_transform=backbone.advantage_transform,
+        paper=f"arXiv 2505.09655 on {backbone.paper}",
+        reward_transform=reward_transform,
         defaults={**backbone.defaults, "adjust_uniform_groups": False},
         needs=backbone.needs | {"embeddings"},
     )
@@ -63,3 +73,4 @@ def with_dra(backbone: Method) -> Method:
 
 register(with_dra(GRPO))
 register(with_dra(DR_GRPO))
+register_composer("dra_", with_dra)  # dra_<any method>, e.g. dra_dapo, by configuration

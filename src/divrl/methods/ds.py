@@ -57,15 +57,22 @@ def _advantage_transform(
     return ds_advantages(adv, correct, inputs.logp_old, gamma_p=gamma_p, gamma_n=gamma_n)
 
 
-register(
-    Method(
-        name="ds",
-        summary="GRPO; correct: A − γ_p·log π_old(y), incorrect: A + γ_n·log π_old(y)",
-        paper="arXiv 2511.19942",
-        loss_type="grpo",
-        scale_by_std=True,
-        advantage_transform=_advantage_transform,
-        defaults={"gamma_p": 0.05, "gamma_n": 0.05, "length_normalized": False, "smooth_uniform_groups": False},
-        needs=frozenset({"logp_old"}),
+_DEFAULTS = {"gamma_p": 0.05, "gamma_n": 0.05, "length_normalized": False, "smooth_uniform_groups": False}
+
+for _name, _summary, _fixed in (
+    ("ds", "GRPO; correct: A − γ_p·log π_old(y), incorrect: A + γ_n·log π_old(y)", {}),
+    ("ds_pos", "DS ablation: only the correct-answer term (γ_n = 0)", {"gamma_n": 0.0}),
+    ("ds_neg", "DS ablation: only the incorrect-answer term (γ_p = 0)", {"gamma_p": 0.0}),
+):
+    register(
+        Method(
+            name=_name,
+            summary=_summary,
+            paper="arXiv 2511.19942",
+            loss_type="grpo",
+            scale_by_std=True,
+            advantage_transform=_advantage_transform,
+            defaults={**_DEFAULTS, **_fixed},
+            needs=frozenset({"logp_old"}),
+        )
     )
-)

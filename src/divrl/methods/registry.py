@@ -29,11 +29,15 @@ class GroupInputs:
     correct:    [G] bool — verifier says the completion is right
     logp_old:   [G] float — log π_old(y_i), summed (or mean) over completion tokens
     embeddings: [G, d] float — sentence embeddings of the completions
+    lengths:    [G] int — completion lengths in tokens
+    max_length: the completion length limit (a scalar shared by all groups)
     """
 
     correct: Tensor
     logp_old: Optional[Tensor] = None
     embeddings: Optional[Tensor] = None
+    lengths: Optional[Tensor] = None
+    max_length: Optional[int] = None
 
 
 Transform = Callable[..., Tensor]
@@ -50,6 +54,19 @@ class Method:
     advantage_transform: Optional[Transform] = None  # (adv[G], inputs, **hp) -> [G]
     defaults: dict = field(default_factory=dict)  # hyperparameters and their defaults
     needs: frozenset = frozenset()  # subset of {"logp_old", "embeddings"}
+    # Extra TRL GRPOConfig fields from the hyperparameters (clip-higher, entropy_coef, …).
+    trl_args: Optional[Callable[[dict], dict]] = None
+    # Extra loss term from the policy forward TRL already ran (no second forward):
+    # (per_token_logps[B,T], old_per_token_logps[B,T], mask[B,T], correct[B], advantages[B], **hp) -> scalar
+    loss_term: Optional[Transform] = None
+    # DAPO dynamic sampling: groups whose task rewards are all equal are left out of
+    # the loss (masked) instead of entering it with zero advantage.
+    drop_uniform_groups: bool = False
+    # The method is *meant* to give signal inside all-equal groups (e.g. unlikeliness
+    # reward re-ranks all-correct groups); property tests then check finiteness and a
+    # zero group mean instead of exact zeros.
+    acts_on_uniform_groups: bool = False
+    choices: dict = field(default_factory=dict)  # hyperparameter -> allowed values (for strings)
 
     def params(self, overrides: Optional[dict] = None) -> dict:
         """Defaults updated by `overrides`; unknown names raise a clear error."""
@@ -58,16 +75,21 @@ class Method:
         if unknown:
             known = ", ".join(sorted(self.defaults)) or "none"
             raise ValueError(f"method {self.name!r}: unknown hyperparameter(s) {unknown}; known: {known}")
+        for key, allowed in self.choices.items():
+            if key in overrides and overrides[key] not in allowed:
+                raise ValueError(f"method {self.name!r}: {key}={overrides[key]!r} is not one of {list(allowed)}")
         return {**self.defaults, **overrides}
 
     def group_advantages(self, rewards: Tensor, inputs: GroupInputs, **hp) -> Tensor:
         """Advantages [G] of one group from its rewards [G]."""
         hp = self.params(hp)
+        if self.drop_uniform_groups and bool((rewards == rewards[0]).all()):
+            return torch.zeros_like(rewards, dtype=torch.float32)
         if self.reward_transform is not None:
-            rewards = self.reward_transform(rewards, inputs, **_accepted(self.reward_transform, hp))
+            rewards = self.reward_transform(rewards, inputs, **accepted_params(self.reward_transform, hp))
         adv = centred(rewards, scale_by_std=self.scale_by_std)
         if self.advantage_transform is not None:
-            adv = self.advantage_transform(adv, inputs, **_accepted(self.advantage_transform, hp))
+            adv = self.advantage_transform(adv, inputs, **accepted_params(self.advantage_transform, hp))
         return adv
 
     def batch_advantages(
@@ -82,6 +104,10 @@ class Method:
             out[sl] = self.group_advantages(rewards[sl].float(), _slice(inputs, sl), **hp)
         return out
 
+    def extra_trl_args(self, hp: dict) -> dict:
+        """GRPOConfig fields this method sets (besides loss_type and scale_rewards)."""
+        return self.trl_args(self.params(hp)) if self.trl_args else {}
+
 
 def centred(rewards: Tensor, *, scale_by_std: bool) -> Tensor:
     """R - mean(R), divided by (std(R) + EPS) when scale_by_std.
@@ -95,18 +121,29 @@ def centred(rewards: Tensor, *, scale_by_std: bool) -> Tensor:
     return adv
 
 
-def _accepted(fn: Callable, hp: dict) -> dict:
+def accepted_params(fn: Callable, hp: dict) -> dict:
     """The hyperparameters a transform takes (DRA ignores DS's γ and vice versa)."""
-    names = inspect.signature(fn).parameters
-    return {k: v for k, v in hp.items() if k in names}
+    params = inspect.signature(fn).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return dict(hp)
+    return {k: v for k, v in hp.items() if k in params}
 
 
 def _slice(inputs: GroupInputs, sl: slice) -> GroupInputs:
     pick = lambda t: None if t is None else t[sl]  # noqa: E731
-    return GroupInputs(pick(inputs.correct), pick(inputs.logp_old), pick(inputs.embeddings))
+    return GroupInputs(
+        pick(inputs.correct), pick(inputs.logp_old), pick(inputs.embeddings), pick(inputs.lengths), inputs.max_length
+    )
 
 
 _REGISTRY: dict[str, Method] = {}
+# prefix -> function(backbone Method) -> Method: "dra_dapo" is DRA composed on `dapo`
+# without a file or a registry line of its own.
+_COMPOSERS: dict[str, Callable[[Method], Method]] = {}
+
+
+def register_composer(prefix: str, compose: Callable[[Method], Method]) -> None:
+    _COMPOSERS[prefix] = compose
 
 
 def register(method: Method) -> Method:
@@ -121,6 +158,11 @@ def names() -> list[str]:
 
 
 def get(name: str) -> Method:
-    if name not in _REGISTRY:
-        raise ValueError(f"unknown method {name!r}; known methods: {', '.join(names())}")
-    return _REGISTRY[name]
+    if name in _REGISTRY:
+        return _REGISTRY[name]
+    for prefix, compose in _COMPOSERS.items():
+        rest = name[len(prefix) :]
+        if name.startswith(prefix) and rest in _REGISTRY:
+            return compose(_REGISTRY[rest])
+    composable = ", ".join(f"{p}<method>" for p in _COMPOSERS)
+    raise ValueError(f"unknown method {name!r}; known methods: {', '.join(names())} (or {composable})")

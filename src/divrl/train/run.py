@@ -52,16 +52,16 @@ def countdown_reward(prompts, completions, numbers, target, **_) -> list[float]:
     return [countdown_score(c, n, t) for c, n, t in zip(completions, numbers, target)]
 
 
-def train(
+def build_trainer(
     method_name: str,
     method_params: dict,
     seed: int,
     spec: TrainSpec,
     base_model: str,
     problems: list[dict],
-    out_dir: str | Path,
     checkpoint_dir: str | Path,
-) -> dict:
+) -> MethodGRPOTrainer:
+    """A ready GRPOTrainer for one method × seed (also used by benchmarks/step_time.py)."""
     method = methods.get(method_name)
     params = method.params(method_params)
     if _looks_local(base_model) and not Path(base_model).is_dir():
@@ -94,8 +94,9 @@ def train(
         bf16=spec.bf16,
         gradient_checkpointing=False,
         disable_tqdm=False,
+        **method.extra_trl_args(params),
     )
-    trainer = MethodGRPOTrainer(
+    return MethodGRPOTrainer(
         model=base_model,
         reward_funcs=[countdown_reward],
         args=args,
@@ -104,6 +105,20 @@ def train(
         method_params=params,
         embedding_model=spec.embedding_model,
     )
+
+
+def train(
+    method_name: str,
+    method_params: dict,
+    seed: int,
+    spec: TrainSpec,
+    base_model: str,
+    problems: list[dict],
+    out_dir: str | Path,
+    checkpoint_dir: str | Path,
+) -> dict:
+    trainer = build_trainer(method_name, method_params, seed, spec, base_model, problems, checkpoint_dir)
+    params = trainer.method_params
     resume = get_last_checkpoint(str(checkpoint_dir)) if Path(checkpoint_dir).is_dir() else None
     if resume:
         log.info("resuming from %s", resume)

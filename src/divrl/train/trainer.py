@@ -3,8 +3,9 @@
 TRL 1.16 computes group advantages inside `_generate_and_score_completions`. We let
 it run, then recompute `advantages` from the raw rewards with the configured
 `divrl.methods.Method` (reward transform → backbone normalisation → advantage
-transform). The trainer never looks at a method's name: it reads `method.needs` to
-know which extras to compute (old-policy log-probs, completion embeddings).
+transform). The trainer never looks at a method's name: it reads the method's
+fields — `needs` (old-policy log-probs, completion embeddings), `drop_uniform_groups`,
+`loss_term` — and acts on them.
 
 `tests/test_trl_contract.py` fails loudly if the pinned TRL's internals move.
 """
@@ -17,6 +18,7 @@ from trl import GRPOTrainer
 
 from divrl import embedding
 from divrl.methods import GroupInputs, Method
+from divrl.methods.registry import accepted_params
 
 
 class MethodGRPOTrainer(GRPOTrainer):
@@ -28,6 +30,7 @@ class MethodGRPOTrainer(GRPOTrainer):
         self.correct_reward = correct_reward
         self._raw_rewards: torch.Tensor | None = None
         self._completions: list[str] | None = None
+        self._policy_logps: torch.Tensor | None = None
 
     # TRL hook 1: rewards of all processes, (B_total, n_funcs), contiguous groups of G.
     def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
@@ -40,23 +43,43 @@ class MethodGRPOTrainer(GRPOTrainer):
     # TRL hook 2: replace the advantages TRL computed with the method's.
     def _generate_and_score_completions(self, inputs):
         out = super()._generate_and_score_completions(inputs)
-        rewards = self._raw_rewards
+        rewards = self._raw_rewards  # all processes: groups are never split across our slice
         correct = rewards >= self.correct_reward
-        extras = {}
+        mask = out["completion_mask"]
+        extras = {"lengths": gather(mask.sum(dim=1)), "max_length": self.args.max_completion_length}
         if "logp_old" in self.method.needs:
             extras["logp_old"] = gather(self._sequence_logp_old(out))
         if "embeddings" in self.method.needs:
-            local = self.embed(self._completions).to(rewards.device)
-            extras["embeddings"] = gather(local)
+            extras["embeddings"] = gather(self.embed(self._completions).to(rewards.device))
         group = GroupInputs(correct=correct, **extras)
         advantages = self.method.batch_advantages(rewards, self.num_generations, group, **self.method_params)
-        n_local = out["advantages"].shape[0]
-        start = self.accelerator.process_index * n_local
-        out["advantages"] = advantages[start : start + n_local].to(out["advantages"].device)
+
+        n_local = mask.shape[0]
+        local = slice(self.accelerator.process_index * n_local, (self.accelerator.process_index + 1) * n_local)
+        out["advantages"] = advantages[local].to(out["advantages"].device)
+        out["is_correct"] = correct[local]  # (B,) tensors survive TRL's shuffle and split
+        if self.method.drop_uniform_groups:
+            self._drop_uniform_groups(out, rewards, local)
+
         mode = "train" if self.model.training else "eval"
         self._metrics[mode]["accuracy"].append(correct.float().mean().item())
         self._metrics[mode]["advantage_abs_mean"].append(advantages.abs().mean().item())
         return out
+
+    def _drop_uniform_groups(self, out: dict, rewards: torch.Tensor, local: slice) -> None:
+        """DAPO dynamic sampling, as masking: all-equal groups leave the loss and its token count.
+
+        (DAPO also re-samples to refill the batch; TRL has no hook for that, so the
+        effective batch shrinks instead. The share dropped is logged.)
+        """
+        groups = rewards.view(-1, self.num_generations)
+        uniform = (groups == groups[:, :1]).all(dim=1).repeat_interleave(self.num_generations)[local]
+        keep = (~uniform).to(out["completion_mask"].dtype).unsqueeze(1)
+        out["completion_mask"] = out["completion_mask"] * keep
+        if "num_items_in_batch" in out:
+            out["num_items_in_batch"] = gather(out["completion_mask"].sum()).sum()
+        mode = "train" if self.model.training else "eval"
+        self._metrics[mode]["dropped_uniform_share"].append(uniform.float().mean().item())
 
     @torch.no_grad()
     def _sequence_logp_old(self, out: dict) -> torch.Tensor:
@@ -77,3 +100,27 @@ class MethodGRPOTrainer(GRPOTrainer):
         if self.method_params.get("length_normalized", False):
             return total / mask.sum(dim=1).clamp_min(1.0)
         return total
+
+    # TRL hook 3: extra loss terms, from the log-probs of the loss's own forward pass.
+    def _get_per_token_logps_and_entropies(self, *args, **kw):
+        logps, entropies, aux = super()._get_per_token_logps_and_entropies(*args, **kw)
+        if torch.is_grad_enabled():
+            self._policy_logps = logps  # the forward inside _compute_loss (carries gradients)
+        return logps, entropies, aux
+
+    def _compute_loss(self, model, inputs):
+        loss = super()._compute_loss(model, inputs)
+        if self.method.loss_term is None:
+            return loss
+        hp = accepted_params(self.method.loss_term, self.method_params)
+        term = self.method.loss_term(
+            self._policy_logps,
+            inputs.get("old_per_token_logps"),
+            inputs["completion_mask"],
+            inputs["is_correct"],
+            inputs["advantages"],
+            **hp,
+        )
+        mode = "train" if self.model.training else "eval"
+        self._metrics[mode]["method_loss_term"].append(term.item())
+        return loss + term / self.current_gradient_accumulation_steps

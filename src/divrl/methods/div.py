@@ -1,0 +1,59 @@
+"""R1-zero-Div (Yao et al., "Diversity-Aware Policy Optimization for LLM Reasoning",
+arXiv 2505.23433): J = J_GRPO + λ·J_Div, where J_Div is a token-entropy estimate over
+the tokens of *correct* completions only:
+
+    J_Div = mean over correct y of  −(1/|y|) Σ_t (π_θ(y_t)/π_old(y_t)) · log π_θ(y_t)
+
+It is computed from the log-probs of the policy forward TRL already ran for the
+loss (no second forward). Switches (defaults = the paper):
+- `mask`: "correct" (reward = 1, the paper) or "positive_advantage" (what a
+  reimplementation reports the authors' code does);
+- `old_logp`: "old" (π_old in the ratio, the paper) or "detached_current" (the
+  detached current log-prob, as in the authors' code; equal when on-policy).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from divrl.methods.registry import Method, register
+
+
+def div_entropy(
+    per_token_logps: Tensor,
+    old_per_token_logps: Tensor | None,
+    mask: Tensor,
+    selected: Tensor,
+) -> Tensor:
+    """J_Div: per-sequence mean of −ratio·log π over the selected completions (scalar).
+
+    per_token_logps, old_per_token_logps, mask: [B, T]; selected: [B] bool.
+    Zero (with a graph) when nothing is selected.
+    """
+    old = per_token_logps.detach() if old_per_token_logps is None else old_per_token_logps
+    ratio = torch.exp(per_token_logps - old)
+    per_token = -ratio * per_token_logps
+    m = mask.float()
+    per_seq = (per_token * m).sum(-1) / m.sum(-1).clamp(min=1.0)
+    sel = selected.float()
+    return (per_seq * sel).sum() / sel.sum().clamp(min=1.0)
+
+
+def _loss_term(per_token_logps, old_per_token_logps, mask, correct, advantages, *, lam, mask_by, old_logp):
+    selected = correct.bool() if mask_by == "correct" else advantages > 0
+    old = None if old_logp == "detached_current" else old_per_token_logps
+    return -lam * div_entropy(per_token_logps, old, mask, selected)  # maximise J_Div
+
+
+register(
+    Method(
+        name="div",
+        summary="GRPO + λ·token entropy over correct completions only",
+        paper="arXiv 2505.23433",
+        loss_type="grpo",
+        loss_term=_loss_term,
+        defaults={"lam": 0.01, "mask_by": "correct", "old_logp": "old"},
+        choices={"mask_by": ("correct", "positive_advantage"), "old_logp": ("old", "detached_current")},
+    )
+)
