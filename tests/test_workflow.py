@@ -76,6 +76,13 @@ def test_tiny_end_to_end_run(root, tmp_path):
     assert (out / "logs/train/grpo/seed0.log").exists() and (out / "benchmarks/base.tsv").exists()
     # checkpoints live outside declared outputs, so a failed job cannot delete them
     assert any((out / "checkpoints/grpo/seed0").glob("checkpoint-*"))
+    for fig in ("accuracy_vs_diversity.png", "training_curves.png", "passk.pdf"):
+        assert (out / "figures" / fig).stat().st_size > 5000
     # a second run has nothing to do
     again = snakemake(root, "-n", "--cores", "2", "--configfile", str(path))
     assert "Nothing to be done" in again.stdout + again.stderr
+    # the self-contained HTML report with figures and captions
+    html = tmp_path / "report.html"
+    rep = snakemake(root, "--report", str(html), "--configfile", str(path))
+    assert rep.returncode == 0, rep.stderr[-2000:]
+    assert html.stat().st_size > 50_000

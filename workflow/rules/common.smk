@@ -7,6 +7,10 @@ from divrl.config import ConfigError, validate
 
 # Jobs call `divrl`: find the one installed beside this Snakemake even when its
 # virtualenv is not activated (a conda env, when used, is activated first and wins).
+envvars:
+    "PATH",
+
+
 os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
 
 try:
@@ -44,3 +48,7 @@ def method_params(wildcards):
 
 def run_metrics():
     return expand(f"{R}/eval/{{method}}/seed{{seed}}/metrics.json", method=METHODS, seed=SEEDS)
+
+
+def train_logs():
+    return expand(f"{R}/train/{{method}}/seed{{seed}}/train_log.json", method=METHODS, seed=SEEDS)

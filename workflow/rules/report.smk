@@ -2,12 +2,21 @@ rule report:
     input:
         base=rules.sample_base.output.metrics,
         runs=run_metrics(),
+        train_logs=train_logs(),
     output:
         summary=report(f"{R}/tables/summary.md", caption="../report/summary.rst", category="Tables"),
         csv=f"{R}/tables/summary.csv",
         passk=report(f"{R}/figures/passk.png", caption="../report/passk.rst", category="Figures"),
         minus_base=report(
             f"{R}/figures/passk_minus_base.png", caption="../report/passk_minus_base.rst", category="Figures"
+        ),
+        scatter=report(
+            f"{R}/figures/accuracy_vs_diversity.png",
+            caption="../report/accuracy_vs_diversity.rst",
+            category="Figures",
+        ),
+        curves=report(
+            f"{R}/figures/training_curves.png", caption="../report/training_curves.rst", category="Figures"
         ),
     params:
         k_show=as_json(config["report"]["k_show"]),
@@ -22,4 +31,5 @@ rule report:
     conda:
         "../../envs/report.yaml"
     shell:
-        "divrl report --metrics {input.base} {input.runs} --k-show {params.k_show} --out-dir {params.out_dir} > {log} 2>&1"
+        "divrl report --metrics {input.base} {input.runs} --k-show {params.k_show}"
+        " --train-logs {input.train_logs} --out-dir {params.out_dir} > {log} 2>&1"

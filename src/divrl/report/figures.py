@@ -63,6 +63,47 @@ def passk_minus_base(runs: pd.DataFrame, path: Path, title: str) -> None:
     _save(fig, path)
 
 
+def accuracy_vs_diversity(runs: pd.DataFrame, path: Path, title: str) -> None:
+    """pass@1 against distinct correct answers: one point per method, error bars over seeds."""
+    col = colours(runs.method.unique())
+    per_seed = runs[runs.k == 1].groupby(["method", "seed"], dropna=False)[["pass_at_k", "distinct_correct"]].first()
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    for method in order(runs.method.unique()):
+        d = per_seed.loc[method]
+        x, y = d["distinct_correct"], d["pass_at_k"]
+        ax.errorbar(x.mean(), y.mean(), xerr=x.std(ddof=1) if len(d) > 1 else None,
+                    yerr=y.std(ddof=1) if len(d) > 1 else None, fmt="o" if method != "base" else "s",
+                    color=col[method], ms=7, capsize=3, label=method if method != "base" else "base model")
+    ax.set_xlabel("distinct correct answers per problem (strings)")
+    ax.set_ylabel("pass@1")
+    ax.set_title(title + "\nup: more accurate; right: more diverse; bars: ±1 std over seeds", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="best")
+    _save(fig, path)
+
+
+def training_curves(logs: pd.DataFrame, path: Path) -> None:
+    """One panel per logged quantity, one line per method (mean over seeds, band min–max)."""
+    from divrl.report.curves import PANELS
+
+    col = colours(logs.method.unique())
+    fig, axes = plt.subplots(2, 2, figsize=(10, 6.5), sharex=True)
+    for ax, (key, (name, unit)) in zip(axes.flat, PANELS.items()):
+        for method in order(logs.method.unique()):
+            g = logs[logs.method == method].groupby("step")[key]
+            mean = g.mean()
+            ax.plot(mean.index, mean.values, color=col[method], lw=1.4, label=method)
+            ax.fill_between(mean.index, g.min().values, g.max().values, color=col[method], alpha=0.12, lw=0)
+        ax.set_title(name, fontsize=10)
+        ax.set_ylabel(unit)
+        ax.grid(alpha=0.3)
+    for ax in axes[1]:
+        ax.set_xlabel("RL step")
+    axes[0, 0].legend(fontsize=7, loc="best")
+    fig.suptitle("RL training on the Countdown toy (line: mean over seeds; band: min–max)", fontsize=11)
+    _save(fig, path)
+
+
 def _save(fig, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
@@ -71,10 +112,13 @@ def _save(fig, path: Path) -> None:
     plt.close(fig)
 
 
-def write(runs: pd.DataFrame, out_dir: str | Path) -> None:
+def write(runs: pd.DataFrame, out_dir: str | Path, logs: pd.DataFrame | None = None) -> None:
     out = Path(out_dir)
     n = int(runs["n"].iloc[0])
     title = f"Countdown toy, {n} samples per test problem"
     passk(runs, out / "passk.png", title)
+    accuracy_vs_diversity(runs, out / "accuracy_vs_diversity.png", title)
     if (runs.method == "base").any():
         passk_minus_base(runs, out / "passk_minus_base.png", title)
+    if logs is not None and len(logs):
+        training_curves(logs, out / "training_curves.png")

@@ -10,9 +10,10 @@ from divrl.report.collect import SCALARS
 
 
 def order(methods) -> list[str]:
-    """base first, then methods in a stable order (grpo before its variants)."""
-    rest = sorted(m for m in set(methods) if m != "base")
-    return (["base"] if "base" in set(methods) else []) + rest
+    """base, then the reference grpo, then the other methods alphabetically."""
+    present = set(methods)
+    head = [m for m in ("base", "grpo") if m in present]
+    return head + sorted(present - set(head))
 
 
 def summary(runs: pd.DataFrame) -> pd.DataFrame:

@@ -14,7 +14,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from datasets import Dataset
-from transformers.trainer_utils import get_last_checkpoint
 from trl import GRPOConfig
 
 from divrl import methods
@@ -40,6 +39,28 @@ class TrainSpec:
     embedding_model: str = "minilm"
     device: str = "cpu"
     bf16: bool = False
+
+
+def last_complete_checkpoint(folder: str | Path) -> str | None:
+    """The newest checkpoint-N that was fully written, or None.
+
+    transformers writes a checkpoint in place (no rename), so a job killed while
+    saving leaves a partial folder; `trainer_state.json` is written last, so its
+    presence marks a complete checkpoint. Partial ones are skipped with a warning.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return None
+    found = sorted(
+        (p for p in folder.glob("checkpoint-*") if p.is_dir() and p.name.split("-")[-1].isdigit()),
+        key=lambda p: int(p.name.split("-")[-1]),
+        reverse=True,
+    )
+    for ckpt in found:
+        if (ckpt / "trainer_state.json").exists():
+            return str(ckpt)
+        log.warning("skipping incomplete checkpoint %s (killed while saving?)", ckpt)
+    return None
 
 
 def _looks_local(name: str) -> bool:
@@ -119,7 +140,7 @@ def train(
 ) -> dict:
     trainer = build_trainer(method_name, method_params, seed, spec, base_model, problems, checkpoint_dir)
     params = trainer.method_params
-    resume = get_last_checkpoint(str(checkpoint_dir)) if Path(checkpoint_dir).is_dir() else None
+    resume = last_complete_checkpoint(checkpoint_dir)
     if resume:
         log.info("resuming from %s", resume)
     t0 = time.time()

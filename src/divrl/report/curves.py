@@ -1,0 +1,32 @@
+"""Training curves from the trainers' logs (train_log.json of every method × seed)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+
+_RUN = re.compile(r"(?P<method>[^/]+)/seed(?P<seed>\d+)/train_log\.json$")
+# logged key -> (panel title, y label)
+PANELS = {
+    "accuracy": ("Training accuracy", "share of rollouts correct"),
+    "entropy": ("Token entropy", "nats per token"),
+    "completions/mean_length": ("Completion length", "tokens"),
+    "frac_reward_zero_std": ("Groups without signal", "share of all-equal groups"),
+}
+
+
+def load_logs(paths: list[str | Path]) -> pd.DataFrame:
+    """One row per (method, seed, step) with the PANELS metrics."""
+    rows = []
+    for path in paths:
+        m = _RUN.search(Path(path).as_posix())
+        if not m:
+            raise ValueError(f"report: cannot tell method and seed from path {path}")
+        for entry in json.loads(Path(path).read_text())["log_history"]:
+            if "step" in entry and any(k in entry for k in PANELS):
+                rows.append({"method": m["method"], "seed": int(m["seed"]), "step": entry["step"],
+                             **{k: entry.get(k) for k in PANELS}})
+    return pd.DataFrame(rows)

@@ -1,0 +1,62 @@
+"""A training job killed with SIGKILL resumes from its last checkpoint and ends where
+an uninterrupted run with the same seed ends (model, optimizer, scheduler, RNG and
+data order are all restored by TRL's checkpoints)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from safetensors.torch import load_file
+
+from divrl.tasks.countdown_data import write_jsonl
+from divrl.train.run import last_complete_checkpoint
+
+PARAMS = json.dumps({"steps": 8, "prompts_per_step": 2, "num_generations": 4, "save_steps": 2, "logging_steps": 1,
+                     "device": "cpu"})
+
+
+def train_cmd(base, problems, out, ck):
+    return [sys.executable, "-m", "divrl.cli", "train", "--params", PARAMS, "--threads", "1", "--method", "ds",
+            "--seed", "3", "--base", str(base), "--problems", str(problems), "--out-dir", str(out), "--checkpoints", str(ck)]
+
+
+def test_sigkill_then_resume_matches_uninterrupted_run(tiny_base, tiny_problems, tmp_path):
+    problems = tmp_path / "train.jsonl"
+    write_jsonl(tiny_problems["train"], problems)
+
+    subprocess.run(train_cmd(tiny_base, problems, tmp_path / "a", tmp_path / "ck_a"), check=True, capture_output=True, timeout=600)
+
+    ck = tmp_path / "ck_b"
+    proc = subprocess.Popen(train_cmd(tiny_base, problems, tmp_path / "b", ck), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while time.time() < deadline and not (ck / "checkpoint-4" / "trainer_state.json").exists():
+        assert proc.poll() is None, "training finished before it could be killed"
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (tmp_path / "b" / "train_log.json").exists()
+    killed_at = last_complete_checkpoint(ck)
+    assert killed_at is not None
+
+    res = subprocess.run(train_cmd(tiny_base, problems, tmp_path / "b", ck), capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-2000:]
+    log = json.loads((tmp_path / "b" / "train_log.json").read_text())
+    assert log["resumed_from"] and Path(log["resumed_from"]).name.startswith("checkpoint-")
+
+    a = load_file(tmp_path / "a/model/model.safetensors")
+    b = load_file(tmp_path / "b/model/model.safetensors")
+    assert a.keys() == b.keys()
+    for key in a:
+        assert (a[key] == b[key]).all(), f"{key} differs after resume"
+
+
+def test_incomplete_checkpoints_are_skipped(tmp_path):
+    (tmp_path / "checkpoint-2").mkdir()
+    (tmp_path / "checkpoint-2" / "trainer_state.json").write_text("{}")
+    (tmp_path / "checkpoint-4").mkdir()  # killed while saving: no trainer_state.json
+    assert last_complete_checkpoint(tmp_path) == str(tmp_path / "checkpoint-2")
+    assert last_complete_checkpoint(tmp_path / "missing") is None
