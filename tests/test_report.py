@@ -8,12 +8,14 @@ from divrl.report import figures, tables
 from divrl.report.collect import label, load_runs
 
 
-def fake_metrics(path, passk, scal=0.5):
+def fake_metrics(path, passk, scal=0.5, counts=(1, 2, 0, 4)):
     path.parent.mkdir(parents=True, exist_ok=True)
     ks = [1, 2, 4]
+    per_problem = [{"id": f"p{i}", "c": c, "spearman_rho": 0.1 * i, "spearman_p": 0.2 * i} for i, c in enumerate(counts)]
     path.write_text(json.dumps({
-        "n": 4, "k": ks, "pass_at_k": passk, "mean_at_1": passk[0], "distinct_correct": scal,
-        "distinct_canonical": scal, "embedding_cosine": scal, "format_rate": 1.0,
+        "n": 4, "k": ks, "pass_at_k": passk, "potential_at_k": [0.0, 0.3, 0.5], "mean_at_1": passk[0],
+        "distinct_correct": scal, "distinct_canonical": scal, "embedding_cosine": scal, "format_rate": 1.0,
+        "div_equ": 0.5, "spearman_share_p_gt_005": 0.5, "per_problem": per_problem,
     }))
     return path
 
@@ -54,3 +56,32 @@ def test_colours_are_stable_across_figures():
     a = figures.colours(["base", "grpo", "ds"])
     b = figures.colours(["ds", "grpo", "base"])
     assert a == b and a["base"] == (0, 0, 0)
+
+
+def test_paper_tables_and_cli_report(tmp_path):
+    from divrl.cli import main
+    from divrl.report import paper_tables
+    from divrl.report.collect import load_problems
+
+    paths = [
+        fake_metrics(tmp_path / "eval/base/metrics.json", [0.2, 0.4, 0.8]),
+        fake_metrics(tmp_path / "eval/grpo/seed0/metrics.json", [0.3, 0.4, 0.5], 1.0),
+        fake_metrics(tmp_path / "eval/grpo/seed1/metrics.json", [0.5, 0.6, 0.7], 2.0),
+    ]
+    runs = load_runs(paths)
+    ds = paper_tables.ds_style(runs)
+    assert ds.loc["grpo", "K=4"] == f"{100 * (0.6 - 0.8):.2f} ± {100 * np.std([0.5, 0.7], ddof=1):.2f}"
+    r1 = paper_tables.r1zero_div_style(runs, [1, 4])
+    assert list(r1.columns) == ["accuracy (pass@1)", "Potential@4", "Div-Equ"]
+    ci = paper_tables.confidence_intervals(load_problems(paths), [1, 4])
+    row = ci[(ci.method == "grpo") & (ci.k == 1)].iloc[0]
+    assert row.ci_low <= row["mean"] <= row.ci_high and row.seeds == 2 and row.problems == 4
+
+    stats = tmp_path / "stats.json"
+    stats.write_text(json.dumps({"multiplicity": {"test": {"n_problems": 4, "strings_mean": 4.0, "canonical_mean": 1.2,
+                                                            "share_canonical_ge2": 0.1}}}))
+    assert main(["report", "--metrics", *map(str, paths), "--out-dir", str(tmp_path / "out"), "--data-stats", str(stats)]) == 0
+    for name in ("dra_style", "r1zero_div_style", "ds_style", "multiplicity"):
+        assert "| grpo |" in (tmp_path / "out/tables" / f"{name}.md").read_text() or name == "multiplicity"
+    assert (tmp_path / "out/tables/bootstrap_ci.csv").exists()
+    assert (tmp_path / "out/figures/spearman.png").stat().st_size > 5000

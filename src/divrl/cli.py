@@ -104,15 +104,18 @@ def cmd_evaluate(args) -> None:
 
 
 def cmd_report(args) -> None:
-    from divrl.report import figures, tables
-    from divrl.report.collect import load_runs
+    from divrl.report import figures, paper_tables, tables
+    from divrl.report.collect import load_problems, load_runs
 
     from divrl.report.curves import load_logs
 
     runs = load_runs(args.metrics)
     ks = json.loads(args.k_show) if args.k_show else [1, 8, 64, 256]
+    problems = load_problems(args.metrics)
     table = tables.write(runs, Path(args.out_dir) / "tables", ks)
-    figures.write(runs, Path(args.out_dir) / "figures", load_logs(args.train_logs) if args.train_logs else None)
+    paper_tables.write(runs, problems, Path(args.out_dir) / "tables", ks, args.data_stats)
+    logs = load_logs(args.train_logs) if args.train_logs else None
+    figures.write(runs, Path(args.out_dir) / "figures", logs, problems)
     log.info("report: %d methods (incl. base) -> %s/tables, %s/figures", len(table), args.out_dir, args.out_dir)
     print((Path(args.out_dir) / "tables" / "summary.md").read_text())
 
@@ -199,6 +202,7 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--out-dir", required=True, help="gets tables/ and figures/")
     sp.add_argument("--k-show", help="JSON list of k for the markdown table")
     sp.add_argument("--train-logs", nargs="*", help="…/train/METHOD/seedS/train_log.json (training curves)")
+    sp.add_argument("--data-stats", help="data/stats.json (solution multiplicity table)")
 
     verb("methods", cmd_methods, "list registered methods with their papers and hyperparameters", section=False)
     sp = verb("validate", cmd_validate, "check a workflow config against the schema and the registry", section=False)

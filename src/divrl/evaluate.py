@@ -18,8 +18,10 @@ import numpy as np
 from divrl import embedding
 from divrl.metrics.diversity import distinct_correct, mean_pairwise_cosine
 from divrl.metrics.passk import k_grid, pass_at_k_many
+from divrl.metrics.potential import div_equ, potential_at_k
+from divrl.metrics.stats import share_uncorrelated, spearman_reward_diversity
 from divrl.sampling import SampleSpec, sample
-from divrl.tasks.countdown import CORRECT, WRONG, reward
+from divrl.tasks.countdown import CORRECT, WRONG, canonical, reward
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +34,8 @@ class EvalSpec:
     max_new_tokens: int = 16
     batch_size: int = 1024
     seed: int = 1234
-    diversity_samples: int = 64  # samples per problem used for the embedding cosine (0: all)
+    diversity_samples: int = 64  # samples per problem for the embedding metrics (0: all)
+    div_equ_samples: int = 16  # R1-zero-Div's Div-Equ uses 16 samples per prompt
     embedding_model: str = "minilm"
     device: str = "cpu"
     dtype: str = "float32"
@@ -45,31 +48,42 @@ def score(problems: list[dict], completions: list[list[str]], spec: EvalSpec) ->
     correct = [[r == CORRECT for r in rs] for rs in rewards]
     counts = np.array([sum(ok) for ok in correct])
     ks = k_grid(n)
-    passk = [float(pass_at_k_many(n, counts, k).mean()) for k in ks]
+    per_k = np.stack([pass_at_k_many(n, counts, k) for k in ks])  # [K, P]
     distinct = [distinct_correct(cs, ok) for cs, ok in zip(completions, correct)]
 
+    # Embedding metrics use the first m samples of each problem: the mean pairwise cosine
+    # (each distinct text embedded once) and DRA's Spearman(reward, diversity) per prompt.
     m = spec.diversity_samples or n
-    bags = [Counter(c.strip() for c in cs[:m]) for cs in completions]
-    texts = sorted(set().union(*bags))
+    heads = [[c.strip() for c in cs[:m]] for cs in completions]
+    texts = sorted(set().union(*heads))
     vecs = embedding.embed(texts, spec.embedding_model, spec.device) if texts else None
     lookup = {t: vecs[i] for i, t in enumerate(texts)}
-    cosine = [mean_pairwise_cosine(b, lookup) for b in bags]
+    cosine = [mean_pairwise_cosine(Counter(h), lookup) for h in heads]
+    spearman = [
+        spearman_reward_diversity(rs[:m], np.stack([lookup[t].numpy() for t in h])) if len(h) > 1 else (np.nan, np.nan)
+        for rs, h in zip(rewards, heads)
+    ]
 
     per_problem = [
         {"id": p["id"], "c": int(c), "distinct_correct": d[0], "distinct_canonical": d[1], "cosine": cos,
-         "n_solutions": len(p.get("solutions", []))}
-        for p, c, d, cos in zip(problems, counts, distinct, cosine)
+         "spearman_rho": rho, "spearman_p": pval, "n_solutions": len(p.get("solutions", []))}
+        for p, c, d, cos, (rho, pval) in zip(problems, counts, distinct, cosine, spearman)
     ]
+    m_equ = min(spec.div_equ_samples, n)
     return {
         "n": n,
         "n_problems": len(problems),
         "k": ks,
-        "pass_at_k": passk,
+        "pass_at_k": [float(v) for v in per_k.mean(axis=1)],
+        "potential_at_k": [float(v) for v in np.atleast_1d(potential_at_k(per_k, counts / n))],
         "mean_at_1": float(counts.mean() / n),
         "format_rate": float(np.mean([[r != WRONG for r in rs] for rs in rewards])),
         "distinct_correct": float(np.mean([d[0] for d in distinct])),
         "distinct_canonical": float(np.mean([d[1] for d in distinct])),
         "embedding_cosine": float(np.nanmean(cosine)),
+        "div_equ": div_equ(completions, m=m_equ, canonical=canonical),
+        "div_equ_samples": m_equ,
+        "spearman_share_p_gt_005": share_uncorrelated([p for _, p in spearman]),
         "per_problem": per_problem,
     }, rewards
 

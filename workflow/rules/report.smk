@@ -3,6 +3,7 @@ rule report:
         base=rules.sample_base.output.metrics,
         runs=run_metrics(),
         train_logs=train_logs(),
+        data_stats=rules.data.output.stats,
     output:
         summary=report(f"{R}/tables/summary.md", caption="../report/summary.rst", category="Tables"),
         csv=f"{R}/tables/summary.csv",
@@ -18,6 +19,13 @@ rule report:
         curves=report(
             f"{R}/figures/training_curves.png", caption="../report/training_curves.rst", category="Figures"
         ),
+        spearman=report(f"{R}/figures/spearman.png", caption="../report/spearman.rst", category="Figures"),
+        paper_tables=expand(
+            f"{R}/tables/{{name}}.{{ext}}",
+            name=["dra_style", "r1zero_div_style", "ds_style", "multiplicity"],
+            ext=["md", "csv"],
+        ),
+        ci=f"{R}/tables/bootstrap_ci.csv",
     params:
         k_show=as_json(config["report"]["k_show"]),
         out_dir=lambda wildcards, output: os.path.dirname(os.path.dirname(output.summary)),
@@ -32,4 +40,4 @@ rule report:
         "../../envs/report.yaml"
     shell:
         "divrl report --metrics {input.base} {input.runs} --k-show {params.k_show}"
-        " --train-logs {input.train_logs} --out-dir {params.out_dir} > {log} 2>&1"
+        " --train-logs {input.train_logs} --data-stats {input.data_stats} --out-dir {params.out_dir} > {log} 2>&1"

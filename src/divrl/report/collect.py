@@ -9,7 +9,10 @@ from pathlib import Path
 import pandas as pd
 
 _RUN = re.compile(r"(?P<method>[^/]+)/seed(?P<seed>\d+)/metrics\.json$")
-SCALARS = ["mean_at_1", "distinct_correct", "distinct_canonical", "embedding_cosine", "format_rate"]
+SCALARS = [
+    "mean_at_1", "distinct_correct", "distinct_canonical", "embedding_cosine", "format_rate", "div_equ",
+    "spearman_share_p_gt_005",
+]
 
 
 def label(path: str | Path) -> tuple[str, int | None]:
@@ -29,9 +32,22 @@ def load_runs(paths: list[str | Path]) -> pd.DataFrame:
     for path in paths:
         method, seed = label(path)
         m = json.loads(Path(path).read_text())
-        scal = {key: m[key] for key in SCALARS}
-        for k, v in zip(m["k"], m["pass_at_k"]):
-            rows.append({"method": method, "seed": seed, "n": m["n"], "k": k, "pass_at_k": v, **scal})
+        scal = {key: m.get(key, float("nan")) for key in SCALARS}
+        potential = m.get("potential_at_k", [float("nan")] * len(m["k"]))
+        for k, v, pot in zip(m["k"], m["pass_at_k"], potential):
+            rows.append({"method": method, "seed": seed, "n": m["n"], "k": k, "pass_at_k": v, "potential_at_k": pot, **scal})
     if not rows:
         raise ValueError("report: no metrics files given")
+    return pd.DataFrame(rows)
+
+
+def load_problems(paths: list[str | Path]) -> pd.DataFrame:
+    """One row per (method, seed, problem): correct count c, n, Spearman rho and p."""
+    rows = []
+    for path in paths:
+        method, seed = label(path)
+        m = json.loads(Path(path).read_text())
+        for p in m["per_problem"]:
+            rows.append({"method": method, "seed": seed, "problem": p["id"], "n": m["n"], "c": p["c"],
+                         "spearman_rho": p.get("spearman_rho"), "spearman_p": p.get("spearman_p")})
     return pd.DataFrame(rows)

@@ -104,6 +104,28 @@ def training_curves(logs: pd.DataFrame, path: Path) -> None:
     _save(fig, path)
 
 
+def spearman_hist(problems: pd.DataFrame, path: Path) -> None:
+    """DRA's Figure-2 analysis: per-prompt Spearman(reward, embedding diversity)."""
+    col = colours(problems.method.unique())
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    bins = [i / 10 for i in range(-10, 11)]
+    for method in order(problems.method.unique()):
+        d = problems[(problems.method == method) & problems.spearman_rho.notna()]
+        if d.empty:
+            continue
+        share = (d.spearman_p > 0.05).mean()
+        ax.hist(d.spearman_rho, bins=bins, histtype="step", lw=1.6, color=col[method], density=True,
+                label=f"{method}: p > 0.05 for {share:.0%} of {len(d)} prompts")
+    ax.axvline(0, color="grey", lw=0.8)
+    ax.set_xlabel("Spearman ρ between a completion's reward and its embedding diversity (per prompt)")
+    ax.set_ylabel("density over prompts")
+    ax.set_title("Does reward already favour diverse completions? (DRA-GRPO's Figure 2)\n"
+                 "mass near 0 and large p-value shares: reward ignores diversity", fontsize=10)
+    ax.legend(fontsize=7, loc="upper left")
+    ax.grid(alpha=0.3)
+    _save(fig, path)
+
+
 def _save(fig, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
@@ -112,7 +134,8 @@ def _save(fig, path: Path) -> None:
     plt.close(fig)
 
 
-def write(runs: pd.DataFrame, out_dir: str | Path, logs: pd.DataFrame | None = None) -> None:
+def write(runs: pd.DataFrame, out_dir: str | Path, logs: pd.DataFrame | None = None,
+          problems: pd.DataFrame | None = None) -> None:
     out = Path(out_dir)
     n = int(runs["n"].iloc[0])
     title = f"Countdown toy, {n} samples per test problem"
@@ -122,3 +145,5 @@ def write(runs: pd.DataFrame, out_dir: str | Path, logs: pd.DataFrame | None = N
         passk_minus_base(runs, out / "passk_minus_base.png", title)
     if logs is not None and len(logs):
         training_curves(logs, out / "training_curves.png")
+    if problems is not None and len(problems):
+        spearman_hist(problems, out / "spearman.png")

@@ -1,0 +1,125 @@
+"""The three papers' table layouts, plus solution multiplicity and bootstrap CIs.
+
+Every cell is mean ± std over seeds (ddof=1); captions state n (seeds, problems, samples).
+- DRA-GRPO style: methods × benchmarks, pass@1 accuracy, and their average.
+- R1-zero-Div style: accuracy (pass@1), Potential@k, Div-Equ.
+- DS style: Pass@K − base, in percentage points, on the log-k grid.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from divrl.metrics.passk import pass_at_k_many
+from divrl.metrics.stats import bootstrap_ci
+from divrl.report.tables import order
+
+
+def _cell(values: pd.Series, scale: float = 1.0, digits: int = 3) -> str:
+    v = values.dropna().to_numpy() * scale
+    if len(v) == 0:
+        return "–"
+    if len(v) == 1:
+        return f"{v[0]:.{digits}f}"
+    return f"{v.mean():.{digits}f} ± {v.std(ddof=1):.{digits}f}"
+
+
+def _markdown(df: pd.DataFrame, caption: str) -> str:
+    head = ["method", *df.columns]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join([str(i), *map(str, row)]) + " |" for i, row in df.iterrows()]
+    return "\n".join(lines) + "\n\n" + caption + "\n"
+
+
+def _n_caption(runs: pd.DataFrame) -> str:
+    seeds = runs[runs.method != "base"].groupby("method").seed.nunique()
+    return f"n = {seeds.min()}–{seeds.max()} seeds per method" if seeds.min() != seeds.max() else f"n = {seeds.min()} seeds per method"
+
+
+def dra_style(runs: pd.DataFrame, benchmark: str) -> pd.DataFrame:
+    at1 = runs[runs.k == 1]
+    table = pd.DataFrame({benchmark: {m: _cell(at1[at1.method == m].pass_at_k) for m in order(runs.method)}})
+    table["avg"] = table[benchmark]  # one benchmark in the toy; paper configs add columns
+    return table
+
+
+def r1zero_div_style(runs: pd.DataFrame, ks: list[int]) -> pd.DataFrame:
+    rows = {}
+    for m in order(runs.method):
+        d = runs[runs.method == m]
+        row = {"accuracy (pass@1)": _cell(d[d.k == 1].pass_at_k)}
+        for k in ks:
+            if k > 1 and (d.k == k).any():
+                row[f"Potential@{k}"] = _cell(d[d.k == k].potential_at_k)
+        row["Div-Equ"] = _cell(d[d.k == 1].div_equ)
+        rows[m] = row
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def ds_style(runs: pd.DataFrame) -> pd.DataFrame:
+    base = runs[runs.method == "base"].set_index("k").pass_at_k
+    rows = {}
+    for m in order(runs.method):
+        if m == "base":
+            continue
+        d = runs[runs.method == m]
+        rows[m] = {f"K={k}": _cell(d[d.k == k].pass_at_k - base[k], scale=100, digits=2) for k in sorted(d.k.unique())}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def confidence_intervals(problems: pd.DataFrame, ks: list[int], level: float = 0.95) -> pd.DataFrame:
+    """Percentile bootstrap over problems (same resampled problems for every seed)."""
+    out = []
+    for m in order(problems.method):
+        d = problems[problems.method == m]
+        n = int(d.n.iloc[0])
+        for k in (k for k in ks if k <= n):
+            per_seed = np.stack([pass_at_k_many(n, g.sort_values("problem").c.to_numpy(), k) for _, g in d.groupby("seed", dropna=False)])
+            low, high = bootstrap_ci(per_seed, level=level)
+            out.append({"method": m, "k": k, "mean": float(per_seed.mean()), "ci_low": low, "ci_high": high,
+                        "seeds": len(per_seed), "problems": per_seed.shape[1]})
+    return pd.DataFrame(out)
+
+
+def multiplicity(stats_path: str | Path, runs: pd.DataFrame, task: str) -> pd.DataFrame:
+    """Solution multiplicity of the data (DS paper's table) and what each policy finds."""
+    stats = json.loads(Path(stats_path).read_text())["multiplicity"]
+    rows = {
+        f"{task} ({split}, all solutions)": {
+            "problems": s["n_problems"], "distinct strings": f"{s['strings_mean']:.2f}",
+            "distinct canonical": f"{s['canonical_mean']:.2f}", "share ≥2 canonical": f"{s['share_canonical_ge2']:.2f}",
+        }
+        for split, s in stats.items()
+    }
+    at1 = runs[runs.k == 1]
+    for m in order(runs.method):
+        d = at1[at1.method == m]
+        rows[f"{m}: found in {int(d.n.iloc[0])} samples"] = {
+            "problems": "", "distinct strings": _cell(d.distinct_correct, digits=2),
+            "distinct canonical": _cell(d.distinct_canonical, digits=2), "share ≥2 canonical": "",
+        }
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def write(runs: pd.DataFrame, problems: pd.DataFrame, out_dir: str | Path, ks: list[int],
+          stats_path: str | Path | None = None, task: str = "countdown") -> None:
+    out = Path(out_dir)
+    n = int(runs.n.iloc[0])
+    n_problems = problems.problem.nunique()
+    seeds = _n_caption(runs)
+    tables = {
+        "dra_style": (dra_style(runs, task), f"pass@1 (mean of {n} samples per problem) on {n_problems} test problems; mean ± std over seeds, {seeds}."),
+        "r1zero_div_style": (r1zero_div_style(runs, ks), f"Accuracy = pass@1; Potential@k = Σ pass@k·(1−pass@1) / Σ (1−pass@1) over problems; Div-Equ = share of distinct equations (canonical form) among the first 16 samples. {seeds}, {n_problems} problems."),
+        "ds_style": (ds_style(runs), f"Pass@K − base Pass@K in percentage points (below 0: worse than the base model); N = {n} samples per problem, {n_problems} problems, {seeds}."),
+    }
+    if stats_path:
+        tables["multiplicity"] = (multiplicity(stats_path, runs, task), "Solution multiplicity: distinct correct solutions per problem, as strings and after commutativity/associativity normalisation; for policies, among their samples (mean ± std over seeds).")
+    for name, (df, caption) in tables.items():
+        df.to_csv(out / f"{name}.csv")
+        (out / f"{name}.md").write_text(_markdown(df, caption))
+    ci_ks = sorted({1, n, *(k for k in ks if k <= n)})
+    confidence_intervals(problems, ci_ks).to_csv(out / "bootstrap_ci.csv", index=False)
