@@ -27,12 +27,17 @@ def test_labels_from_paths():
         label("elsewhere/metrics.json")
 
 
-def test_summary_mean_std_and_minus_base(tmp_path):
-    paths = [
+@pytest.fixture
+def paths(tmp_path):
+    """A base model and two grpo seeds with known pass@k curves."""
+    return [
         fake_metrics(tmp_path / "eval/base/metrics.json", [0.2, 0.4, 0.8]),
         fake_metrics(tmp_path / "eval/grpo/seed0/metrics.json", [0.3, 0.4, 0.5], 1.0),
         fake_metrics(tmp_path / "eval/grpo/seed1/metrics.json", [0.5, 0.6, 0.7], 2.0),
     ]
+
+
+def test_summary_mean_std_and_minus_base(tmp_path, paths):
     runs = load_runs(paths)
     table = tables.summary(runs)
     assert list(table.index) == ["base", "grpo"]
@@ -58,16 +63,11 @@ def test_colours_are_stable_across_figures():
     assert a == b and a["base"] == (0, 0, 0)
 
 
-def test_paper_tables_and_cli_report(tmp_path):
+def test_paper_tables_and_cli_report(tmp_path, paths):
     from divrl.cli import main
     from divrl.report import paper_tables
     from divrl.report.collect import load_problems
 
-    paths = [
-        fake_metrics(tmp_path / "eval/base/metrics.json", [0.2, 0.4, 0.8]),
-        fake_metrics(tmp_path / "eval/grpo/seed0/metrics.json", [0.3, 0.4, 0.5], 1.0),
-        fake_metrics(tmp_path / "eval/grpo/seed1/metrics.json", [0.5, 0.6, 0.7], 2.0),
-    ]
     runs = load_runs(paths)
     ds = paper_tables.ds_style(runs)
     assert ds.loc["grpo", "K=4"] == f"{100 * (0.6 - 0.8):.2f} ± {100 * np.std([0.5, 0.7], ddof=1):.2f}"
