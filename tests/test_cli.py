@@ -41,3 +41,20 @@ def test_unknown_method_is_one_line_error(tmp_path, tiny_base):
 def test_validate(root):
     res = run("validate", str(root / "config/config.yaml"))
     assert res.returncode == 0 and "ok" in res.stdout
+
+
+def test_readme_table_is_inserted_between_markers(tmp_path):
+    from divrl.cli import main
+
+    (tmp_path / "results/tables").mkdir(parents=True)
+    (tmp_path / "results/figures").mkdir(parents=True)
+    (tmp_path / "results/tables/summary.md").write_text("| a |\n|---|\n| 1 |\n")
+    (tmp_path / "results/figures/passk.png").write_bytes(b"png")
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\n<!-- results:start -->\nold\n<!-- results:end -->\nrest\n")
+    args = ["readme", "--table", str(tmp_path / "results/tables/summary.md"), "--readme", str(readme), "--figures", "passk"]
+    assert main(args) == 0
+    assert readme.read_text() == "intro\n<!-- results:start -->\n| a |\n|---|\n| 1 |\n<!-- results:end -->\nrest\n"
+    assert (tmp_path / "docs/results_passk.png").read_bytes() == b"png"
+    readme.write_text("no markers")
+    assert main(args) == 2

@@ -137,10 +137,10 @@ def cmd_validate(args) -> None:
 
 
 def cmd_readme(args) -> None:
-    """Copy a generated table into README.md between its markers, and its figures to docs/."""
+    """Copy a generated table into README.md between its markers, and figures to docs/."""
     import shutil
 
-    start, end = "<!-- results:start -->", "<!-- results:end -->"
+    start, end = f"<!-- {args.marker}:start -->", f"<!-- {args.marker}:end -->"
     readme = Path(args.readme).read_text()
     if start not in readme or end not in readme:
         raise ValueError(f"{args.readme}: markers {start} … {end} not found")
@@ -148,13 +148,14 @@ def cmd_readme(args) -> None:
     head, rest = readme.split(start, 1)
     _, tail = rest.split(end, 1)
     Path(args.readme).write_text(f"{head}{start}\n{table}\n{end}{tail}")
-    print(f"{args.readme}: table from {args.table} inserted")
+    print(f"{args.readme}: {args.table} inserted between the {args.marker} markers")
     figures = Path(args.table).parent.parent / "figures"
     docs = Path(args.readme).parent / "docs"
     docs.mkdir(exist_ok=True)
-    for name in ("passk.png", "passk_minus_base.png"):
-        shutil.copy(figures / name, docs / name)
-        print(f"{docs / name}: copied from {figures / name}")
+    for name in args.figures:
+        target = docs / f"{args.marker}_{name}.png"
+        shutil.copy(figures / f"{name}.png", target)
+        print(f"{target}: copied from {figures / name}.png")
 
 
 # ----------------------------------------------------------------- parser
@@ -210,6 +211,8 @@ def parser() -> argparse.ArgumentParser:
     sp = verb("readme", cmd_readme, "insert a generated markdown table into README.md", section=False)
     sp.add_argument("--table", default="results/tables/summary.md")
     sp.add_argument("--readme", default="README.md")
+    sp.add_argument("--marker", default="results", help="README holds <!-- MARKER:start --> … <!-- MARKER:end -->")
+    sp.add_argument("--figures", nargs="*", default=["passk", "passk_minus_base"], help="figure names to copy to docs/")
     return p
 
 
