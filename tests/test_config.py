@@ -29,6 +29,8 @@ def test_defaults_are_filled():
         ({"eval": {"n_samples": 0}}, "eval.n_samples:"),
         ({"data": {"min_number": 9, "max_number": 3}}, "data.min_number (9) exceeds data.max_number (3)"),
         ({"device": "tpu"}, "device:"),
+        ({"methods": {"pkpo": {"k": 9}}}, "methods.pkpo: pass@k training needs 1 ≤ k ≤ group size; got k=9 with a group of 8"),
+        ({"methods": {"div": {"mask_by": "reward"}}}, "methods.div: method 'div': mask_by='reward' is not one of"),
     ],
 )
 def test_bad_values_name_the_key(bad, where):

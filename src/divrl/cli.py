@@ -126,7 +126,8 @@ def cmd_methods(args) -> None:
     for name in methods.names():
         m = methods.get(name)
         params = ", ".join(f"{k}={v}" for k, v in m.defaults.items()) or "-"
-        print(f"{name:14s} {m.summary}  [{m.paper}; loss={m.loss_type}; params: {params}]")
+        print(f"{name:16s} {m.summary}  [{m.paper}; loss={m.loss_type}; params: {params}]")
+    print("dra_<method>     DRA composed with any method above (e.g. dra_dapo), by name in a config")
 
 
 def cmd_validate(args) -> None:

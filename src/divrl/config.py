@@ -51,7 +51,7 @@ def validate(config: dict) -> dict:
         raise ConfigError(f"config: {_where(err)}: {err.message}")
     for name, params in cfg["methods"].items():
         try:
-            methods.get(name).params(params)
+            methods.get(name).validate(params, cfg["train"]["num_generations"])
         except ValueError as err:
             raise ConfigError(f"config: methods.{name}: {err}") from None
     d = cfg["data"]

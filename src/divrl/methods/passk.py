@@ -79,6 +79,7 @@ register(
         loss_type="grpo",
         reward_transform=_pkpo_transform,
         defaults={"k": 4},
+        check=lambda hp, g: _check_k(g, hp["k"]),
     )
 )
 
@@ -90,5 +91,6 @@ register(
         loss_type="grpo",
         advantage_transform=_passk_transform,
         defaults={"k": 4},
+        check=lambda hp, g: _check_k(g, hp["k"]),
     )
 )

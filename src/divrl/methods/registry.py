@@ -67,6 +67,8 @@ class Method:
     # zero group mean instead of exact zeros.
     acts_on_uniform_groups: bool = False
     choices: dict = field(default_factory=dict)  # hyperparameter -> allowed values (for strings)
+    # Checks that need the training setup, run at config validation: (hp, group_size) -> None or raise ValueError.
+    check: Optional[Callable[[dict, int], None]] = None
 
     def params(self, overrides: Optional[dict] = None) -> dict:
         """Defaults updated by `overrides`; unknown names raise a clear error."""
@@ -79,6 +81,13 @@ class Method:
             if key in overrides and overrides[key] not in allowed:
                 raise ValueError(f"method {self.name!r}: {key}={overrides[key]!r} is not one of {list(allowed)}")
         return {**self.defaults, **overrides}
+
+    def validate(self, overrides: Optional[dict], group_size: int) -> dict:
+        """params(), plus the method's own checks against the group size G."""
+        hp = self.params(overrides)
+        if self.check is not None:
+            self.check(hp, group_size)
+        return hp
 
     def group_advantages(self, rewards: Tensor, inputs: GroupInputs, **hp) -> Tensor:
         """Advantages [G] of one group from its rewards [G]."""
