@@ -81,6 +81,21 @@ def test_tiny_end_to_end_run(root, tmp_path):
     # a second run has nothing to do
     again = snakemake(root, "-n", "--cores", "2", "--configfile", str(path))
     assert "Nothing to be done" in again.stdout + again.stderr
+    # partial reruns: one method's hyperparameters change -> only its jobs and the report
+    changed = dict(cfg, methods={**cfg["methods"], "ds": {"gamma_p": 0.2}})
+    path.write_text(yaml.safe_dump(changed))
+    plan = job_counts(snakemake(root, "-n", "--cores", "2", "--configfile", str(path)).stdout)
+    assert plan == {"train": len(cfg["seeds"]), "evaluate": len(cfg["seeds"]), "report": 1, "all": 1}
+    # a new method -> only the new method's jobs and the report
+    added = dict(cfg, methods={**cfg["methods"], "ds_pos": {}})
+    path.write_text(yaml.safe_dump(added))
+    plan = job_counts(snakemake(root, "-n", "--cores", "2", "--configfile", str(path)).stdout)
+    assert plan == {"train": len(cfg["seeds"]), "evaluate": len(cfg["seeds"]), "report": 1, "all": 1}
+    # one method × seed retrained on demand
+    path.write_text(yaml.safe_dump(cfg))
+    target = str(out / "eval/grpo/seed1/metrics.json")
+    plan = job_counts(snakemake(root, "-n", "--cores", "2", "--configfile", str(path), "--forcerun", "train", "--", target).stdout)
+    assert plan == {"train": 1, "evaluate": 1}
     # the self-contained HTML report with figures and captions
     html = tmp_path / "report.html"
     rep = snakemake(root, "--report", str(html), "--configfile", str(path))
