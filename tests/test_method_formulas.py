@@ -77,10 +77,19 @@ def test_k_larger_than_group_is_a_clear_error():
 @given(rewards6, st.lists(st.floats(-30, 0), min_size=G, max_size=G, unique=True), st.floats(0, 1))
 def test_unlikeliness_matches_loop(rewards, logp, beta):
     r, lp = torch.tensor(rewards, dtype=torch.float64), torch.tensor(logp, dtype=torch.float64)
-    order = sorted(range(G), key=lambda i: -logp[i])  # most likely first: rank 1
+    correct = [x == 1.0 for x in rewards]
+    order = sorted((i for i in range(G) if correct[i]), key=lambda i: -logp[i])  # most likely correct: rank 1
     rank = {i: pos + 1 for pos, i in enumerate(order)}
-    slow = torch.tensor([rewards[i] * (1 - beta * (G - rank[i]) / G) for i in range(G)], dtype=torch.float64)
-    torch.testing.assert_close(unlikeliness_rewards(r, lp, beta_rank=beta), slow)
+    slow = torch.tensor(
+        [rewards[i] * (1 - beta * (G - rank[i]) / G) if correct[i] else rewards[i] for i in range(G)], dtype=torch.float64
+    )
+    torch.testing.assert_close(unlikeliness_rewards(r, r == 1.0, lp, beta_rank=beta), slow)
+
+
+def test_unlikeliness_leaves_wrong_answers_alone():
+    r = torch.full((4,), 0.1)  # all well-formed but wrong: stays a uniform group
+    x = GroupInputs(r >= 1, logp_old=torch.tensor([-1.0, -2.0, -3.0, -4.0]))
+    assert torch.all(methods.get("unlikeliness").group_advantages(r, x) == 0)
 
 
 def test_unlikeliness_with_beta0_is_grpo_and_favours_unlikely_right_answers():
@@ -162,3 +171,11 @@ def test_div_switch_values_are_checked():
 @pytest.mark.parametrize("name,fixed", [("ds_pos", "gamma_n"), ("ds_neg", "gamma_p")])
 def test_ds_ablations_zero_one_term(name, fixed):
     assert methods.get(name).defaults[fixed] == 0.0
+    with pytest.raises(ValueError, match=f"{fixed} is fixed"):
+        methods.get(name).params({fixed: 0.3})
+
+
+def test_ds_neg_acts_in_groups_without_a_correct_answer_but_mixed_rewards():
+    r = torch.tensor([0.0, 0.1, 0.1, 0.0])  # no correct answer, yet GRPO has signal
+    x = GroupInputs(r >= 1, logp_old=torch.tensor([-1.0, -2.0, -3.0, -4.0]))
+    assert not torch.allclose(methods.get("ds_neg").group_advantages(r, x), grpo(r))
