@@ -1,6 +1,6 @@
 # divrl: diversity-aware RL of LLM reasoners, end to end.
 # Default config: an embedded toy (generated Countdown data, a tiny base model trained
-# here, RL of every method on CPU). Paper-scale configs live in config/paper/.
+# here, RL of every method on CPU). Every key: workflow/schemas/config.schema.yaml.
 
 # A --configfile replaces the default instead of deep-merging into it (Snakemake's
 # default merge would keep the default's methods next to the ones you chose).

@@ -102,7 +102,7 @@ def slow_div_equ(problems, m, canon):
             try:
                 key = "C:" + canon(t) if canon else "T:" + t.strip()
             except ValueError:
-                key = "T:" + t.strip()
+                continue  # not an equation: never counted
             if key not in seen:
                 seen.append(key)
         shares.append(len(seen) / m)
@@ -122,16 +122,18 @@ def test_div_equ_matches_loop_with_and_without_canonical(args):
 def test_div_equ_uses_only_first_m_and_canonical_merges_rewrites():
     problems = [["1+2", "2+1", "junk", "junk ", "9*9"], ["5", "5", "5", "5"]]
     assert div_equ(problems, m=4) == pytest.approx((3 / 4 + 1 / 4) / 2)
-    assert div_equ(problems, m=4, canonical=countdown_canonical) == pytest.approx((2 / 4 + 1 / 4) / 2)
+    # with a parser, "junk" is not an equation: 1 distinct equation (1+2 = 2+1) of 4 samples
+    assert div_equ(problems, m=4, canonical=countdown_canonical) == pytest.approx((1 / 4 + 1 / 4) / 2)
 
 
-def test_div_equ_keeps_unparseable_text_apart_from_canonical_forms():
+def test_div_equ_does_not_count_unparseable_text():
     def canon(t):
-        if t == "x":
+        if t.startswith("x"):
             raise ValueError("unparseable")
-        return "x"  # every parseable text maps to the string "x"
+        return t
 
-    assert div_equ([["a", "x"]], m=2, canonical=canon) == 1.0
+    assert div_equ([["a", "x1", "x2", "x3"]], m=4, canonical=canon) == 0.25
+    assert div_equ([["x1", "x2"]], m=2, canonical=canon) == 0.0
 
 
 def test_div_equ_errors():

@@ -82,7 +82,14 @@ def cmd_train(args) -> None:
     from divrl.tasks.countdown_data import load_problems
     from divrl.train.run import TrainSpec, train
 
-    method_params = json.loads(args.method_params) if args.method_params else {}
+    if args.method_params:
+        method_params = json.loads(args.method_params)
+    elif args.config:  # by hand: the method's hyperparameters from the same config file
+        from divrl.config import load
+
+        method_params = load(args.config)["methods"].get(args.method, {})
+    else:
+        method_params = {}
     methods.get(args.method).params(method_params)  # name and hyperparameters first: cheapest to get wrong
     _require_dir(args.base, "base model", "base")
     section = _section(args, "train")
@@ -166,11 +173,14 @@ def parser() -> argparse.ArgumentParser:
         description="Diversity-aware RL for LLM reasoners. Each subcommand is one step of the "
         "Snakemake workflow (run the whole DAG with `snakemake --cores 2`).",
     )
+    common = argparse.ArgumentParser(add_help=False)
+    # SUPPRESS: `divrl --debug VERB` must not be reset to False by the verb's parser
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show full tracebacks on errors")
     p.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
     sub = p.add_subparsers(dest="verb", required=True, metavar="VERB")
 
     def verb(name: str, func, help: str, section: bool = True) -> argparse.ArgumentParser:
-        sp = sub.add_parser(name, help=help, description=help)
+        sp = sub.add_parser(name, help=help, description=help, parents=[common])
         sp.set_defaults(func=func)
         if section:
             sp.add_argument("--params", help="config section as JSON (what the workflow passes)")
@@ -187,7 +197,7 @@ def parser() -> argparse.ArgumentParser:
 
     sp = verb("train", cmd_train, "RL-train one method × seed with TRL's GRPOTrainer (resumes from checkpoints)")
     sp.add_argument("--method", required=True, help="registry name (see `divrl methods`)")
-    sp.add_argument("--method-params", help="hyperparameter overrides as JSON")
+    sp.add_argument("--method-params", help="hyperparameter overrides as JSON (default: methods.METHOD of --config)")
     sp.add_argument("--seed", type=int, required=True)
     sp.add_argument("--base", required=True, help="base model folder")
     sp.add_argument("--problems", required=True, help="train.jsonl")
@@ -222,6 +232,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     try:
         args.func(args)
+    except BrokenPipeError:  # `divrl methods | head`
+        return 0
     except Exception as err:  # one readable line instead of a traceback
         if args.debug or not isinstance(err, (ValueError, KeyError, FileNotFoundError, json.JSONDecodeError)):
             raise

@@ -3,6 +3,7 @@ import json
 import os
 import sys
 
+from divrl import methods
 from divrl.config import ConfigError, validate
 
 # Jobs call `divrl`: find the one installed beside this Snakemake even when its
@@ -35,7 +36,9 @@ def as_json(value):
 
 
 def with_device(section):
-    return {**config[section], "device": config["device"], "dtype": config["dtype"]}
+    """A rule's config section plus device/dtype; `threads` travels as --threads (no rerun)."""
+    values = {k: v for k, v in config[section].items() if k != "threads"}
+    return {**values, "device": config["device"], "dtype": config["dtype"]}
 
 
 def gpus():
@@ -43,7 +46,8 @@ def gpus():
 
 
 def method_params(wildcards):
-    return as_json(config["methods"][wildcards.method])
+    """Filled-in hyperparameters: `ds: {}` and `ds: {gamma_p: 0.05}` (the default) are one run."""
+    return as_json(methods.get(wildcards.method).params(config["methods"][wildcards.method]))
 
 
 def run_metrics():
@@ -52,3 +56,10 @@ def run_metrics():
 
 def train_logs():
     return expand(f"{R}/train/{{method}}/seed{{seed}}/train_log.json", method=METHODS, seed=SEEDS)
+
+
+# sample_base and evaluate differ only in the model they sample from
+EVALUATE_SHELL = (
+    "divrl evaluate --params {params.section} --threads {threads} --model {input.model}"
+    " --problems {input.problems} --out-dir $(dirname {output.metrics}) > {log} 2>&1"
+)

@@ -19,5 +19,4 @@ rule evaluate:
     conda:
         "../../envs/eval.yaml"
     shell:
-        "divrl evaluate --params {params.section} --threads {threads} --model {input.model}"
-        " --problems {input.problems} --out-dir $(dirname {output.metrics}) > {log} 2>&1"
+        EVALUATE_SHELL

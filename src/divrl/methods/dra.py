@@ -52,7 +52,12 @@ def with_dra(backbone: Method) -> Method:
     """DRA on top of any backbone: everything of the backbone, then adjusted rewards.
 
     A backbone's own reward transform (e.g. DAPO's overlong shaping) runs first.
+    Refused where it would be meaningless: on DRA itself, or on a method whose
+    advantages ignore the rewards.
     """
+    if "embeddings" in backbone.needs or backbone.replaces_advantages:
+        raise ValueError(f"dra_{backbone.name}: DRA cannot compose with {backbone.name!r} "
+                         "(already DRA, or its advantages ignore rewards)")
     inner = backbone.reward_transform
 
     def reward_transform(rewards: Tensor, inputs: GroupInputs, **hp) -> Tensor:

@@ -51,10 +51,10 @@ def _advantage_transform(
     gamma_n: float,
     smooth_uniform_groups: bool,
 ) -> Tensor:
-    correct = inputs.correct.bool()
-    if not smooth_uniform_groups and (correct.all() or not correct.any()):
+    # rewards all equal <=> centred advantages exactly 0 (x - mean(x) is exact for equal x)
+    if not smooth_uniform_groups and bool((adv == 0).all()):
         return adv
-    return ds_advantages(adv, correct, inputs.logp_old, gamma_p=gamma_p, gamma_n=gamma_n)
+    return ds_advantages(adv, inputs.correct.bool(), inputs.logp_old, gamma_p=gamma_p, gamma_n=gamma_n)
 
 
 _DEFAULTS = {"gamma_p": 0.05, "gamma_n": 0.05, "length_normalized": False, "smooth_uniform_groups": False}
@@ -73,6 +73,7 @@ for _name, _summary, _fixed in (
             scale_by_std=True,
             advantage_transform=_advantage_transform,
             defaults={**_DEFAULTS, **_fixed},
+            fixed=frozenset(_fixed),
             needs=frozenset({"logp_old"}),
         )
     )

@@ -90,6 +90,7 @@ register(
         paper="arXiv 2508.10751",
         loss_type="grpo",
         advantage_transform=_passk_transform,
+        replaces_advantages=True,
         defaults={"k": 4},
         check=lambda hp, g: _check_k(g, hp["k"]),
     )

@@ -27,7 +27,8 @@ class GroupInputs:
     """What a hook may read about one group of G completions.
 
     correct:    [G] bool — verifier says the completion is right
-    logp_old:   [G] float — log π_old(y_i), summed (or mean) over completion tokens
+    logp_old:   [G] float — log π_old(y_i), the sum of token log-probs, or their mean when
+                the method has a `length_normalized` hyperparameter set to True
     embeddings: [G, d] float — sentence embeddings of the completions
     lengths:    [G] int — completion lengths in tokens
     max_length: the completion length limit (a scalar shared by all groups)
@@ -67,6 +68,8 @@ class Method:
     # zero group mean instead of exact zeros.
     acts_on_uniform_groups: bool = False
     choices: dict = field(default_factory=dict)  # hyperparameter -> allowed values (for strings)
+    fixed: frozenset = frozenset()  # hyperparameters that define the method (ablations) and cannot be overridden
+    replaces_advantages: bool = False  # its advantages ignore the (transformed) rewards
     # Checks that need the training setup, run at config validation: (hp, group_size) -> None or raise ValueError.
     check: Optional[Callable[[dict, int], None]] = None
 
@@ -77,9 +80,14 @@ class Method:
         if unknown:
             known = ", ".join(sorted(self.defaults)) or "none"
             raise ValueError(f"method {self.name!r}: unknown hyperparameter(s) {unknown}; known: {known}")
-        for key, allowed in self.choices.items():
-            if key in overrides and overrides[key] not in allowed:
-                raise ValueError(f"method {self.name!r}: {key}={overrides[key]!r} is not one of {list(allowed)}")
+        for key, value in overrides.items():
+            default = self.defaults[key]
+            if key in self.fixed and value != default:
+                raise ValueError(f"method {self.name!r}: {key} is fixed at {default!r} (it defines the method)")
+            if isinstance(default, bool) != isinstance(value, bool) or not isinstance(value, _same_kind(default)):
+                raise ValueError(f"method {self.name!r}: {key}={value!r} should be {type(default).__name__} like its default {default!r}")
+            if key in self.choices and value not in self.choices[key]:
+                raise ValueError(f"method {self.name!r}: {key}={value!r} is not one of {list(self.choices[key])}")
         return {**self.defaults, **overrides}
 
     def validate(self, overrides: Optional[dict], group_size: int) -> dict:
@@ -91,7 +99,9 @@ class Method:
 
     def group_advantages(self, rewards: Tensor, inputs: GroupInputs, **hp) -> Tensor:
         """Advantages [G] of one group from its rewards [G]."""
-        hp = self.params(hp)
+        return self._advantages(rewards, inputs, self.params(hp))
+
+    def _advantages(self, rewards: Tensor, inputs: GroupInputs, hp: dict) -> Tensor:
         if self.drop_uniform_groups and bool((rewards == rewards[0]).all()):
             return torch.zeros_like(rewards, dtype=torch.float32)
         if self.reward_transform is not None:
@@ -107,15 +117,25 @@ class Method:
         """Advantages [B·G] for B consecutive groups; each group is computed alone."""
         if rewards.numel() % group_size:
             raise ValueError(f"{rewards.numel()} rewards do not split into groups of {group_size}")
+        hp = self.params(hp)
         out = torch.empty_like(rewards, dtype=torch.float32)
         for start in range(0, rewards.numel(), group_size):
             sl = slice(start, start + group_size)
-            out[sl] = self.group_advantages(rewards[sl].float(), _slice(inputs, sl), **hp)
+            out[sl] = self._advantages(rewards[sl].float(), _slice(inputs, sl), hp)
         return out
 
     def extra_trl_args(self, hp: dict) -> dict:
         """GRPOConfig fields this method sets (besides loss_type and scale_rewards)."""
         return self.trl_args(self.params(hp)) if self.trl_args else {}
+
+
+def _same_kind(default) -> tuple:
+    """Accepted types for an override: ints where a float is the default, else the default's type."""
+    if isinstance(default, bool):
+        return (bool,)
+    if isinstance(default, (int, float)):
+        return (int, float)
+    return (type(default),)
 
 
 def centred(rewards: Tensor, *, scale_by_std: bool) -> Tensor:

@@ -1,9 +1,10 @@
 """Unlikeliness reward (He et al., "Rewarding the Unlikely", arXiv 2506.02355).
 
-R̃_i = R_i · (1 − β_rank · (G − rank_i) / G), with rank_i = 1 for the completion
-most likely under π_old and G for the least likely. Likely right answers earn
-less, so GRPO stops concentrating on the one solution the policy already prefers;
-it acts inside all-correct groups, where plain GRPO has no signal at all.
+For correct completions, R̃_i = R_i · (1 − β_rank · (G − rank_i) / G), where rank_i
+ranks the group's *correct* completions by likelihood under π_old (rank 1 = most
+likely) and G is the group size; other rewards are unchanged. Likely right answers
+earn less, so GRPO stops concentrating on the one solution the policy already
+prefers; it acts inside all-correct groups, where plain GRPO has no signal at all.
 """
 
 from __future__ import annotations
@@ -14,20 +15,22 @@ from torch import Tensor
 from divrl.methods.registry import GroupInputs, Method, register
 
 
-def likelihood_rank(logp: Tensor) -> Tensor:
-    """rank_i = 1 + #{j : logp_j > logp_i}; ties share a rank (permutation-equivariant)."""
-    return 1 + (logp.unsqueeze(0) > logp.unsqueeze(1)).sum(dim=1)
+def likelihood_rank(logp: Tensor, among: Tensor) -> Tensor:
+    """rank_i = 1 + #{j in `among` : logp_j > logp_i}; ties share a rank (permutation-equivariant)."""
+    higher = (logp.unsqueeze(0) > logp.unsqueeze(1)) & among.bool().unsqueeze(0)  # [i, j]
+    return 1 + higher.sum(dim=1)
 
 
-def unlikeliness_rewards(rewards: Tensor, logp_old: Tensor, *, beta_rank: float) -> Tensor:
-    """rewards, logp_old: [G] → [G]."""
+def unlikeliness_rewards(rewards: Tensor, correct: Tensor, logp_old: Tensor, *, beta_rank: float) -> Tensor:
+    """rewards, correct, logp_old: [G] → [G]; only correct completions are rescaled."""
     g = rewards.numel()
-    rank = likelihood_rank(logp_old).to(rewards.dtype)
-    return rewards * (1 - beta_rank * (g - rank) / g)
+    rank = likelihood_rank(logp_old, correct).to(rewards.dtype)
+    factor = 1 - beta_rank * (g - rank) / g
+    return torch.where(correct.bool(), rewards * factor, rewards)
 
 
 def _reward_transform(rewards: Tensor, inputs: GroupInputs, *, beta_rank: float) -> Tensor:
-    return unlikeliness_rewards(rewards, inputs.logp_old, beta_rank=beta_rank)
+    return unlikeliness_rewards(rewards, inputs.correct, inputs.logp_old, beta_rank=beta_rank)
 
 
 register(

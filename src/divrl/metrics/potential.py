@@ -49,8 +49,8 @@ def div_equ(
     completions_per_problem: P lists of texts, each with at least m samples; only the first
     m are used. `canonical` maps a text to a normal form (e.g. countdown.canonical) so that
     rewrites of one equation count once; a text on which it raises ValueError (ParseError
-    is one) counts by its stripped text, kept apart from every canonical form. Without
-    `canonical` texts are compared stripped. Returns a float in [1/m, 1].
+    is one) is not an equation and is not counted, so junk cannot pass for diversity.
+    Without `canonical` texts are compared stripped. Returns a float in [0, 1].
     """
     if m < 1:
         raise ValueError(f"div_equ: m must be at least 1 (got {m})")
@@ -60,17 +60,19 @@ def div_equ(
     for q, texts in enumerate(completions_per_problem):
         if len(texts) < m:
             raise ValueError(f"div_equ: problem {q} has {len(texts)} samples, fewer than m={m}")
-        shares.append(len({_key(t, canonical) for t in texts[:m]}) / m)
+        keys = {_key(t, canonical) for t in texts[:m]} - {None}
+        shares.append(len(keys) / m)
     return float(np.mean(shares))
 
 
-def _key(text: str, canonical: Callable[[str], str] | None) -> tuple[str, str]:
-    if canonical is not None:
-        try:
-            return ("canonical", canonical(text))
-        except ValueError:
-            pass
-    return ("text", text.strip())
+def _key(text: str, canonical: Callable[[str], str] | None) -> str | None:
+    """The equation a text stands for; None when it is not one."""
+    if canonical is None:
+        return text.strip()
+    try:
+        return canonical(text)
+    except ValueError:
+        return None
 
 
 def mean_at_k(correct_counts, n: int, k: int) -> np.ndarray:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-_RUN = re.compile(r"(?P<method>[^/]+)/seed(?P<seed>\d+)/metrics\.json$")
+_RUN = re.compile(r"(?P<method>[^/]+)/seed(?P<seed>\d+)/(?P<file>[^/]+)$")
 SCALARS = [
     "mean_at_1", "distinct_correct", "distinct_canonical", "embedding_cosine", "format_rate", "div_equ",
     "spearman_share_p_gt_005",
@@ -16,12 +16,12 @@ SCALARS = [
 
 
 def label(path: str | Path) -> tuple[str, int | None]:
-    """(method, seed) from …/eval/{method}/seed{seed}/metrics.json; ("base", None) for the base."""
+    """(method, seed) from …/{method}/seed{seed}/FILE; ("base", None) for …/base/FILE."""
     text = Path(path).as_posix()
     m = _RUN.search(text)
     if m:
         return m["method"], int(m["seed"])
-    if text.endswith("base/metrics.json"):
+    if Path(text).parent.name == "base":
         return "base", None
     raise ValueError(f"report: cannot tell method and seed from path {path}")
 

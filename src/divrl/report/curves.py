@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pandas as pd
 
-_RUN = re.compile(r"(?P<method>[^/]+)/seed(?P<seed>\d+)/train_log\.json$")
+from divrl.report.collect import label
 # logged key -> (panel title, y label)
 PANELS = {
     "accuracy": ("Training accuracy", "share of rollouts correct"),
@@ -22,11 +21,9 @@ def load_logs(paths: list[str | Path]) -> pd.DataFrame:
     """One row per (method, seed, step) with the PANELS metrics."""
     rows = []
     for path in paths:
-        m = _RUN.search(Path(path).as_posix())
-        if not m:
-            raise ValueError(f"report: cannot tell method and seed from path {path}")
+        method, seed = label(path)
         for entry in json.loads(Path(path).read_text())["log_history"]:
             if "step" in entry and any(k in entry for k in PANELS):
-                rows.append({"method": m["method"], "seed": int(m["seed"]), "step": entry["step"],
+                rows.append({"method": method, "seed": seed, "step": entry["step"],
                              **{k: entry.get(k) for k in PANELS}})
     return pd.DataFrame(rows)

@@ -16,7 +16,7 @@ import pandas as pd
 
 from divrl.metrics.passk import pass_at_k_many
 from divrl.metrics.stats import bootstrap_ci
-from divrl.report.tables import order
+from divrl.report.tables import minus_base, order
 
 
 def _cell(values: pd.Series, scale: float = 1.0, digits: int = 3) -> str:
@@ -61,13 +61,11 @@ def r1zero_div_style(runs: pd.DataFrame, ks: list[int]) -> pd.DataFrame:
 
 
 def ds_style(runs: pd.DataFrame) -> pd.DataFrame:
-    base = runs[runs.method == "base"].set_index("k").pass_at_k
+    diff = minus_base(runs)
     rows = {}
-    for m in order(runs.method):
-        if m == "base":
-            continue
-        d = runs[runs.method == m]
-        rows[m] = {f"K={k}": _cell(d[d.k == k].pass_at_k - base[k], scale=100, digits=2) for k in sorted(d.k.unique())}
+    for m in order(diff.method):
+        d = diff[diff.method == m]
+        rows[m] = {f"K={k}": _cell(d[d.k == k].minus_base, scale=100, digits=2) for k in sorted(d.k.unique())}
     return pd.DataFrame.from_dict(rows, orient="index")
 
 

@@ -33,7 +33,9 @@ class TrainSpec:
     lr: float = 1e-4
     lr_scheduler: str = "constant"
     beta: float = 0.0  # KL coefficient (0: no reference model)
-    epsilon: float = 0.2  # PPO clip
+    epsilon: float = 0.2  # PPO clip (binds only off-policy: num_iterations or steps_per_generation > 1)
+    num_iterations: int = 1
+    steps_per_generation: int = 1
     save_steps: int = 50
     logging_steps: int = 10
     embedding_model: str = "minilm"
@@ -102,6 +104,8 @@ def build_trainer(
         warmup_steps=0,
         beta=spec.beta,
         epsilon=spec.epsilon,
+        num_iterations=spec.num_iterations,
+        steps_per_generation=spec.steps_per_generation,
         loss_type=method.loss_type,
         scale_rewards="group" if method.scale_by_std else "none",
         seed=seed,

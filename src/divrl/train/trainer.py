@@ -52,28 +52,34 @@ class MethodGRPOTrainer(GRPOTrainer):
         if "embeddings" in self.method.needs:
             extras["embeddings"] = gather(self.embed(self._completions).to(rewards.device))
         group = GroupInputs(correct=correct, **extras)
-        advantages = self.method.batch_advantages(rewards, self.num_generations, group, **self.method_params)
+        mode = "train" if self.model.training else "eval"
+        group_size = self.num_generations if mode == "train" else self.num_generations_eval
+        advantages = self.method.batch_advantages(rewards, group_size, group, **self.method_params)
+        # TRL's completions table logged its own advantages: show the ones that are used
+        logged = self._logs["advantages"]
+        for _ in range(min(len(logged), advantages.numel())):
+            logged.pop()
+        logged.extend(advantages.tolist())
 
         n_local = mask.shape[0]
         local = slice(self.accelerator.process_index * n_local, (self.accelerator.process_index + 1) * n_local)
         out["advantages"] = advantages[local].to(out["advantages"].device)
         out["is_correct"] = correct[local]  # (B,) tensors survive TRL's shuffle and split
         if self.method.drop_uniform_groups:
-            self._drop_uniform_groups(out, rewards, local)
+            self._drop_uniform_groups(out, rewards, local, group_size)
 
-        mode = "train" if self.model.training else "eval"
         self._metrics[mode]["accuracy"].append(correct.float().mean().item())
         self._metrics[mode]["advantage_abs_mean"].append(advantages.abs().mean().item())
         return out
 
-    def _drop_uniform_groups(self, out: dict, rewards: torch.Tensor, local: slice) -> None:
+    def _drop_uniform_groups(self, out: dict, rewards: torch.Tensor, local: slice, group_size: int) -> None:
         """DAPO dynamic sampling, as masking: all-equal groups leave the loss and its token count.
 
         (DAPO also re-samples to refill the batch; TRL has no hook for that, so the
         effective batch shrinks instead. The share dropped is logged.)
         """
-        groups = rewards.view(-1, self.num_generations)
-        uniform = (groups == groups[:, :1]).all(dim=1).repeat_interleave(self.num_generations)[local]
+        groups = rewards.view(-1, group_size)
+        uniform = (groups == groups[:, :1]).all(dim=1).repeat_interleave(group_size)[local]
         keep = (~uniform).to(out["completion_mask"].dtype).unsqueeze(1)
         out["completion_mask"] = out["completion_mask"] * keep
         if "num_items_in_batch" in out:
@@ -109,8 +115,9 @@ class MethodGRPOTrainer(GRPOTrainer):
         return logps, entropies, aux
 
     def _compute_loss(self, model, inputs):
+        self._policy_logps = None
         loss = super()._compute_loss(model, inputs)
-        if self.method.loss_term is None:
+        if self.method.loss_term is None or self._policy_logps is None:  # e.g. TRL's no-grad eval pass
             return loss
         hp = accepted_params(self.method.loss_term, self.method_params)
         term = self.method.loss_term(
@@ -123,4 +130,5 @@ class MethodGRPOTrainer(GRPOTrainer):
         )
         mode = "train" if self.model.training else "eval"
         self._metrics[mode]["method_loss_term"].append(term.item())
-        return loss + term / self.current_gradient_accumulation_steps
+        accumulation = self.current_gradient_accumulation_steps if mode == "train" else 1
+        return loss + term / accumulation
