@@ -20,10 +20,14 @@ rule report:
             f"{R}/figures/training_curves.png", caption="../report/training_curves.rst", category="Figures"
         ),
         spearman=report(f"{R}/figures/spearman.png", caption="../report/spearman.rst", category="Figures"),
-        paper_tables=expand(
-            f"{R}/tables/{{name}}.{{ext}}",
-            name=["dra_style", "r1zero_div_style", "ds_style", "multiplicity"],
-            ext=["md", "csv"],
+        dra_style=report(f"{R}/tables/dra_style.md", caption="../report/dra_style.rst", category="Tables"),
+        r1zero_div_style=report(
+            f"{R}/tables/r1zero_div_style.md", caption="../report/r1zero_div_style.rst", category="Tables"
+        ),
+        ds_style=report(f"{R}/tables/ds_style.md", caption="../report/ds_style.rst", category="Tables"),
+        multiplicity=report(f"{R}/tables/multiplicity.md", caption="../report/multiplicity.rst", category="Tables"),
+        paper_csv=expand(
+            f"{R}/tables/{{name}}.csv", name=["dra_style", "r1zero_div_style", "ds_style", "multiplicity"]
         ),
         ci=f"{R}/tables/bootstrap_ci.csv",
     params:
