@@ -12,13 +12,11 @@ import pandas as pd  # noqa: E402
 
 from divrl.report.tables import minus_base, order  # noqa: E402
 
-_PALETTE = plt.get_cmap("tab10").colors
-
-
 def colours(methods) -> dict[str, tuple]:
-    """The same colour for a method in every figure; base is black."""
+    """The same colour for a method in every figure; base is black. tab20 past 10 methods."""
     rest = [m for m in order(methods) if m != "base"]
-    out = {m: _PALETTE[i % len(_PALETTE)] for i, m in enumerate(rest)}
+    palette = plt.get_cmap("tab10" if len(rest) <= 10 else "tab20").colors
+    out = {m: palette[i % len(palette)] for i, m in enumerate(rest)}
     out["base"] = (0, 0, 0)
     return out
 
@@ -48,7 +46,7 @@ def passk(runs: pd.DataFrame, path: Path, title: str) -> None:
     ax.set_ylabel("pass@k (share of test problems solved)")
     ax.set_ylim(0, 1.02)
     ax.set_title(title + "\nline: mean over seeds; band: min–max over seeds", fontsize=10)
-    ax.legend(fontsize=8, loc="lower right")
+    _legend(ax, runs.method.nunique(), loc="lower right")
     _save(fig, path)
 
 
@@ -59,7 +57,7 @@ def passk_minus_base(runs: pd.DataFrame, path: Path, title: str) -> None:
     ax.axhline(0, color="black", lw=1, ls="--", label="base model")
     ax.set_ylabel("pass@k − base pass@k")
     ax.set_title(title + "\nabove 0: better than the base model at that k", fontsize=10)
-    ax.legend(fontsize=8, loc="best")
+    _legend(ax, runs.method.nunique(), loc="best")
     _save(fig, path)
 
 
@@ -78,7 +76,7 @@ def accuracy_vs_diversity(runs: pd.DataFrame, path: Path, title: str) -> None:
     ax.set_ylabel("pass@1")
     ax.set_title(title + "\nup: more accurate; right: more diverse; bars: ±1 std over seeds", fontsize=10)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="best")
+    _legend(ax, runs.method.nunique(), loc="best")
     _save(fig, path)
 
 
@@ -124,6 +122,14 @@ def spearman_hist(problems: pd.DataFrame, path: Path) -> None:
     ax.legend(fontsize=7, loc="upper left")
     ax.grid(alpha=0.3)
     _save(fig, path)
+
+
+def _legend(ax, n_entries: int, **kw) -> None:
+    """Inside the axes for a few lines; outside on the right when many would hide the data."""
+    if n_entries > 8:
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    else:
+        ax.legend(fontsize=8, **kw)
 
 
 def _save(fig, path: Path) -> None:
