@@ -15,6 +15,8 @@ import logging
 import sys
 from pathlib import Path
 
+from divrl.models.locate import require_model
+
 log = logging.getLogger("divrl")
 
 
@@ -41,11 +43,6 @@ def _threads(n: int | None) -> None:
         import torch
 
         torch.set_num_threads(n)
-
-
-def _require_dir(path: str, what: str, rule: str) -> None:
-    if not Path(path).is_dir():
-        raise FileNotFoundError(f"{what} {path!r} not found; run the {rule} rule first")
 
 
 # ----------------------------------------------------------------- verbs
@@ -91,7 +88,7 @@ def cmd_train(args) -> None:
     else:
         method_params = {}
     methods.get(args.method).params(method_params)  # name and hyperparameters first: cheapest to get wrong
-    _require_dir(args.base, "base model", "base")
+    require_model(args.base, "base model", "base")
     section = _section(args, "train")
     _threads(args.threads)
     info = train(
@@ -105,7 +102,7 @@ def cmd_evaluate(args) -> None:
     from divrl.evaluate import EvalSpec, evaluate
     from divrl.tasks.countdown_data import load_problems
 
-    _require_dir(args.model, "model", "train (or base)")
+    require_model(args.model, "model", "train (or base)")
     _threads(args.threads)
     evaluate(args.model, load_problems(args.problems), _spec(EvalSpec, _section(args, "eval")), args.out_dir)
 

@@ -17,6 +17,7 @@ from datasets import Dataset
 from trl import GRPOConfig
 
 from divrl import methods
+from divrl.models.locate import require_model
 from divrl.tasks.countdown import reward as countdown_score
 from divrl.train.trainer import MethodGRPOTrainer
 
@@ -65,11 +66,6 @@ def last_complete_checkpoint(folder: str | Path) -> str | None:
     return None
 
 
-def _looks_local(name: str) -> bool:
-    """A path rather than a hub id ("org/name"): absolute, relative, or deeper than one slash."""
-    return name.startswith((".", "/", "~")) or name.count("/") > 1
-
-
 def countdown_reward(prompts, completions, numbers, target, **_) -> list[float]:
     """TRL reward function: TinyZero score of each completion."""
     return [countdown_score(c, n, t) for c, n, t in zip(completions, numbers, target)]
@@ -87,8 +83,7 @@ def build_trainer(
     """A ready GRPOTrainer for one method × seed (also used by benchmarks/step_time.py)."""
     method = methods.get(method_name)
     params = method.params(method_params)
-    if _looks_local(base_model) and not Path(base_model).is_dir():
-        raise FileNotFoundError(f"base model folder {base_model!r} not found (run the base rule, or give a hub id)")
+    require_model(base_model, "base model", "base")
     dataset = Dataset.from_list([{"prompt": p["prompt"], "numbers": p["numbers"], "target": p["target"]} for p in problems])
     args = GRPOConfig(
         output_dir=str(checkpoint_dir),
