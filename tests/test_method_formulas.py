@@ -142,15 +142,23 @@ def test_div_entropy_matches_loop_and_selects_correct_only():
     old = logp + 0.1 * torch.randn(3, 4)
     mask = torch.tensor([[1, 1, 1, 0], [1, 1, 0, 0], [1, 1, 1, 1]])
     sel = torch.tensor([True, False, True])
-    slow, count = 0.0, 0
-    for b in range(3):
+    slow = 0.0
+    for b in range(3):  # Eq. 12: (1/G) Σ_i I(r_i = 1) (1/T_i) Σ_t …, over *all* G completions
         if not sel[b]:
             continue
         toks = [-(torch.exp(logp[b, t] - old[b, t]) * logp[b, t]).item() for t in range(4) if mask[b, t]]
         slow += sum(toks) / len(toks)
-        count += 1
-    assert div_entropy(logp, old, mask, sel).item() == pytest.approx(slow / count, rel=1e-5)
+    assert div_entropy(logp, old, mask, sel).item() == pytest.approx(slow / 3, rel=1e-5)
     assert div_entropy(logp, old, mask, torch.zeros(3, dtype=torch.bool)).item() == 0.0
+
+
+def test_div_lambda_does_not_depend_on_the_share_of_correct_answers():
+    """One correct completion among 2 or among 8: its own contribution is the same λ/B-scaled term."""
+    logp = -torch.rand(1, 4) * 3
+    mask = torch.ones(1, 4)
+    one = div_entropy(logp, None, mask, torch.tensor([True]))
+    padded = div_entropy(torch.cat([logp, -torch.rand(7, 4)]), None, torch.ones(8, 4), torch.tensor([True] + [False] * 7))
+    assert padded.item() == pytest.approx(one.item() / 8, rel=1e-6)
 
 
 def test_div_with_lambda0_equals_grpo():

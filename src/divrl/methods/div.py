@@ -2,7 +2,12 @@
 arXiv 2505.23433): J = J_GRPO + λ·J_Div, where J_Div is a token-entropy estimate over
 the tokens of *correct* completions only:
 
-    J_Div = mean over correct y of  −(1/|y|) Σ_t (π_θ(y_t)/π_old(y_t)) · log π_θ(y_t)
+    J_Div = (1/B) Σ_i I(r_i = 1) · −(1/|y_i|) Σ_t (π_θ(y_i,t)/π_old(y_i,t)) · log π_θ(y_i,t)
+
+averaged over *all* B completions with the indicator inside (Eq. 12: the term sits in
+the (1/G) Σ_i of the GRPO objective), so an incorrect completion contributes 0 and λ
+keeps its meaning whatever the share of correct answers. (Dividing by the number of
+correct completions instead would scale λ by B/#correct, batch by batch.)
 
 It is computed from the log-probs of the policy forward TRL already ran for the
 loss (no second forward). Switches (defaults = the paper):
@@ -26,7 +31,7 @@ def div_entropy(
     mask: Tensor,
     selected: Tensor,
 ) -> Tensor:
-    """J_Div: per-sequence mean of −ratio·log π over the selected completions (scalar).
+    """J_Div: (1/B) Σ_i selected_i · per-sequence mean of −ratio·log π (scalar).
 
     per_token_logps, old_per_token_logps, mask: [B, T]; selected: [B] bool.
     Zero (with a graph) when nothing is selected.
@@ -37,7 +42,7 @@ def div_entropy(
     m = mask.float()
     per_seq = (per_token * m).sum(-1) / m.sum(-1).clamp(min=1.0)
     sel = selected.float()
-    return (per_seq * sel).sum() / sel.sum().clamp(min=1.0)
+    return (per_seq * sel).sum() / max(sel.numel(), 1)
 
 
 def _loss_term(per_token_logps, old_per_token_logps, mask, correct, advantages, *, lam, mask_by, old_logp):

@@ -43,7 +43,7 @@ def dra_rewards(rewards: Tensor, embeddings: Tensor) -> Tensor:
 
 
 def _reward_transform(rewards: Tensor, inputs: GroupInputs, *, adjust_uniform_groups: bool) -> Tensor:
-    if not adjust_uniform_groups and bool((rewards == rewards[0]).all()):
+    if not adjust_uniform_groups and inputs.uniform:  # same *task* reward everywhere
         return rewards
     return dra_rewards(rewards, inputs.embeddings)
 

@@ -39,8 +39,26 @@ def ds_advantages(
     returns:    [G]  A_i − γ_p·logp_i if correct else A_i + γ_n·logp_i
     """
     correct = correct.bool()
+    logp_old = finite_logp(logp_old)
     shift = torch.where(correct, -gamma_p * logp_old, gamma_n * logp_old)
     return advantages + shift.to(advantages.dtype)
+
+
+def finite_logp(logp: Tensor) -> Tensor:
+    """log π_old [G] with non-finite entries replaced, so γ·log π stays finite.
+
+    A token outside a sampler's top-k/top-p support (or an underflow in bf16) can make
+    a sequence log-prob −inf; γ·(−inf) would turn the whole group's update into
+    inf/NaN. Such a completion is treated as the least likely *finite* one of its
+    group (−inf and NaN → the group's minimum finite value; +inf, which no log-prob
+    can be, → 0). A group with no finite value gets 0 everywhere (no smoothing).
+    """
+    ok = torch.isfinite(logp)
+    if bool(ok.all()):
+        return logp
+    floor = logp[ok].min() if bool(ok.any()) else torch.zeros((), dtype=logp.dtype, device=logp.device)
+    out = torch.where(torch.isposinf(logp), torch.zeros_like(logp), logp)
+    return torch.where(ok | torch.isposinf(logp), out, floor.expand_as(logp))
 
 
 def _advantage_transform(
@@ -51,10 +69,17 @@ def _advantage_transform(
     gamma_n: float,
     smooth_uniform_groups: bool,
 ) -> Tensor:
-    # rewards all equal <=> centred advantages exactly 0 (x - mean(x) is exact for equal x)
-    if not smooth_uniform_groups and bool((adv == 0).all()):
+    # decided on the task rewards (the registry sets `uniform`), never on adv == 0:
+    # float32 rounding of the mean made formatted-but-wrong groups (all 0.1) look non-uniform
+    if not smooth_uniform_groups and inputs.uniform:
         return adv
     return ds_advantages(adv, inputs.correct.bool(), inputs.logp_old, gamma_p=gamma_p, gamma_n=gamma_n)
+
+
+def _check_gammas(hp: dict, group_size: int) -> None:
+    for key in ("gamma_p", "gamma_n"):
+        if not hp[key] >= 0:  # also refuses NaN
+            raise ValueError(f"{key}={hp[key]!r} must be ≥ 0 (a negative γ reverses the smoothing)")
 
 
 _DEFAULTS = {"gamma_p": 0.05, "gamma_n": 0.05, "length_normalized": False, "smooth_uniform_groups": False}
@@ -75,5 +100,6 @@ for _name, _summary, _fixed in (
             defaults={**_DEFAULTS, **_fixed},
             fixed=frozenset(_fixed),
             needs=frozenset({"logp_old"}),
+            check=_check_gammas,
         )
     )

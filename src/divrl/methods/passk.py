@@ -49,7 +49,9 @@ def maxk_shares(rewards: Tensor, *, k: int) -> Tensor:
 
 
 def _pkpo_transform(rewards: Tensor, inputs: GroupInputs, *, k: int) -> Tensor:
-    return maxk_shares(rewards, k=k)
+    # equal rewards have equal shares in exact arithmetic; the float sums above can
+    # differ in the last bit, which GRPO's std division would turn into advantages
+    return rewards if inputs.uniform else maxk_shares(rewards, k=k)
 
 
 def passk_advantages(correct: Tensor, *, k: int) -> Tensor:

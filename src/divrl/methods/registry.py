@@ -13,7 +13,7 @@ needs: correctness flags, old-policy log-probs, completion embeddings.
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Optional
 
 import torch
@@ -32,6 +32,9 @@ class GroupInputs:
     embeddings: [G, d] float — sentence embeddings of the completions
     lengths:    [G] int — completion lengths in tokens
     max_length: the completion length limit (a scalar shared by all groups)
+    uniform:    the group's *task* rewards are all exactly equal (set by the registry
+                before any transform; a transform must gate on this, never on
+                `adv == 0`, which float32 rounding breaks for most G ≥ 5)
     """
 
     correct: Tensor
@@ -39,6 +42,7 @@ class GroupInputs:
     embeddings: Optional[Tensor] = None
     lengths: Optional[Tensor] = None
     max_length: Optional[int] = None
+    uniform: bool = False
 
 
 Transform = Callable[..., Tensor]
@@ -102,7 +106,9 @@ class Method:
         return self._advantages(rewards, inputs, self.params(hp))
 
     def _advantages(self, rewards: Tensor, inputs: GroupInputs, hp: dict) -> Tensor:
-        if self.drop_uniform_groups and bool((rewards == rewards[0]).all()):
+        uniform = all_equal(rewards)
+        inputs = replace(inputs, uniform=uniform)
+        if self.drop_uniform_groups and uniform:
             return torch.zeros_like(rewards, dtype=torch.float32)
         if self.reward_transform is not None:
             rewards = self.reward_transform(rewards, inputs, **accepted_params(self.reward_transform, hp))
@@ -138,12 +144,21 @@ def _same_kind(default) -> tuple:
     return (type(default),)
 
 
+def all_equal(rewards: Tensor) -> bool:
+    """Every reward of the group is exactly the first one (decided on the values, not on R - mean)."""
+    return bool((rewards == rewards[0]).all())
+
+
 def centred(rewards: Tensor, *, scale_by_std: bool) -> Tensor:
     """R - mean(R), divided by (std(R) + EPS) when scale_by_std.
 
-    An all-equal group gives exactly zero (not NaN): R - mean is zero and EPS keeps
-    the division finite. std is unbiased (torch default), as in TRL.
+    An all-equal group gives exactly zero. This is decided on the rewards themselves:
+    in float32, `R - R.mean()` of eight rewards of 0.1 is about −7e-9 (the mean is
+    rounded), which the std division would blow up to about −7e-5. std is unbiased
+    (torch default), as in TRL.
     """
+    if all_equal(rewards):
+        return torch.zeros_like(rewards, dtype=torch.promote_types(rewards.dtype, torch.float32))
     adv = rewards - rewards.mean()
     if scale_by_std and rewards.numel() > 1:
         adv = adv / (rewards.std() + EPS)
@@ -161,7 +176,8 @@ def accepted_params(fn: Callable, hp: dict) -> dict:
 def _slice(inputs: GroupInputs, sl: slice) -> GroupInputs:
     pick = lambda t: None if t is None else t[sl]  # noqa: E731
     return GroupInputs(
-        pick(inputs.correct), pick(inputs.logp_old), pick(inputs.embeddings), pick(inputs.lengths), inputs.max_length
+        pick(inputs.correct), pick(inputs.logp_old), pick(inputs.embeddings), pick(inputs.lengths), inputs.max_length,
+        inputs.uniform,
     )
 
 

@@ -27,6 +27,17 @@ from divrl.methods import GroupInputs, Method
 from divrl.methods.registry import accepted_params
 
 
+def sequence_logp(per_token: torch.Tensor, mask: torch.Tensor, length_normalized: bool) -> torch.Tensor:
+    """log π(y) per completion [B] from token log-probs [B, T]: their sum, or mean when length_normalized.
+
+    Padding is selected out, not multiplied by 0: a padded position's log-prob may be
+    −inf, and −inf · 0 is NaN.
+    """
+    keep = mask.bool()
+    total = torch.where(keep, per_token, torch.zeros_like(per_token)).sum(dim=1)
+    return total / keep.sum(dim=1).clamp_min(1) if length_normalized else total
+
+
 class MethodGRPOTrainer(GRPOTrainer):
     def __init__(self, *args, method: Method, method_params: dict, embedding_model: str, correct_reward: float = 1.0, **kw):
         super().__init__(*args, **kw)
@@ -129,10 +140,7 @@ class MethodGRPOTrainer(GRPOTrainer):
         """Advantages from the loss forward's detached log-probs (TRL reads them next)."""
         inputs = self._loss_inputs
         order = torch.argsort(inputs["divrl_position"])  # undo TRL's shuffle: groups contiguous again
-        mask = inputs["completion_mask"].float()
-        total = (logps.detach() * mask).sum(dim=1)
-        if self.method_params.get("length_normalized", False):
-            total = total / mask.sum(dim=1).clamp_min(1.0)
+        total = sequence_logp(logps.detach(), inputs["completion_mask"], self.method_params.get("length_normalized", False))
         emb = inputs.get("divrl_embedding")
         group = GroupInputs(
             correct=inputs["divrl_correct"][order], logp_old=total[order],
@@ -153,7 +161,6 @@ class MethodGRPOTrainer(GRPOTrainer):
         TRL leaves `old_per_token_logps` unset when generation and optimisation are in
         step (then π_old = π_θ at sampling time); we compute it in that case.
         """
-        mask = out["completion_mask"].float()
         per_token = out.get("old_per_token_logps")
         if per_token is None:
             ids = torch.cat([out["prompt_ids"], out["completion_ids"]], dim=1)
@@ -161,10 +168,7 @@ class MethodGRPOTrainer(GRPOTrainer):
             per_token, _, _ = self._get_per_token_logps_and_entropies(
                 self.model, ids, attn, out["completion_ids"].size(1), batch_size=self.args.per_device_train_batch_size
             )
-        total = (per_token * mask).sum(dim=1)
-        if self.method_params.get("length_normalized", False):
-            return total / mask.sum(dim=1).clamp_min(1.0)
-        return total
+        return sequence_logp(per_token, out["completion_mask"], self.method_params.get("length_normalized", False))
 
     # TRL hook 3: extra loss terms, from the log-probs of the loss's own forward pass.
     def _get_per_token_logps_and_entropies(self, *args, **kw):
