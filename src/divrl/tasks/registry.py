@@ -26,6 +26,15 @@ class Task:
     key: Callable[..., Optional[str]]  # (completion, **fields) -> canonical answer or None
     check_row: Callable[[dict], Optional[str]]  # why a row is unusable, or None
     answer_ok: Optional[Callable[[Any], bool]] = None  # gold answer usable (data filter)
+    # the equations a completion states, for Div-Equ (metrics/equations.py); None: free-text rules
+    equations: Optional[Callable[[str], list[str]]] = None
+
+    def equations_of(self, completion: str) -> list[str]:
+        if self.equations is not None:
+            return self.equations(completion)
+        from divrl.metrics.equations import text_equations
+
+        return text_equations(completion)
 
     def reward(self, completion: str, row: dict) -> float:
         return self.score(completion, **{f: row[f] for f in self.fields})
@@ -86,6 +95,12 @@ def _countdown_key(completion: str, numbers: list[int], target: int) -> Optional
         return None
 
 
+def _countdown_equations(completion: str) -> list[str]:
+    from divrl.metrics.equations import countdown_equations
+
+    return countdown_equations(completion)
+
+
 def _math_score(completion: str, answer: str) -> float:
     from divrl.tasks.boxed_math import reward
 
@@ -119,7 +134,8 @@ def _kk_key(completion: str, names: list[str], solution: list[bool]) -> Optional
 _TASKS = {
     t.name: t
     for t in (
-        Task("countdown", ("numbers", "target"), _countdown_score, _countdown_key, _countdown_row),
+        Task("countdown", ("numbers", "target"), _countdown_score, _countdown_key, _countdown_row,
+             equations=_countdown_equations),
         Task("math", ("answer",), _math_score, _math_key, _math_row, _math_answer_ok),
         Task("knights_knaves", ("names", "solution"), _kk_score, _kk_key, _kk_row),
     )
