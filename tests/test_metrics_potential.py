@@ -6,7 +6,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from divrl.metrics.potential import div_equ, mean_at_k, potential_at_k
+from divrl.metrics.equations import countdown_equations
+from divrl.metrics.potential import distinct_answers, div_equ, mean_at_k, potential_at_k
 from divrl.tasks.countdown import canonical as countdown_canonical
 
 unit = st.floats(0, 1, allow_nan=False)
@@ -91,10 +92,10 @@ def test_potential_rejects_bad_input(passk, pass1, word):
         potential_at_k(passk, pass1)
 
 
-# ---- Div-Equ -------------------------------------------------------------------------------
+# ---- distinct answers (divrl's former "Div-Equ") ------------------------------------------
 
 
-def slow_div_equ(problems, m, canon):
+def slow_distinct_answers(problems, m, canon):
     shares = []
     for texts in problems:
         seen = []
@@ -102,7 +103,7 @@ def slow_div_equ(problems, m, canon):
             try:
                 key = "C:" + canon(t) if canon else "T:" + t.strip()
             except ValueError:
-                continue  # not an equation: never counted
+                continue  # no answer: never counted
             if key not in seen:
                 seen.append(key)
         shares.append(len(seen) / m)
@@ -113,27 +114,77 @@ texts = st.sampled_from(["1+2", "2+1", " 1+2 ", "3*1", "junk", "junk ", "(1+2)",
 
 
 @given(st.integers(1, 6).flatmap(lambda m: st.tuples(st.just(m), st.lists(st.lists(texts, min_size=m, max_size=m + 3), min_size=1, max_size=5))))
-def test_div_equ_matches_loop_with_and_without_canonical(args):
+def test_distinct_answers_matches_loop_with_and_without_canonical(args):
     m, problems = args
     for canon in (None, countdown_canonical):
-        assert div_equ(problems, m=m, canonical=canon) == pytest.approx(slow_div_equ(problems, m, canon))
+        assert distinct_answers(problems, m=m, canonical=canon) == pytest.approx(slow_distinct_answers(problems, m, canon))
 
 
-def test_div_equ_uses_only_first_m_and_canonical_merges_rewrites():
+def test_distinct_answers_uses_only_first_m_and_canonical_merges_rewrites():
     problems = [["1+2", "2+1", "junk", "junk ", "9*9"], ["5", "5", "5", "5"]]
-    assert div_equ(problems, m=4) == pytest.approx((3 / 4 + 1 / 4) / 2)
-    # with a parser, "junk" is not an equation: 1 distinct equation (1+2 = 2+1) of 4 samples
-    assert div_equ(problems, m=4, canonical=countdown_canonical) == pytest.approx((1 / 4 + 1 / 4) / 2)
+    assert distinct_answers(problems, m=4) == pytest.approx((3 / 4 + 1 / 4) / 2)
+    # with a parser, "junk" has no answer: 1 distinct answer (1+2 = 2+1) of 4 samples
+    assert distinct_answers(problems, m=4, canonical=countdown_canonical) == pytest.approx((1 / 4 + 1 / 4) / 2)
 
 
-def test_div_equ_does_not_count_unparseable_text():
-    def canon(t):
-        if t.startswith("x"):
-            raise ValueError("unparseable")
-        return t
+def test_distinct_answers_errors():
+    with pytest.raises(ValueError, match="problem 1 has 2 samples, fewer than m=3"):
+        distinct_answers([["a", "b", "c"], ["a", "b"]], m=3)
+    with pytest.raises(ValueError, match="no problems"):
+        distinct_answers([], m=3)
 
-    assert div_equ([["a", "x1", "x2", "x3"]], m=4, canonical=canon) == 0.25
-    assert div_equ([["x1", "x2"]], m=2, canonical=canon) == 0.0
+
+# ---- Div-Equ (unique / all equations) ------------------------------------------------------
+
+
+def test_div_equ_is_unique_over_all_equations_of_the_samples():
+    # problem 0: A = [x=1, y=2, x=1, z=3] (x=1 restated in another sample), U = 3 → 3/4
+    # problem 1: A = [a=b, a=b] → 1/2;   Div-Equ = (3/4 + 1/2) / 2
+    problems = [["so $x = 1$ and $y=2$", "x=1\nthus z = 3"], ["$$a = b$$", "\\[a=b.\\]"]]
+    got = div_equ(problems, m=2)
+    assert got.per_problem == [pytest.approx(3 / 4), pytest.approx(1 / 2)]
+    assert got.value == pytest.approx((3 / 4 + 1 / 2) / 2) and got.no_equations == 0
+
+
+def test_div_equ_counts_equations_not_answers():
+    # one final answer (\\boxed{3}) in both samples, but different derivations
+    problems = [["$1 + 2 = 3$, \\boxed{3}", "$3 \\times 1 = 3$, \\boxed{3}"]]
+    assert div_equ(problems, m=2).value == 1.0
+    assert distinct_answers([["3", "3"]], m=2) == 0.5
+
+
+def test_div_equ_skips_and_counts_problems_without_equations():
+    got = div_equ([["no maths here", "none"], ["x=1", "x=1"], ["$a$", "b"]], m=2)
+    assert got.per_problem == [None, 0.5, None]
+    assert got.value == 0.5 and got.no_equations == 2
+    nothing = div_equ([["junk", "more junk"]], m=2)
+    assert math.isnan(nothing.value) and nothing.no_equations == 1
+
+
+def test_div_equ_countdown_toy_expression_is_one_equation():
+    problems = [["15-4+1", "15 - 4 + 1", "1+15-4", "junk"]]
+    # whitespace is normalised, rewrites are not merged: 2 unique of 3 equations ("junk" has none)
+    assert div_equ(problems, m=4, equations=countdown_equations).value == pytest.approx(2 / 3)
+
+
+equation = st.sampled_from(["x=1", "y=2", "a+b=c", "2*3=6", "z=9", "q=0", "u=v"])
+
+
+@settings(max_examples=60)
+@given(st.lists(st.lists(equation, min_size=1, max_size=4), min_size=1, max_size=6), st.data())
+def test_div_equ_duplicates_reduce_it_and_all_distinct_gives_one(samples, data):
+    texts = ["\n".join(eqs) for eqs in samples]
+    m = len(texts)
+    flat = [e for eqs in samples for e in eqs]
+    got = div_equ([texts], m=m).value
+    assert got == pytest.approx(len(set(flat)) / len(flat))
+    # a repeated sample adds equations, none new: Div-Equ drops (strictly, as |A| > 0)
+    again = data.draw(st.sampled_from(texts))
+    assert div_equ([texts + [again]], m=m + 1).value < got
+    # every equation distinct (same shape of samples, renamed apart): 1
+    names = iter(range(len(flat)))
+    renamed = ["\n".join(f"v{next(names)}=1" for _ in eqs) for eqs in samples]
+    assert div_equ([renamed], m=m).value == 1.0
 
 
 def test_div_equ_errors():
