@@ -200,3 +200,67 @@ def test_real_vllm_backend_on_a_tiny_model(tiny_problems, tmp_path):
     spec = SampleSpec(backend="vllm", n=6, batch_size=8, max_new_tokens=6, dtype="float32", gpu_memory_utilization=0.3)
     got = sample(str(model), PROMPTS, spec)
     assert [len(cs) for cs in got] == [6] * 3 and all(isinstance(c, str) for cs in got for c in cs)
+
+
+# ------------------------------------------------------------------ top_k and greedy
+class RecordingModel(EchoModel):
+    """EchoModel that records the decoding arguments of every generate call."""
+
+    def __init__(self):
+        self.calls = []
+
+    def generate(self, **kw):
+        self.calls.append({k: kw.get(k) for k in ("do_sample", "temperature", "top_k", "top_p", "num_return_sequences")})
+        return super().generate(**kw)
+
+
+def test_hf_backend_passes_top_k_and_decodes_greedily_at_temperature_0(tiny_base, monkeypatch):
+    from divrl.sampling import greedy, sample_many
+
+    _, tokenizer = hf.load_policy(str(tiny_base), "cpu", "float32")
+    model, loads = RecordingModel(), []
+    monkeypatch.setattr(hf, "load_policy", lambda *a: loads.append(a) or (model, tokenizer))
+    spec = SampleSpec(n=2, temperature=0.7, top_p=0.7, top_k=50, max_new_tokens=4)
+    sampled, greedy_out = sample_many(str(tiny_base), PROMPTS, [spec, greedy(spec)])
+    assert len(loads) == 1  # one model load for both
+    assert [len(cs) for cs in sampled] == [2] * 3 and [len(g) for g in greedy_out] == [1] * 3
+    assert model.calls[0] == dict(do_sample=True, temperature=0.7, top_k=50, top_p=0.7, num_return_sequences=2)
+    assert model.calls[-1] == dict(do_sample=False, temperature=1.0, top_k=0, top_p=1.0, num_return_sequences=1)
+
+
+def test_hf_greedy_is_deterministic_on_a_real_model(tiny_base):
+    from divrl.sampling import greedy
+
+    spec = greedy(SampleSpec(n=7, max_new_tokens=6, seed=0))
+    assert spec.n == 1 and spec.temperature == 0
+    a = sample(str(tiny_base), PROMPTS, spec)
+    b = sample(str(tiny_base), PROMPTS, SampleSpec(**{**dataclasses.asdict(spec), "seed": 99}))
+    assert a == b and [len(g) for g in a] == [1] * 3
+
+
+def test_vllm_glue_top_k_and_greedy_share_one_engine(fake_vllm):
+    from divrl.sampling import greedy, sample_many
+
+    spec = SampleSpec(backend="vllm", n=3, temperature=1.0, top_p=0.7, top_k=50, max_new_tokens=9)
+    sampled, greedy_out = sample_many("m", PROMPTS, [spec, greedy(spec)])
+    (llm,) = FakeLLM.instances  # one engine: a second would not fit on the GPU
+    first, last = llm.calls[0][1][0], llm.calls[-1][1][0]
+    assert (first.n, first.temperature, first.top_p, first.top_k) == (3, 1.0, 0.7, 50)
+    assert (last.n, last.temperature, last.top_p, last.top_k, last.max_tokens) == (1, 0.0, 1.0, -1, 9)
+    assert [len(cs) for cs in sampled] == [3] * 3 and [len(g) for g in greedy_out] == [1] * 3
+
+
+def test_sample_many_rejects_mixed_backends():
+    from divrl.sampling import sample_many
+
+    with pytest.raises(ValueError, match="same backend"):
+        sample_many("m", PROMPTS, [SampleSpec(), SampleSpec(backend="vllm")])
+
+
+def test_eval_settings_reach_the_sampling_spec():
+    # the difficulty filter and validation sample through sampling_of: top_k must travel
+    from divrl.evaluate import EvalSpec, sampling_of
+
+    got = sampling_of(EvalSpec(top_k=50, top_p=0.7, temperature=1.0), n=8)
+    assert (got.top_k, got.top_p, got.n) == (50, 0.7, 8)
+    assert EvalSpec().top_k == 0 and SampleSpec().top_k == 0  # off by default

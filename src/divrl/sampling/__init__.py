@@ -9,6 +9,7 @@ Backends are imported only when chosen: vLLM is an optional, GPU-only dependency
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from dataclasses import dataclass
 
@@ -19,8 +20,9 @@ BACKENDS = {"hf": "divrl.sampling.hf", "vllm": "divrl.sampling.vllm"}
 @dataclass(frozen=True)
 class SampleSpec:
     n: int = 256  # samples per prompt
-    temperature: float = 1.0
+    temperature: float = 1.0  # 0: greedy decoding (argmax; top_p, top_k and seed unused)
     top_p: float = 1.0
+    top_k: int = 0  # keep the k most likely tokens; 0: off (pure ancestral sampling)
     max_new_tokens: int = 16
     # Sequences per generate call. HF: one padded batch (bounds activation memory).
     # vLLM: one engine call, which schedules internally; it bounds the finished results
@@ -36,12 +38,29 @@ class SampleSpec:
     max_model_len: int | None = None  # prompt + completion tokens; None: the model config's
 
 
-def sample(model_dir: str, prompts: list[str], spec: SampleSpec) -> list[list[str]]:
-    """spec.n completions for every prompt, in prompt order, from the chosen backend."""
+def greedy(spec: SampleSpec) -> SampleSpec:
+    """One greedy completion per prompt with spec's length, batching and engine."""
+    return dataclasses.replace(spec, n=1, temperature=0.0, top_p=1.0, top_k=0)
+
+
+def _backend(spec: SampleSpec):
     if spec.backend not in BACKENDS:
         raise ValueError(f"unknown sampling backend {spec.backend!r}; known: {', '.join(BACKENDS)}")
-    backend = importlib.import_module(BACKENDS[spec.backend])
-    return backend.sample(model_dir, prompts, spec)
+    return importlib.import_module(BACKENDS[spec.backend])
 
 
-__all__ = ["BACKENDS", "SampleSpec", "sample"]
+def sample(model_dir: str, prompts: list[str], spec: SampleSpec) -> list[list[str]]:
+    """spec.n completions for every prompt, in prompt order, from the chosen backend."""
+    return _backend(spec).sample(model_dir, prompts, spec)
+
+
+def sample_many(model_dir: str, prompts: list[str], specs: list[SampleSpec]) -> list[list[list[str]]]:
+    """One `sample` result per spec, the model loaded once (a second vLLM engine would not
+    fit beside the first on the GPU). Engine settings (backend, dtype, device, vLLM knobs,
+    engine seed) are the first spec's."""
+    if len({s.backend for s in specs}) > 1:
+        raise ValueError("sample_many: every spec must name the same backend")
+    return _backend(specs[0]).sample_many(model_dir, prompts, specs)
+
+
+__all__ = ["BACKENDS", "SampleSpec", "greedy", "sample", "sample_many"]

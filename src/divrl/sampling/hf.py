@@ -21,19 +21,38 @@ def load_policy(model_dir: str, device: str, dtype: str):
     return model, tokenizer
 
 
-@torch.no_grad()
 def sample(model_dir: str, prompts: list[str], spec: SampleSpec) -> list[list[str]]:
-    """spec.n completions for every prompt, in prompt order.
+    """spec.n completions for every prompt, in prompt order."""
+    return sample_many(model_dir, prompts, [spec])[0]
 
-    Pure ancestral sampling: top_k=0 (HF's default is 50) and top_p from spec, so
-    pass@k measures the policy itself, not a truncated version of it.
+
+def sample_many(model_dir: str, prompts: list[str], specs: list[SampleSpec]) -> list[list[list[str]]]:
+    """`sample` for each spec, the model loaded once (device and dtype: the first spec's)."""
+    model, tokenizer = load_policy(model_dir, specs[0].device, specs[0].dtype)
+    return [_generate(model, tokenizer, prompts, spec) for spec in specs]
+
+
+def _decoding(spec: SampleSpec) -> dict:
+    """generate() arguments for the spec's decoding.
+
+    Sampling is pure ancestral unless the spec truncates: top_k=spec.top_k (0 is off;
+    HF's own default would be 50) and top_p from spec, so pass@k measures the policy
+    itself, not a truncated version of it. Temperature 0 is greedy decoding; the
+    sampling knobs are then reset to their neutral values so that a model's
+    generation_config cannot leak them in (transformers warns about set-but-unused ones).
     """
-    model, tokenizer = load_policy(model_dir, spec.device, spec.dtype)
+    if spec.temperature == 0:
+        return dict(do_sample=False, temperature=1.0, top_k=0, top_p=1.0)
+    return dict(do_sample=True, temperature=spec.temperature, top_k=spec.top_k, top_p=spec.top_p)
+
+
+@torch.no_grad()
+def _generate(model, tokenizer, prompts: list[str], spec: SampleSpec) -> list[list[str]]:
     torch.manual_seed(spec.seed)
     per_call = max(1, spec.batch_size // spec.n)  # prompts per call
     chunks = max(1, -(-spec.n // spec.batch_size))  # calls per prompt when n > batch_size
     out: list[list[str]] = []
-    bar = tqdm(total=len(prompts) * spec.n, desc="sample", unit="seq", mininterval=2)
+    bar = tqdm(total=len(prompts) * spec.n, desc="greedy" if spec.temperature == 0 else "sample", unit="seq", mininterval=2)
     for start in range(0, len(prompts), per_call):
         batch = prompts[start : start + per_call]
         enc = tokenizer(batch, return_tensors="pt", padding=True).to(spec.device)
@@ -42,11 +61,8 @@ def sample(model_dir: str, prompts: list[str], spec: SampleSpec) -> list[list[st
             k = min(spec.batch_size, spec.n - c * spec.batch_size) if chunks > 1 else spec.n
             gen = model.generate(
                 **enc,
-                do_sample=True,
-                temperature=spec.temperature,
-                top_k=0,
+                **_decoding(spec),
                 repetition_penalty=1.0,  # an instruct model's generation_config may set one (vLLM ignores it)
-                top_p=spec.top_p,
                 max_new_tokens=spec.max_new_tokens,
                 num_return_sequences=k,
                 pad_token_id=tokenizer.pad_token_id,

@@ -1,7 +1,8 @@
 """Sampling with vLLM (GPU; `pip install 'divrl[vllm]'`), for paper-scale evaluation.
 
 Same contract as the HF backend: spec.n completions per prompt, in prompt order,
-pure ancestral sampling (temperature and top_p from the spec, top_k off).
+ancestral sampling with temperature, top_p and top_k from the spec (top_k 0: off);
+temperature 0 is greedy decoding, which vLLM does itself at temperature 0.
 
 Why it looks the way it does:
 - The work is cut into engine calls of at most spec.batch_size sequences (a prompt
@@ -11,7 +12,7 @@ Why it looks the way it does:
   n children with seed, seed+1, …, so a shared per-request seed would repeat the same
   random numbers for every prompt and every chunk of one prompt.
 - top_k=-1 means "off" in every vLLM release (recent ones also take 0; older ones
-  reject 0), unlike HF where 0 is off.
+  reject 0), unlike HF where 0 is off: the spec's 0 is sent as -1.
 - `LLM.generate` returns one output per request, in request order (it sorts by
   request id), each with `.outputs[j].text`.
 """
@@ -71,19 +72,30 @@ def load_engine(model_dir: str, spec: SampleSpec):
     )
 
 
+def params_of(vllm, spec: SampleSpec, k: int):
+    """SamplingParams for one request of k samples (greedy: temperature 0, vLLM's own)."""
+    return vllm.SamplingParams(
+        n=k, temperature=spec.temperature, top_p=spec.top_p, top_k=spec.top_k or TOP_K_OFF, max_tokens=spec.max_new_tokens
+    )
+
+
 def sample(model_dir: str, prompts: list[str], spec: SampleSpec) -> list[list[str]]:
     """spec.n completions for every prompt, in prompt order."""
-    vllm, llm = load_engine(model_dir, spec)
+    return sample_many(model_dir, prompts, [spec])[0]
 
-    def params(k: int):
-        return vllm.SamplingParams(
-            n=k, temperature=spec.temperature, top_p=spec.top_p, top_k=TOP_K_OFF, max_tokens=spec.max_new_tokens
-        )
 
+def sample_many(model_dir: str, prompts: list[str], specs: list[SampleSpec]) -> list[list[list[str]]]:
+    """`sample` for each spec from one engine (the first spec's engine settings)."""
+    vllm, llm = load_engine(model_dir, specs[0])
+    return [_generate(vllm, llm, prompts, spec) for spec in specs]
+
+
+def _generate(vllm, llm, prompts: list[str], spec: SampleSpec) -> list[list[str]]:
     out: list[list[str]] = [[] for _ in prompts]
-    bar = tqdm(total=len(prompts) * spec.n, desc="sample (vllm)", unit="seq", mininterval=2)
+    desc = "greedy (vllm)" if spec.temperature == 0 else "sample (vllm)"
+    bar = tqdm(total=len(prompts) * spec.n, desc=desc, unit="seq", mininterval=2)
     for call in plan(len(prompts), spec.n, spec.batch_size):
-        results = llm.generate([prompts[i] for i, _ in call], [params(k) for _, k in call], use_tqdm=False)
+        results = llm.generate([prompts[i] for i, _ in call], [params_of(vllm, spec, k) for _, k in call], use_tqdm=False)
         if len(results) != len(call):
             raise ValueError(f"vLLM returned {len(results)} outputs for {len(call)} requests")
         for (i, k), result in zip(call, results):
