@@ -2,7 +2,8 @@
 
 TRL writes checkpoints (model, optimizer, scheduler, RNG, data-loader position) to a
 folder that is *not* a declared Snakemake output, so a killed job that reruns
-resumes from the newest one instead of starting over.
+resumes from the newest sound one instead of starting over — but only a checkpoint
+of the *same* run (`checkpoints.py`: fingerprints, damaged checkpoints, forced reruns).
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from datasets import Dataset
+from transformers import TrainerCallback
 from trl import GRPOConfig
 
 from divrl import methods
 from divrl.models.locate import require_model
 from divrl.tasks.problems import task_of
+from divrl.train import checkpoints
 from divrl.train.trainer import MethodGRPOTrainer
 
 log = logging.getLogger(__name__)
@@ -57,25 +60,27 @@ class TrainSpec:
 
 
 def last_complete_checkpoint(folder: str | Path) -> str | None:
-    """The newest checkpoint-N that was fully written, or None.
-
-    transformers writes a checkpoint in place (no rename), so a job killed while
-    saving leaves a partial folder; `trainer_state.json` is written last, so its
-    presence marks a complete checkpoint. Partial ones are skipped with a warning.
-    """
+    """The newest checkpoint-N whose `trainer_state.json` exists (transformers writes it
+    last), or None. Soundness and run identity are `checkpoints.plan_resume`'s job."""
     folder = Path(folder)
     if not folder.is_dir():
         return None
-    found = sorted(
-        (p for p in folder.glob("checkpoint-*") if p.is_dir() and p.name.split("-")[-1].isdigit()),
-        key=lambda p: int(p.name.split("-")[-1]),
-        reverse=True,
-    )
-    for ckpt in found:
+    for ckpt in checkpoints._numbered(folder):
         if (ckpt / "trainer_state.json").exists():
             return str(ckpt)
-        log.warning("skipping incomplete checkpoint %s (killed while saving?)", ckpt)
     return None
+
+
+class _FingerprintEveryCheckpoint(TrainerCallback):
+    """Writes the run's fingerprint into each checkpoint right after transformers saves it."""
+
+    def __init__(self, fp: dict):
+        self.fp = fp
+
+    def on_save(self, args, state, control, **kwargs):
+        ckpt = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+        if state.is_world_process_zero and ckpt.is_dir():
+            checkpoints.write_fingerprint(ckpt, self.fp)
 
 
 def per_device_batch(spec: TrainSpec) -> int:
@@ -141,7 +146,7 @@ def build_trainer(
         data_seed=seed,
         save_strategy="steps",
         save_steps=spec.save_steps,
-        save_total_limit=1,
+        save_total_limit=2,  # two, so a damaged newest checkpoint still leaves one to fall back to
         logging_steps=spec.logging_steps,
         report_to=[],
         use_cpu=spec.device == "cpu",
@@ -176,13 +181,27 @@ def train(
     out_dir: str | Path,
     checkpoint_dir: str | Path,
 ) -> dict:
+    from accelerate import PartialState
+
     trainer = build_trainer(method_name, method_params, seed, spec, base_model, problems, checkpoint_dir)
     params = trainer.method_params
-    resume = last_complete_checkpoint(checkpoint_dir)
-    if resume:
-        log.info("resuming from %s", resume)
+    fp = checkpoints.fingerprint(method_name, params, seed, asdict(spec), base_model, problems)
+    state = PartialState()
+    plan = checkpoints.plan_resume(checkpoint_dir, fp)  # every process reads the same folder
+    state.wait_for_everyone()
+    if state.is_main_process:
+        plan.apply()
+    state.wait_for_everyone()
+    resume = plan.resume
+    trainer.add_callback(_FingerprintEveryCheckpoint(fp))
     t0 = time.time()
-    trainer.train(resume_from_checkpoint=resume)
+    if resume and checkpoints.global_step(resume) >= spec.steps:
+        log.info("%s is at the final step %d: finishing without another optimizer step", resume, spec.steps)
+        _load_final_checkpoint(trainer, resume)
+    else:
+        if resume:
+            log.info("resuming from %s", resume)
+        trainer.train(resume_from_checkpoint=resume)
     out = Path(out_dir)
     trainer.save_model(str(out / "model"))  # every rank: DeepSpeed gathers the shards
     info = {
@@ -190,12 +209,27 @@ def train(
         "params": params,
         "seed": seed,
         "spec": asdict(spec),
+        "fingerprint": fp["digest"],
         "resumed_from": resume,
+        "set_aside": [{"from": str(a), "to": str(b), "why": why} for a, b, why in plan.moves],
         "seconds": time.time() - t0,
+        "global_step": trainer.state.global_step,
         "log_history": trainer.state.log_history,
     }
     if trainer.is_world_process_zero():  # one writer when several processes train
         trainer.processing_class.save_pretrained(str(out / "model"))
         (out / "train_log.json").write_text(json.dumps(info, indent=1))
+        checkpoints.mark_finished(checkpoint_dir, fp, out)
     trainer.accelerator.wait_for_everyone()
     return info
+
+
+def _load_final_checkpoint(trainer: MethodGRPOTrainer, resume: str) -> None:
+    """The model and log history of a checkpoint at the last step, without training.
+
+    (`Trainer.train(resume_from_checkpoint=…)` at max_steps still runs one more step.)
+    """
+    from transformers import TrainerState
+
+    trainer._load_from_checkpoint(resume)
+    trainer.state = TrainerState.load_from_json(str(Path(resume) / "trainer_state.json"))
