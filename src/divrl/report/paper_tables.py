@@ -2,7 +2,8 @@
 
 Every cell is mean ± std over seeds (ddof=1); captions state n (seeds, problems, samples).
 - DRA-GRPO style: methods × benchmarks, pass@1 accuracy, and their average.
-- R1-zero-Div style: accuracy (pass@1), Potential@k, Div-Equ.
+- R1-zero-Div style: greedy Pass@1 (the paper's accuracy), mean-of-n pass@1, Potential@k,
+  Div-Equ (unique / all equations).
 - DS style: Pass@K − base, in percentage points, on the log-k grid.
 """
 
@@ -47,17 +48,46 @@ def dra_style(runs: pd.DataFrame, benchmark: str) -> pd.DataFrame:
     return table
 
 
+def _has(runs: pd.DataFrame, column: str) -> bool:
+    """The metric is in the runs (older metrics.json files, or eval.greedy off, lack it)."""
+    return column in runs.columns and runs[column].notna().any()
+
+
+def greedy_potential(runs: pd.DataFrame) -> bool:
+    """Potential@k came from greedy Pass@1 in every run (the paper's definition)."""
+    return "greedy_pass1" in runs.columns and bool(runs.greedy_pass1.notna().all())
+
+
 def r1zero_div_style(runs: pd.DataFrame, ks: list[int]) -> pd.DataFrame:
+    """Greedy Pass@1 first when evaluated (R1-zero-Div Table 1 reports it), then the
+    mean-of-n pass@1, Potential@k and Div-Equ (+ distinct answers when present)."""
     rows = {}
     for m in order(runs.method):
         d = runs[runs.method == m]
-        row = {"accuracy (pass@1)": _cell(d[d.k == 1].pass_at_k)}
+        at1 = d[d.k == 1]
+        row = {"greedy Pass@1": _cell(at1.greedy_pass1)} if _has(runs, "greedy_pass1") else {}
+        row["accuracy (pass@1)"] = _cell(at1.pass_at_k)
         for k in ks:
             if k > 1 and (d.k == k).any():
                 row[f"Potential@{k}"] = _cell(d[d.k == k].potential_at_k)
-        row["Div-Equ"] = _cell(d[d.k == 1].div_equ)
+        row["Div-Equ"] = _cell(at1.div_equ)
+        if _has(runs, "distinct_answers"):
+            row["distinct answers"] = _cell(at1.distinct_answers)
         rows[m] = row
     return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def r1zero_div_caption(runs: pd.DataFrame, n: int, seeds: str, n_problems: int) -> str:
+    if greedy_potential(runs):
+        acc = (f"greedy Pass@1 = one greedy decode per problem (the paper's accuracy); accuracy (pass@1) = "
+               f"mean of {n} samples; Potential@k = Σ pass@k·(1−Pass@1) / Σ (1−Pass@1) with greedy Pass@1")
+    else:
+        acc = (f"accuracy (pass@1) = mean of {n} samples; Potential@k = Σ pass@k·(1−pass@1) / Σ (1−pass@1) "
+               "with the sampled pass@1 (no greedy decode in some runs: eval.greedy off; the paper uses greedy)")
+    equ = ("Div-Equ = unique / all equations in the first 16 samples of a problem (LaTeX and lines with '=', "
+           "or Countdown's arithmetic expressions; whitespace-normalised), mean over problems that have one")
+    extra = "; distinct answers = share of distinct final answers among those samples" if _has(runs, "distinct_answers") else ""
+    return f"{acc}; {equ}{extra}. {seeds}, {n_problems} problems."
 
 
 def ds_style(runs: pd.DataFrame) -> pd.DataFrame:
@@ -111,7 +141,7 @@ def write(runs: pd.DataFrame, problems: pd.DataFrame, out_dir: str | Path, ks: l
     seeds = _n_caption(runs)
     tables = {
         "dra_style": (dra_style(runs, task), f"pass@1 (mean of {n} samples per problem) on {n_problems} test problems; mean ± std over seeds, {seeds}."),
-        "r1zero_div_style": (r1zero_div_style(runs, ks), f"Accuracy = pass@1; Potential@k = Σ pass@k·(1−pass@1) / Σ (1−pass@1) over problems; Div-Equ = share of distinct equations (canonical form) among the first 16 samples. {seeds}, {n_problems} problems."),
+        "r1zero_div_style": (r1zero_div_style(runs, ks), r1zero_div_caption(runs, n, seeds, n_problems)),
         "ds_style": (ds_style(runs), f"Pass@K − base Pass@K in percentage points (below 0: worse than the base model); N = {n} samples per problem, {n_problems} problems, {seeds}."),
     }
     if stats_path:
