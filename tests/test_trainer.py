@@ -69,3 +69,15 @@ def test_deferred_logp_old_equals_extra_forward(tiny_base, tiny_problems, tmp_pa
         assert [ids for ids, _ in deferred] == [ids for ids, _ in extra]  # same rollouts
         assert any(a != 0 for _, a in extra), "test needs non-zero advantages to mean anything"
         assert [a for _, a in deferred] == pytest.approx([a for _, a in extra], rel=1e-5, abs=1e-6)
+
+
+def test_global_entropy_coef_reaches_trl_and_a_methods_own_alpha_replaces_it():
+    from divrl import methods
+    from divrl.train.run import _global_then_method_args
+
+    spec = TrainSpec(**{**SPEC.__dict__, "entropy_coef": 0.001, "epsilon_high": 0.25})
+    assert _global_then_method_args(spec, methods.get("ds"), methods.get("ds").params()) == {
+        "entropy_coef": 0.001, "epsilon_high": 0.25}
+    own = _global_then_method_args(spec, methods.get("entropy_penalty"), {"alpha": 0.02})
+    assert own["entropy_coef"] == -0.02
+    assert _global_then_method_args(spec, methods.get("dapo"), methods.get("dapo").params())["epsilon_high"] == 0.28

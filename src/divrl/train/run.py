@@ -41,6 +41,7 @@ class TrainSpec:
     loss_type: str | None = None  # None: the method's own aggregation; set to hold it fixed across methods
     epsilon_high: float | None = None  # clip-higher upper ε for every method (DS math: 0.25); None: ε
     beta: float = 0.0  # KL coefficient (0: no reference model)
+    entropy_coef: float = 0.0  # entropy bonus for every method; a method's own α (entropy_bonus/penalty) replaces it
     epsilon: float = 0.2  # PPO clip (binds only off-policy: num_iterations or steps_per_generation > 1)
     num_iterations: int = 1
     steps_per_generation: int = 1
@@ -107,6 +108,15 @@ def _vllm_args(spec: TrainSpec) -> dict:
     return {"use_vllm": True, "vllm_mode": "colocate", "vllm_gpu_memory_utilization": spec.vllm_gpu_memory_utilization}
 
 
+def _global_then_method_args(spec: TrainSpec, method, params: dict) -> dict:
+    """Settings the train section gives every method, replaced where a method sets its own
+    (dapo's clip-higher, cispo's ε_max, entropy_bonus/penalty's α)."""
+    shared = {"entropy_coef": spec.entropy_coef}
+    if spec.epsilon_high is not None:
+        shared["epsilon_high"] = spec.epsilon_high
+    return {**shared, **method.extra_trl_args(params)}
+
+
 def build_trainer(
     method_name: str,
     method_params: dict,
@@ -158,7 +168,7 @@ def build_trainer(
         model_init_kwargs={"dtype": "bfloat16"} if spec.bf16 else None,  # every parameter gets a gradient; skips DDP's extra search
         **_vllm_args(spec),
         disable_tqdm=False,
-        **{**({"epsilon_high": spec.epsilon_high} if spec.epsilon_high is not None else {}), **method.extra_trl_args(params)},
+        **_global_then_method_args(spec, method, params),
     )
     return MethodGRPOTrainer(
         model=base_model,
