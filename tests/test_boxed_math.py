@@ -11,10 +11,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from divrl.tasks import boxed_math
+from divrl.tasks import boxed_math, deadline
 from divrl.tasks.boxed_math import CORRECT, FORMATTED, WRONG, canonical, extract_answer, gold_parseable, reward
 
 BOUND_S = 20.0  # "returns at all": generous, so a slow machine does not make this flaky
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Verdicts are cached per process: each test sees math_verify (and the worker) again."""
+    boxed_math.clear_cache()
+    yield
+    boxed_math.clear_cache()
 
 
 @pytest.mark.parametrize(
@@ -24,6 +32,9 @@ BOUND_S = 20.0  # "returns at all": generous, so a slow machine does not make th
         (r"\boxed{\frac{1}{2}}", r"\frac{1}{2}"),  # nested braces
         (r"\boxed{1} then, on reflection, \boxed{2}", "2"),  # the last box
         (r"\fbox{7}", "7"),
+        (r"\framebox{7}", "7"),
+        (r"\framebox[2cm][c]{\frac{1}{2}}", r"\frac{1}{2}"),  # optional width and position
+        (r"\boxed{1} then \framebox {8}", "8"),
         (r"\boxed {3}", "3"),
         (r"\boxed{\{1,2\}}", r"\{1,2\}"),  # escaped set braces do not close the box
         (r"\boxed{ 5 }", "5"),
@@ -184,17 +195,19 @@ def test_other_threads_use_the_worker():
 
 
 def test_a_worker_that_does_not_answer_is_killed_and_replaced(monkeypatch):
+    monkeypatch.setattr(boxed_math, "refusal", lambda answer: None)  # let the bomb reach the worker
+
     def in_thread(*args, **kw):
         with ThreadPoolExecutor(max_workers=1) as pool:
             return pool.submit(reward, *args, **kw).result()
 
     in_thread(r"\boxed{1}", "1")  # a started worker, so only the kill is timed below
-    monkeypatch.setattr(boxed_math, "_WORKER_GRACE_S", -0.8)  # wait 0.2 s for a 1 s alarm
+    monkeypatch.setattr(deadline, "WORKER_GRACE_S", -0.8)  # wait 0.2 s for a 1 s alarm
     start = time.monotonic()
     assert in_thread(PATHOLOGICAL[1], "1", timeout_s=1.0) == FORMATTED
     assert time.monotonic() - start < BOUND_S
     assert boxed_math._WORKER._proc is None  # killed
-    monkeypatch.undo()
+    monkeypatch.setattr(deadline, "WORKER_GRACE_S", 2.0)
     assert in_thread(r"\boxed{2}", "2") == CORRECT  # a fresh worker
 
 
@@ -213,20 +226,15 @@ def test_someone_elses_alarm_is_left_alone():
 
 def test_a_swallowed_deadline_fires_again_and_nothing_stays_armed():
     """A deadline raised inside a gc callback is lost; the re-armed alarm must still end the call."""
-    import signal
-    import time
-
-    from divrl.tasks import boxed_math
-
     def swallow_first_deadline_then_spin():
         try:  # what Python does with an exception raised in a gc callback: drop it
             time.sleep(1.0)
-        except boxed_math._Deadline:
+        except deadline.Deadline:
             pass
         time.sleep(5.0)  # the re-armed alarm must interrupt this
         return "finished"
 
     t0 = time.perf_counter()
-    ok, value = boxed_math._with_alarm(swallow_first_deadline_then_spin, (), 0.1)
+    ok, value = deadline.with_alarm(swallow_first_deadline_then_spin, (), 0.1)
     assert (ok, value) == (False, None) and time.perf_counter() - t0 < 2.0
     assert signal.getitimer(signal.ITIMER_REAL)[0] == 0  # disarmed: no stray SIGALRM later
