@@ -1,4 +1,5 @@
-"""Paper configs: each validates and plans a sane Slurm DAG (`snakemake -n --profile profiles/slurm`)."""
+"""Paper configs: each validates, plans a sane Slurm DAG (`snakemake -n --profile profiles/slurm`),
+and holds the values its paper or official code gives (PAPER_PARAMS.md)."""
 
 import re
 import subprocess
@@ -7,23 +8,60 @@ import sys
 import pytest
 import yaml
 
-from divrl.config import load
+from divrl.config import validate
+from divrl.report.vs_paper import rows_of
 
-PAPERS = ["dra_grpo", "r1_zero_div", "ds_countdown", "ds_math"]
+# name -> the --configfile list (overlays after their base, as Snakemake deep-merges them)
+PAPERS = {
+    "dra_grpo": ["dra_grpo"],
+    "dra_grpo_seed42": ["dra_grpo", "dra_grpo_seed42"],
+    "r1_zero_div": ["r1_zero_div"],
+    "ds_countdown": ["ds_countdown"],
+    "ds_math": ["ds_math"],
+    "ds_math_qwen25_math_7b": ["ds_math", "ds_math_qwen25_math_7b"],
+    "ds_math_qwen3_1p7b": ["ds_math", "ds_math_qwen3_1p7b"],
+    "ds_math_ministral_8b": ["ds_math", "ds_math_ministral_8b"],
+}
+
+
+def merge(base: dict, over: dict) -> dict:
+    """Snakemake's --configfile merge: mappings recursively, everything else (lists) replaced."""
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def raw(root, name: str, stage=None) -> dict:
+    """The merged config; with `stage` (a folder), pre-staged local data files (R1-zero-Div's
+    College Math jsonl, which users copy in) point to empty stand-ins there."""
+    cfg: dict = {}
+    for part in PAPERS[name]:
+        cfg = merge(cfg, yaml.safe_load((root / f"config/paper/{part}.yaml").read_text()))
+    for src in cfg["datasets"]["test"].values():
+        if stage is not None and src["source"].startswith("data/"):
+            local = stage / src["source"]
+            local.parent.mkdir(parents=True, exist_ok=True)
+            local.touch()
+            src["source"] = str(local)
+    return cfg
 
 
 @pytest.fixture(scope="module")
 def plans(root, tmp_path_factory):
-    """All dry-runs side by side (each spends seconds importing Snakemake and the plugin)."""
-    procs = {}
-    for name in PAPERS:
-        cfg = yaml.safe_load((root / f"config/paper/{name}.yaml").read_text())
-        cfg["results"] = str(tmp_path_factory.mktemp(name) / "results")
-        path = tmp_path_factory.mktemp(f"{name}_cfg") / "c.yaml"
-        path.write_text(yaml.safe_dump(cfg))
-        cmd = [sys.executable, "-m", "snakemake", "-n", "--profile", "profiles/slurm", "--configfile", str(path)]
-        procs[name] = (cfg, subprocess.Popen(cmd, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
-    return {name: (cfg, *p.communicate(timeout=300), p.returncode) for name, (cfg, p) in procs.items()}
+    """All dry-runs, at most two at a time (each spends seconds importing Snakemake and the plugin)."""
+    out, names = {}, list(PAPERS)
+    for i in range(0, len(names), 2):
+        procs = {}
+        for name in names[i : i + 2]:
+            cfg = raw(root, name, tmp_path_factory.mktemp(f"{name}_data"))
+            cfg["results"] = str(tmp_path_factory.mktemp(name) / "results")
+            path = tmp_path_factory.mktemp(f"{name}_cfg") / "c.yaml"
+            path.write_text(yaml.safe_dump(cfg))
+            cmd = [sys.executable, "-m", "snakemake", "-n", "--profile", "profiles/slurm", "--configfile", str(path)]
+            procs[name] = (cfg, subprocess.Popen(cmd, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        out.update({name: (cfg, *p.communicate(timeout=300), p.returncode) for name, (cfg, p) in procs.items()})
+    return out
 
 
 def jobs(stdout: str) -> list[dict]:
@@ -39,9 +77,13 @@ def jobs(stdout: str) -> list[dict]:
 
 
 @pytest.mark.parametrize("name", PAPERS)
-def test_paper_config_validates(root, name):
-    cfg = load(root / f"config/paper/{name}.yaml")
+def test_paper_config_validates(root, name, tmp_path):
+    cfg = validate(raw(root, name, tmp_path))
     assert cfg["device"] == "cuda" and cfg["base"]["model"] and cfg["datasets"]
+    # every published row names one of our methods (or base) and one of our test sets (or avg)
+    for row in rows_of(cfg["paper"]):
+        assert row["method"] in {"base", *cfg["methods"]}, row
+        assert row["bench"] in {"avg", *cfg["datasets"]["test"]}, row
 
 
 @pytest.mark.parametrize("name", PAPERS)
@@ -54,6 +96,8 @@ def test_paper_config_plans_a_sane_slurm_dag(plans, name):
     assert count("data") == 1 and count("report") == 1
     assert count("base") == 0  # a named model: nothing to pretrain
     assert count("train") == runs and count("evaluate") == runs * benches and count("sample_base") == benches
+    report = next(j for j in planned if j["rule"] == "report")
+    assert "--paper " in report["shell"]  # the scorecard is part of every paper config's report
     gpus_train = cfg["cluster"]["train_gpus"]
     for job in planned:
         res = job["resources"]
@@ -69,6 +113,81 @@ def test_paper_config_plans_a_sane_slurm_dag(plans, name):
         if job["rule"] in ("evaluate", "sample_base"):
             assert int(res["gpu"]) == cfg["cluster"]["eval_gpus"]
             assert '"backend": "vllm"' in job["shell"]
+
+
+def _updates_per_generation(t: dict) -> int:
+    """Optimizer updates per generated batch (TRL: micro-steps per generation / accumulation)."""
+    return max(1, t["steps_per_generation"] // t["gradient_accumulation_steps"])
+
+
+def test_ds_countdown_is_the_papers_table(root):
+    cfg = validate(raw(root, "ds_countdown"))
+    t, e = cfg["train"], cfg["eval"]
+    assert cfg["base"]["model"] == "Qwen/Qwen2.5-3B-Instruct" and cfg["cluster"]["train_gpus"] == 2
+    assert t["num_generations"] == 5 and t["prompts_per_step"] == 64  # mini-batch 64 of a 128-prompt batch
+    assert _updates_per_generation(t) == 2 and t["steps"] == 320 * 2  # 320 RL steps, two updates each
+    assert t["per_device_batch_size"] * 2 * t["steps_per_generation"] == 128 * 5
+    assert cfg["datasets"]["filter"]["max_prompt_tokens"] == 2048 and t["max_completion_length"] == 8192
+    assert t["entropy_coef"] == 0.001 and t["epsilon"] == 0.2 and t["temperature"] == 1.0
+    assert (e["temperature"], e["top_k"], e["top_p"], e["n_samples"]) == (1.0, 50, 0.7, 8192)
+    ds = cfg["methods"]["ds"]
+    assert (ds["gamma_p"], ds["gamma_n"], ds["length_normalized"]) == (0.03, 0.01, False)  # γ inferred
+    assert [c["method"] for c in cfg["paper"]["curves"]] == ["grpo", "ds"]
+    assert cfg["paper"]["curves"][0]["value"][-1] == -3.80 and cfg["paper"]["curves"][1]["value"][-1] == 1.60
+
+
+# name: (model, steps in RL steps, updates per RL step, max response, clip high, KL, γ_p, γ_n, train sets)
+DS_MATH = {
+    "ds_math": ("Qwen/Qwen2.5-Math-1.5B", 1000, 1, 2048, 0.25, 0.0, 0.01, 0.01, 2),
+    "ds_math_qwen25_math_7b": ("Qwen/Qwen2.5-Math-7B", 500, 1, 2048, 0.25, 0.0, 0.01, 0.01, 2),
+    "ds_math_qwen3_1p7b": ("Qwen/Qwen3-1.7B", 300, 2, 4096, 0.25, 0.0, 0.02, 0.002, 1),
+    "ds_math_ministral_8b": ("mistralai/Ministral-8B-Instruct-2410", 300, 2, 2048, 0.22, 0.001, 0.02, 0.002, 2),
+}
+
+
+@pytest.mark.parametrize("name", DS_MATH)
+def test_ds_math_is_the_papers_column(root, name):
+    model, rl_steps, updates, length, high, kl, gp, gn, n_train = DS_MATH[name]
+    cfg = validate(raw(root, name))
+    t, e = cfg["train"], cfg["eval"]
+    assert cfg["base"]["model"] == model and len(cfg["datasets"]["train"]) == n_train
+    assert cfg["datasets"]["train"][0]["source"] == "open-r1/DAPO-Math-17k-Processed"
+    assert t["prompts_per_step"] * updates == 32 and t["num_generations"] == 8  # 32 prompts per RL step, G = 8
+    assert _updates_per_generation(t) == updates and t["steps"] == rl_steps * updates
+    assert t["max_completion_length"] == length and cfg["datasets"]["filter"]["max_prompt_tokens"] == 1024
+    assert (t["epsilon"], t["epsilon_high"], t["beta"], t["loss_type"]) == (0.2, high, kl, "dapo")
+    assert t["temperature"] == 0.7 and t["entropy_coef"] == 0.0
+    assert (e["n_samples"], e["temperature"]) == (128, 0.7)
+    ds = cfg["methods"]["ds"]
+    assert (ds["gamma_p"], ds["gamma_n"], ds["length_normalized"]) == (gp, gn, False)
+    assert cfg["methods"]["ds_pos"]["gamma_p"] == gp and cfg["methods"]["ds_neg"]["gamma_n"] == gn
+    assert {r["range"][1] for r in cfg["paper"]["rows"] if "range" in r} == {2.9, 6.7}
+    if name == "ds_math_qwen25_math_7b":
+        assert len(cfg["seeds"]) == 3
+
+
+def test_r1_zero_div_is_the_papers_setup(root, tmp_path):
+    cfg = validate(raw(root, "r1_zero_div", tmp_path))
+    t, e = cfg["train"], cfg["eval"]
+    assert (t["lr"], t["lr_scheduler"], t["temperature"], t["beta"], t["num_generations"]) == (3e-6, "cosine", 0.9, 1e-4, 6)
+    assert (t["per_device_batch_size"], t["gradient_accumulation_steps"]) == (1, 64)  # Table 6, 7B
+    assert t["prompts_per_step"] * t["steps"] >= 2 * 7473 > t["prompts_per_step"] * (t["steps"] - 1)  # 2 epochs
+    assert e["greedy"] and (e["n_samples"], e["temperature"], e["div_equ_samples"]) == (8, 0.5, 5)
+    assert cfg["methods"]["div"]["lam"] == 0.01
+    avg = {(r["method"], r["metric"]): r["value"] for r in cfg["paper"]["rows"] if r["bench"] == "avg"}
+    assert avg[("grpo", "greedy_at_1")] == 61.0 and avg[("div", "greedy_at_1")] == 64.4 and avg[("div", "mean_at_1")] == 63.56
+
+
+def test_dra_is_the_official_recipe(root):
+    cfg = validate(raw(root, "dra_grpo"))
+    assert cfg["seeds"] == [2025] and validate(raw(root, "dra_grpo_seed42"))["seeds"] == [2025, 42]
+    assert cfg["methods"]["dra_grpo"]["adjust_uniform_groups"] and cfg["methods"]["dra_dr_grpo"]["adjust_uniform_groups"]
+    tests = {name: s["source"] for name, s in cfg["datasets"]["test"].items()}
+    assert {tests[b] for b in ("amc23", "minerva", "olympiadbench")} == {"knoveleng/AMC-23", "knoveleng/Minerva-Math", "knoveleng/OlympiadBench"}
+    t = cfg["train"]
+    assert (t["num_generations"], t["lr"], t["steps"], t["max_completion_length"], t["beta"]) == (6, 1e-6, 500, 3584, 0.04)
+    pinned = [r for r in cfg["paper"]["rows"] if r.get("seed") == 42]
+    assert [(r["method"], r["value"]) for r in pinned] == [("dra_dr_grpo", 58.2)]
 
 
 def test_difficulty_filter_adds_one_rule_between_data_and_training(root, tmp_path):

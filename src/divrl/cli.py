@@ -159,7 +159,8 @@ def cmd_report(args) -> None:
     from divrl.report.build import write
 
     ks = json.loads(args.k_show) if args.k_show else [1, 8, 64, 256]
-    summary = write(args.metrics, args.out_dir, ks, args.train_logs, args.data_stats, args.task)
+    paper = json.loads(args.paper) if args.paper else None
+    summary = write(args.metrics, args.out_dir, ks, args.train_logs, args.data_stats, args.task, paper)
     print(summary.read_text())
 
 
@@ -272,6 +273,7 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--train-logs", nargs="*", help="…/train/METHOD/seedS/train_log.json (training curves)")
     sp.add_argument("--data-stats", help="data/stats.json (solution multiplicity table)")
     sp.add_argument("--task", default="countdown", help="task name, for table labels")
+    sp.add_argument("--paper", help="JSON of the config's paper: section (published numbers -> tables/vs_paper.md)")
 
     sp = verb("sweep-report", cmd_sweep_report, "sweep table and figure; the best grid point is chosen on the validation split", section=False)
     sp.add_argument("--metrics", nargs="+", required=True, help="…/eval/RUN/seedS/SET/metrics.json of grid points and reference methods")

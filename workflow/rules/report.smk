@@ -3,6 +3,8 @@
 # the layout of the DRA and R1-zero-Div tables).
 T = f"{R}/tables" if len(BENCHES) == 1 else f"{R}/tables/{BENCHES[0]}"
 F = f"{R}/figures" if len(BENCHES) == 1 else f"{R}/figures/{BENCHES[0]}"
+# The scorecard against the config's published numbers (paper:), at the top of tables/ and figures/.
+PAPER = config["paper"] if config["paper"].get("rows") or config["paper"].get("curves") else {}
 
 
 rule report:
@@ -39,11 +41,14 @@ rule report:
         ci=f"{T}/bootstrap_ci.csv",
         benchmarks=[] if len(BENCHES) == 1 else f"{R}/tables/benchmarks.md",
         per_bench=[] if len(BENCHES) == 1 else expand(f"{R}/tables/{{bench}}/summary.csv", bench=BENCHES),
+        vs_paper=expand(f"{R}/tables/vs_paper.{{ext}}", ext=["md", "csv"]) if PAPER else [],
+        vs_paper_figure=f"{R}/figures/vs_paper.png" if PAPER.get("curves") else [],
     params:
         divrl=DIVRL,
         k_show=as_json(config["report"]["k_show"]),
         out_dir=lambda wildcards, output: R,  # tables/ and figures/ go below it
         task=config["task"],
+        paper=f"--paper {as_json(PAPER)}" if PAPER else "",
     log:
         f"{R}/logs/report.log",
     benchmark:
@@ -56,7 +61,7 @@ rule report:
     shell:
         "{params.divrl} report --metrics {input.base} {input.runs} --k-show {params.k_show}"
         " --train-logs {input.train_logs} --data-stats {input.data_stats} --task {params.task}"
-        " --out-dir {params.out_dir} > {log} 2>&1"
+        " --out-dir {params.out_dir} {params.paper} > {log} 2>&1"
 
 
 if SWEEP_RUNS:

@@ -11,7 +11,7 @@ import logging
 from collections import defaultdict
 from pathlib import Path
 
-from divrl.report import compare, figures, paper_tables, tables
+from divrl.report import compare, figures, paper_tables, tables, vs_paper
 from divrl.report.collect import bench, load_problems, load_runs
 from divrl.report.curves import load_logs
 
@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 
 def write(metrics: list[str], out_dir: str | Path, ks: list[int], train_logs: list[str] | None = None,
-          data_stats: str | None = None, task: str = "countdown") -> Path:
+          data_stats: str | None = None, task: str = "countdown", paper: dict | None = None) -> Path:
     """Write everything; returns the summary.md a person should read first."""
     by_bench: dict[str, list[str]] = defaultdict(list)
     for path in metrics:
@@ -41,6 +41,8 @@ def write(metrics: list[str], out_dir: str | Path, ks: list[int], train_logs: li
                 log.info("significant: %s", line)
         at1[name] = runs[runs.k == 1]
         log.info("report %s: %d methods (incl. base) -> %s", name, len(table), out / "tables" / sub)
+    if paper:  # the config's published numbers against ours: tables/vs_paper.md
+        vs_paper.write(metrics, paper, out)
     if len(by_bench) == 1:
         return out / "tables" / "summary.md"
     return paper_tables.write_benchmarks(at1, out / "tables")
