@@ -37,6 +37,9 @@ CASES = [
     Case("math-ai/amc23", "amc23", "test", first={"answer": "27"}),
     Case("math-ai/minervamath", "minerva", "test", first={"answer": "20"}),
     Case("Hothan/OlympiadBench", "olympiadbench", "train", "OE_TO_maths_en_COMP", n_kept=2, first={"answer": "8"}),
+    Case("knoveleng/OlympiadBench", "olympiadbench", "train", first={"answer": "8", "id": 1606}),
+    Case("knoveleng/AMC-23", "amc23", "train", first={"answer": "27", "id": 0}),
+    Case("knoveleng/Minerva-Math", "minerva", "train", first={"answer": "-1./3", "idx": 0}),
     Case("QwenLM/Qwen2.5-Math/evaluation/data/college_math", "college_math", "test", first={"answer": "1"}),
     Case("math-ai/aime25", "aime25", "test", first={"answer": "15"}),
     Case("BytedTsinghua-SIA/DAPO-Math-17k", "dapo17k", "train", n_rows=6, n_kept=3,
@@ -48,7 +51,7 @@ CASES = [
     Case("K-and-K/knights-and-knaves", "knights_knaves", "2ppl", "train", n_rows=2, n_kept=1,
          first={"answer": {"Zoey": "knight", "Oliver": "knave"}, "solution": [True, False]}),
 ]
-IDS = [c.path.split("/")[1] for c in CASES]
+IDS = [c.path.split("/", 1)[1] if c.path.startswith("knoveleng/") else c.path.split("/")[1] for c in CASES]
 
 
 @pytest.fixture(scope="module")
@@ -177,6 +180,25 @@ def test_adapters_on_alternative_layouts_and_malformed_rows():
     for name, row in bad:
         with pytest.raises(ValueError):
             formats.get(name)(row)
+
+
+def test_eval_set_golds_are_clean_and_kept_by_the_math_filter(loaded):
+    """DRA-GRPO's evaluation sets: "$.", "$" and Minerva's "-1./3" / "9." golds all survive
+    the answer filter and are verified by the math reward."""
+    from divrl.tasks.registry import get
+
+    math = get("math")
+    for path, golds in [("knoveleng/OlympiadBench", ["8", "\\frac{1}{4}", "\\frac{1}{3}"]),
+                        ("Hothan/OlympiadBench", ["8", "2, -2"]),
+                        ("knoveleng/Minerva-Math", ["-1./3", "2", "9."])]:
+        kept, counts = filters.apply(loaded[path], FilterSpec(), adapter=formats.olympiadbench if "Olympiad" in path
+                                     else formats.minerva, answer_ok=math.answer_ok)
+        assert [r["answer"] for r in kept] == golds, path
+        assert counts["dropped_answer_unparseable"] == 0
+    assert math.reward("so $\\boxed{-1/3}$", {"answer": "-1./3"}) == 1.0
+    assert math.reward("so $\\boxed{-0.3333333}$", {"answer": "-1./3"}) == 1.0
+    assert math.reward("so $\\boxed{\\frac14}$", {"answer": formats.olympiadbench(
+        {"question": "q", "final_answer": ["$\\frac{1}{4}$."]})["answer"]}) == 1.0
 
 
 COLUMNS = ["question", "problem", "answer", "solution", "final_answer", "prompt", "reward_model",

@@ -179,7 +179,7 @@ def olympiadbench() -> None:
               "error": None, "question_type": "Open-ended", "subject": "Math", "language": "English"}
     parquet(d / "OlympiadBench" / config / f"{config}.parquet", [
         {**common, "id": 1606, "question": "Find the smallest positive integer $n$ such that $n^2 > 50$.",
-         "solution": ["Since $7^2 = 49$ and $8^2 = 64$, $n = 8$."], "final_answer": ["$8$"],
+         "solution": ["Since $7^2 = 49$ and $8^2 = 64$, $n = 8$."], "final_answer": ["$8$."],  # "$.": as some golds end
          "is_multiple_answer": False, "answer_type": "Numerical", "subfield": "Number Theory"},
         {**common, "id": 1607, "question": "Find all real $x$ with $x^2 = 4$.",
          "solution": ["$x = 2$ or $x = -2$."], "final_answer": ["$2$", "$-2$"],
@@ -344,7 +344,9 @@ configs:
 def main() -> None:
     if ROOT.exists():
         shutil.rmtree(ROOT)  # stale files from an older layout must not linger
-    for make in (gsm8k, math500, math12k, open_rs, aime24, amc23, minerva, olympiadbench,
+    from make_eval_fixtures import knoveleng_evals  # split out for length; it uses the helpers above
+
+    for make in (gsm8k, math500, math12k, open_rs, aime24, amc23, minerva, olympiadbench, knoveleng_evals,
                  college_math, aime25, dapo_original, dapo_processed, countdown, knights_knaves):
         make()
     total = sum(p.stat().st_size for p in ROOT.rglob("*") if p.is_file())

@@ -13,6 +13,7 @@ reward compares like with like; Countdown and Knights & Knaves keep structured g
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 
 Adapter = Callable[[dict], dict]
@@ -24,6 +25,8 @@ _DAPO_PREFIX = (
     "be of the form Answer: $Answer (without quotes) where $Answer is the answer to the problem.\n\n"
 )
 _DAPO_SUFFIX = '\n\nRemember to put your answer on its own line after "Answer:".'
+# closing math delimiters at the end of a gold: "$", "$.", ".$" (and runs of them)
+_DOLLAR_END = re.compile(r"(?:\s*(?:\$\s*\.|\.\s*\$|\$))+\s*$")
 
 
 # --- small checks shared by the adapters -------------------------------------------
@@ -147,22 +150,40 @@ def minerva(row: dict) -> dict:
     return {"question": question, "answer": _boxed_solution(row), **_extras(row, "idx", "type")}
 
 
-def olympiadbench(row: dict) -> dict:
-    """Hothan/OlympiadBench config OE_TO_maths_en_COMP (lighteval's source), or math-ai/olympiadbench.
+def _unwrap_dollars(text: str) -> str:
+    """A gold without its math delimiters: "$8$." -> "8", "$x=2$" -> "x=2", "3." stays.
 
-    Confirmed: config paths OlympiadBench/<config>/<config>.parquet (card), columns
-    question, final_answer (list of str), solution (list), is_multiple_answer, unit,
-    answer_type, subfield, subject, language (lighteval's prompt function and open-rs'
-    loader read them). Gold as Qwen2.5-Math's evaluator forms it: the answer(s) with
-    surrounding "$" removed; several answers are joined with ", ".
+    OlympiadBench golds sometimes end in "$." (the sentence's full stop after the
+    formula); left in place, a correct answer scores 0.1.
+    """
+    text = _DOLLAR_END.sub("", text.strip())
+    return text.lstrip("$").strip()
+
+
+def olympiadbench(row: dict) -> dict:
+    """OlympiadBench in either layout: Hothan/OlympiadBench or knoveleng/OlympiadBench.
+
+    Hothan/OlympiadBench config OE_TO_maths_en_COMP (lighteval's source; also
+    math-ai/olympiadbench). Confirmed: config paths OlympiadBench/<config>/<config>.parquet
+    (card), columns question, final_answer (list of str), solution (list),
+    is_multiple_answer, unit, answer_type, subfield, subject, language (lighteval's
+    prompt function and open-rs' loader read them). Gold as Qwen2.5-Math's evaluator
+    forms it: the answer(s) without "$" delimiters (nor a trailing "$."); several
+    answers are joined with ", ".
+
+    knoveleng/OlympiadBench (DRA-GRPO's and open-rs' evaluation, split train): question,
+    answer:str -- confirmed from DRA-GRPO src/open_r1/evaluate.py (olympiadbench_prompt_fn
+    reads line["question"], line["answer"]); its other columns are UNCONFIRMED.
     """
     question = _text(row, "question")
     finals = row.get("final_answer")
+    if finals is None and row.get("answer") is not None:
+        finals = [_gold(row["answer"], "answer")]
     if isinstance(finals, str):
         finals = [finals]
     if not isinstance(finals, list) or not finals or not all(isinstance(f, str) for f in finals):
-        raise ValueError("'final_answer' is not a non-empty list of strings")
-    answer = ", ".join(f.strip().strip("$").strip() for f in finals)
+        raise ValueError("neither 'final_answer' (list of strings) nor 'answer' holds an answer")
+    answer = ", ".join(_unwrap_dollars(f) for f in finals)
     if not answer.replace(",", "").strip():
         raise ValueError("'final_answer' is blank")
     return {"question": question, "answer": answer, **_extras(row, "id", "subfield", "unit", "answer_type")}
@@ -225,45 +246,8 @@ def dapo17k(row: dict) -> dict:
     return {"question": question, "answer": _gold(gold, "solution / reward_model.ground_truth"), **extra}
 
 
-def countdown_tasks(row: dict) -> dict:
-    """Jiayi-Pan/Countdown-Tasks-3to4 (data/train-00000-of-00001.parquet: target:int64, nums:list[int64]).
-
-    Column names confirmed from TinyZero's preprocessing (dp['target'], dp['nums']);
-    dtypes from the card's twins (same generator). Gold = {"target", "numbers"} as
-    TinyZero's reward receives it; `question` is the bare task sentence (dedupe key).
-    """
-    nums, target = row.get("nums"), row.get("target")
-    if not (isinstance(nums, list) and nums and all(type(n) is int for n in nums)):
-        raise ValueError("'nums' is not a non-empty list of integers")
-    if type(target) is not int:
-        raise ValueError("'target' is not an integer")
-    question = f"Using the numbers {nums}, create an equation that equals {target}."
-    gold = {"target": target, "numbers": nums}
-    return {"question": question, "answer": gold, "numbers": nums, "target": target}
-
-
-def knights_knaves(row: dict) -> dict:
-    """K-and-K/knights-and-knaves (configs train/test, splits 2ppl..8ppl, <config>/peopleN_numM.jsonl).
-
-    Confirmed (card configs; fields as read by Logic-RL-style loaders): quiz, names,
-    knight_knave, solution (list of bool, True = knight), solution_text,
-    solution_text_format, cot_head, cot_repeat_steps, cot_foot, statements, index.
-    Gold = {name: "knight" | "knave"}.
-    """
-    quiz = _text(row, "quiz")
-    names, solution = row.get("names"), row.get("solution")
-    if not (isinstance(names, list) and names and all(isinstance(n, str) and n for n in names)):
-        raise ValueError("'names' is not a non-empty list of names")
-    if len(set(names)) != len(names):
-        raise ValueError("'names' repeats a name")
-    if not (isinstance(solution, list) and all(isinstance(s, bool) for s in solution)):
-        raise ValueError("'solution' is not a list of booleans")
-    if len(solution) != len(names):
-        raise ValueError(f"'solution' has {len(solution)} entries for {len(names)} names")
-    gold = {n: "knight" if s else "knave" for n, s in zip(names, solution)}
-    extra = _extras(row, "solution_text_format", "index")
-    return {"question": quiz, "answer": gold, "names": names, "solution": solution, **extra}
-
+# imported here, not at the top: formats_puzzles uses the checks defined above
+from divrl.tasks.formats_puzzles import countdown_tasks, knights_knaves  # noqa: E402
 
 _REGISTRY: dict[str, Adapter] = {
     "gsm8k": gsm8k,
