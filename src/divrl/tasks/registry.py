@@ -52,6 +52,18 @@ class Task:
         reward.__name__ = f"{self.name}_reward"  # TRL logs rewards under the function's name
         return reward
 
+    def trl_rewards(self, option: str = "tinyzero"):
+        """Reward functions + weights for training under a named reward option
+        (divrl.tasks.math_rewards); correctness stays the task's verifier either way."""
+        from divrl.tasks.math_rewards import DEFAULT, TrlRewards
+
+        if option == DEFAULT:
+            return TrlRewards([self.trl_reward()], [1.0])
+        options = _REWARD_OPTIONS.get(self.name, {})
+        if option not in options:
+            raise ValueError(f"unknown reward option {option!r} for task {self.name}; known: {', '.join([DEFAULT, *options])}")
+        return options[option]()
+
 
 # ----------------------------------------------------------------- row checks
 def _countdown_row(row: dict) -> Optional[str]:
@@ -111,6 +123,21 @@ def _math_key(completion: str, answer: str) -> Optional[str]:
     from divrl.tasks.boxed_math import canonical
 
     return canonical(completion)
+
+
+def _math_verified(completion: str, answer: str) -> bool:
+    from divrl.tasks.boxed_math import is_correct
+
+    return is_correct(completion, answer)
+
+
+def _math_dra_official():
+    from divrl.tasks.math_rewards import dra_official
+
+    return dra_official(_math_verified)
+
+
+_REWARD_OPTIONS: dict[str, dict[str, Callable[[], Any]]] = {"math": {"dra_official": _math_dra_official}}
 
 
 def _math_answer_ok(answer: Any) -> bool:
