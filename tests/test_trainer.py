@@ -81,3 +81,21 @@ def test_global_entropy_coef_reaches_trl_and_a_methods_own_alpha_replaces_it():
     own = _global_then_method_args(spec, methods.get("entropy_penalty"), {"alpha": 0.02})
     assert own["entropy_coef"] == -0.02
     assert _global_then_method_args(spec, methods.get("dapo"), methods.get("dapo").params())["epsilon_high"] == 0.28
+
+
+def test_dra_official_reward_trains_with_the_verifier_as_correctness(tiny_base, tmp_path):
+    """DRA's reward (format ×1 + cosine ×2) sums to about 1 for a short formatted *wrong* answer
+    (and to exactly 1 for a correct unformatted one of max_len characters): correctness must
+    come from the verifier's own column, never from the sum."""
+    from divrl.train.run import build_trainer
+
+    rows = [{"id": f"m{i}", "prompt": f"{i}+{i}=", "task": "math", "answer": str(2 * i)} for i in range(1, 9)]
+    spec = TrainSpec(**{**SPEC.__dict__, "steps": 1, "reward": "dra_official"})
+    trainer = build_trainer("grpo", {}, 0, spec, str(tiny_base), rows, tmp_path / "ck")
+    assert trainer.args.reward_weights == [1.0, 2.0, 0.0] and trainer.correct_index == 2
+    fmt, cosine, verdict = trainer.reward_funcs
+    short_wrong = "\n</think>\n\\boxed{7}"
+    assert fmt([None], [short_wrong])[0] + 2 * cosine([None], [short_wrong], answer=["2"])[0] > 0.99
+    assert verdict([None], [short_wrong], answer=["2"]) == [0.0]
+    trainer.train()
+    assert trainer._correct is not None and str(trainer._correct.dtype) == "torch.bool"

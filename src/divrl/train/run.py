@@ -56,6 +56,7 @@ class TrainSpec:
     save_steps: int = 50
     logging_steps: int = 10
     embedding_model: str = "minilm"
+    reward: str = "tinyzero"  # the task's reward option (math: "dra_official" = DRA's format + cosine-scaled accuracy)
     device: str = "cpu"
     bf16: bool = False
 
@@ -131,6 +132,7 @@ def build_trainer(
     params = method.params(method_params)
     require_model(base_model, "base model", "base")
     task = task_of(problems)
+    rewards = task.trl_rewards(spec.reward)  # correctness stays the task's verifier under every option
     dataset = Dataset.from_list([{"prompt": p["prompt"], **{f: p[f] for f in task.fields}} for p in problems])
     args = GRPOConfig(
         output_dir=str(checkpoint_dir),
@@ -138,6 +140,7 @@ def build_trainer(
         per_device_train_batch_size=per_device_batch(spec),
         gradient_accumulation_steps=spec.gradient_accumulation_steps,
         num_generations=spec.num_generations,
+        reward_weights=rewards.weights,
         max_completion_length=spec.max_completion_length,
         temperature=spec.temperature,
         top_k=0,
@@ -172,7 +175,8 @@ def build_trainer(
     )
     return MethodGRPOTrainer(
         model=base_model,
-        reward_funcs=[task.trl_reward()],
+        reward_funcs=rewards.funcs,
+        correct_index=rewards.correct_index,
         args=args,
         train_dataset=dataset,
         method=method,

@@ -39,12 +39,17 @@ def sequence_logp(per_token: torch.Tensor, mask: torch.Tensor, length_normalized
 
 
 class MethodGRPOTrainer(GRPOTrainer):
-    def __init__(self, *args, method: Method, method_params: dict, embedding_model: str, correct_reward: float = 1.0, **kw):
+    def __init__(self, *args, method: Method, method_params: dict, embedding_model: str, correct_reward: float = 1.0,
+                 correct_index: int | None = None, **kw):
         super().__init__(*args, **kw)
         self.method = method
         self.method_params = method.params(method_params)
         self.embed = embedding.CachedEmbedder(embedding_model, str(self.accelerator.device))
+        # correctness: the weighted reward sum ≥ correct_reward (TinyZero scale: 1 iff correct), or,
+        # when a reward option mixes in format/length terms (DRA's), the verifier's own column
         self.correct_reward = correct_reward
+        self.correct_index = correct_index
+        self._correct: torch.Tensor | None = None
         self._raw_rewards: torch.Tensor | None = None
         self._completions: list[str] | None = None
         self._policy_logps: torch.Tensor | None = None
@@ -57,6 +62,10 @@ class MethodGRPOTrainer(GRPOTrainer):
         rewards_per_func = super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)
         weights = self.reward_weights.to(rewards_per_func.device)
         self._raw_rewards = (rewards_per_func * weights).nansum(dim=1)
+        if self.correct_index is None:
+            self._correct = self._raw_rewards >= self.correct_reward
+        else:
+            self._correct = rewards_per_func[:, self.correct_index] >= 1.0
         self._completions = list(completions)  # this process's slice, as text
         return rewards_per_func
 
@@ -64,7 +73,7 @@ class MethodGRPOTrainer(GRPOTrainer):
     def _generate_and_score_completions(self, inputs):
         out = super()._generate_and_score_completions(inputs)
         rewards = self._raw_rewards  # gathered from all processes: whole groups
-        correct = rewards >= self.correct_reward
+        correct = self._correct
         mask = out["completion_mask"]
         extras = {"lengths": gather(mask.sum(dim=1)), "max_length": self.args.max_completion_length}
         defer = self._can_defer_logp_old(out)
