@@ -186,6 +186,7 @@ def test_dra_is_the_official_recipe(root):
     assert {tests[b] for b in ("amc23", "minerva", "olympiadbench")} == {"knoveleng/AMC-23", "knoveleng/Minerva-Math", "knoveleng/OlympiadBench"}
     t = cfg["train"]
     assert (t["num_generations"], t["lr"], t["steps"], t["max_completion_length"], t["beta"]) == (6, 1e-6, 500, 3584, 0.04)
+    assert t["reward"] == "dra_official"  # format ×1 + cosine-scaled accuracy ×2
     pinned = [r for r in cfg["paper"]["rows"] if r.get("seed") == 42]
     assert [(r["method"], r["value"]) for r in pinned] == [("dra_dr_grpo", 58.2)]
 
