@@ -15,7 +15,10 @@ import logging
 import sys
 from pathlib import Path
 
+from divrl.errors import check_writable
+from divrl.errors import report as report_error
 from divrl.models.locate import require_model
+from divrl.procs import die_with_parent
 
 log = logging.getLogger("divrl")
 
@@ -197,25 +200,9 @@ def cmd_validate(args) -> None:
 
 
 def cmd_readme(args) -> None:
-    """Copy a generated table into README.md between its markers, and figures to docs/."""
-    import shutil
+    from divrl.readme import insert
 
-    start, end = f"<!-- {args.marker}:start -->", f"<!-- {args.marker}:end -->"
-    readme = Path(args.readme).read_text()
-    if start not in readme or end not in readme:
-        raise ValueError(f"{args.readme}: markers {start} … {end} not found")
-    table = Path(args.table).read_text().strip()
-    head, rest = readme.split(start, 1)
-    _, tail = rest.split(end, 1)
-    Path(args.readme).write_text(f"{head}{start}\n{table}\n{end}{tail}")
-    print(f"{args.readme}: {args.table} inserted between the {args.marker} markers")
-    figures = Path(args.table).parent.parent / "figures"
-    docs = Path(args.readme).parent / "docs"
-    docs.mkdir(exist_ok=True)
-    for name in args.figures:
-        target = docs / f"{args.marker}_{name}.png"
-        shutil.copy(figures / f"{name}.png", target)
-        print(f"{target}: copied from {figures / name}.png")
+    insert(args.table, args.readme, args.marker, args.figures)
 
 
 # ----------------------------------------------------------------- parser
@@ -294,17 +281,17 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if argv is None:  # a process of its own (script, `python -m divrl`), not a call from Python
+        die_with_parent()
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     try:
+        check_writable(args)
         args.func(args)
     except BrokenPipeError:  # `divrl methods | head`
         return 0
-    except Exception as err:  # one readable line instead of a traceback
-        if args.debug or not isinstance(err, (ValueError, KeyError, FileNotFoundError, json.JSONDecodeError)):
-            raise
-        print(f"divrl {args.verb}: error: {err}", file=sys.stderr)
-        return 2
+    except Exception as err:  # one readable line instead of a traceback (divrl.errors)
+        return report_error(err, args.verb, args.debug)
     return 0
 
 

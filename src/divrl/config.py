@@ -15,11 +15,10 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from divrl.config_checks import check_finite, check_runnable, read_yaml
+from divrl.errors import ConfigError  # noqa: F401 -- re-exported: `from divrl.config import ConfigError`
+
 SCHEMA_PATH = Path(__file__).with_name("config.schema.yaml")
-
-
-class ConfigError(ValueError):
-    """A config that cannot run; the message names the key."""
 
 
 def schema() -> dict:
@@ -54,6 +53,18 @@ def _fill_defaults(node: dict, sch: dict, root: dict | None = None) -> dict:
     return node
 
 
+def _is_int(checker, instance) -> bool:
+    """Only real ints: Draft 2020-12 counts 10.0 as an integer, and `steps: 10.0` then
+    reached range() inside the job as a float (a TypeError minutes later)."""
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+_Validator = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator,
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_int),
+)
+
+
 def _where(err: jsonschema.ValidationError) -> str:
     return ".".join(str(p) for p in err.absolute_path) or "(top level)"
 
@@ -63,7 +74,8 @@ def validate(config: dict) -> dict:
     from divrl import methods  # late: importing torch is not needed to read YAML
 
     cfg = _fill_defaults(copy.deepcopy(dict(config)), schema())
-    errors = sorted(jsonschema.Draft202012Validator(schema()).iter_errors(cfg), key=lambda e: list(e.absolute_path))
+    check_finite(cfg)  # first: NaN passes every bound (nan <= 0 is False), so the schema lets it through
+    errors = sorted(_Validator(schema()).iter_errors(cfg), key=lambda e: list(e.absolute_path))
     if errors:
         err = errors[0]
         if err.validator == "additionalProperties":
@@ -77,6 +89,7 @@ def validate(config: dict) -> dict:
     _check_datasets(cfg)
     _check_batch(cfg)
     _check_sweeps(cfg)
+    check_runnable(cfg)
     d = cfg["data"]
     if d["min_number"] > d["max_number"]:
         raise ConfigError(f"config: data.min_number ({d['min_number']}) exceeds data.max_number ({d['max_number']})")
@@ -181,7 +194,7 @@ def _check_datasets(cfg: dict) -> None:
 
 def load(path: str | Path) -> dict:
     try:
-        raw = yaml.safe_load(Path(path).read_text()) or {}
+        raw = read_yaml(path) or {}
     except FileNotFoundError:
         raise ConfigError(f"config: file not found: {path}") from None
     except yaml.YAMLError as err:

@@ -5,6 +5,7 @@ import sys
 
 from divrl import methods
 from divrl.config import ConfigError, point_path, sweep_points, validate
+from divrl.config_checks import read_yaml
 
 # Jobs call `divrl`: find the one installed beside this Snakemake even when its
 # virtualenv is not activated.
@@ -22,9 +23,16 @@ from snakemake.settings.types import DeploymentMethod
 CONDA = DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
 SRC = os.path.join(workflow.basedir, "src")
 DIVRL_ENV = f"PYTHONPATH={SRC} " if CONDA else ""
-DIVRL = f"{DIVRL_ENV}python -m divrl" if CONDA else "divrl"
+# `exec`: the job's shell becomes divrl, so divrl's parent is Snakemake and it dies with
+# it (divrl.procs sets PR_SET_PDEATHSIG); a shell left waiting kept an orphan trainer alive.
+# (`VAR=value exec cmd` keeps the variable for cmd in bash.)
+DIVRL = f"{DIVRL_ENV}exec python -m divrl" if CONDA else "exec divrl"
 
 try:
+    # Snakemake loads config files itself and keeps the later of two equal keys silently:
+    # read them again, refusing duplicates with file and line.
+    for path in workflow.configfiles:
+        read_yaml(path)
     config = validate(config)  # defaults filled in; one-line error before any job runs
 except ConfigError as err:
     sys.stderr.write(f"{err}\n")
@@ -129,7 +137,7 @@ def train_launcher():
     precision = "bf16" if config["train"]["bf16"] else "no"
     port = "$(python -c 'import socket; s = socket.socket(); s.bind((\"\", 0)); print(s.getsockname()[1])')"
     return (
-        f"{DIVRL_ENV}accelerate launch --config_file {acc} --num_processes {n} --num_machines 1"
+        f"{DIVRL_ENV}exec accelerate launch --config_file {acc} --num_processes {n} --num_machines 1"
         f" --mixed_precision {precision} --main_process_port {port} -m divrl"
     )
 

@@ -33,12 +33,29 @@ def bench(path: str | Path) -> str:
     return "test" if folder == "base" or re.fullmatch(r"seed\d+", folder) else folder
 
 
+def read_metrics(path: str | Path, keys: tuple[str, ...] = ("k", "pass_at_k", "n")) -> dict:
+    """A metrics.json with the keys a table needs; ValueError naming the file and the key.
+
+    A bare KeyError ('k') named neither the file nor that it was a metrics file.
+    """
+    try:
+        m = json.loads(Path(path).read_text())
+    except json.JSONDecodeError as err:
+        raise ValueError(f"report: {path}: not JSON ({err.msg}, line {err.lineno}); rerun its evaluate job") from None
+    if not isinstance(m, dict):
+        raise ValueError(f"report: {path}: expected a JSON object of metrics, got {type(m).__name__}")
+    for key in keys:
+        if key not in m:
+            raise ValueError(f"report: {path}: no key {key!r} (not a complete divrl metrics.json; rerun its evaluate job)")
+    return m
+
+
 def load_runs(paths: list[str | Path]) -> pd.DataFrame:
     """One row per (method, seed, k) with pass@k, plus the scalar metrics."""
     rows = []
     for path in paths:
         method, seed = label(path)
-        m = json.loads(Path(path).read_text())
+        m = read_metrics(path)
         scal = {key: m.get(key, float("nan")) for key in SCALARS}
         potential = m.get("potential_at_k", [float("nan")] * len(m["k"]))
         for k, v, pot in zip(m["k"], m["pass_at_k"], potential):
@@ -53,7 +70,7 @@ def load_problems(paths: list[str | Path]) -> pd.DataFrame:
     rows = []
     for path in paths:
         method, seed = label(path)
-        m = json.loads(Path(path).read_text())
+        m = read_metrics(path, ("n", "per_problem"))
         for p in m["per_problem"]:
             rows.append({"method": method, "seed": seed, "problem": p["id"], "n": m["n"], "c": p["c"],
                          "spearman_rho": p.get("spearman_rho"), "spearman_p": p.get("spearman_p")})

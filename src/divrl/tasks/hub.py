@@ -20,11 +20,12 @@ to divrl's row format is `divrl.tasks.formats`' job.
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
 import datasets
-from datasets.exceptions import DatasetNotFoundError
+from datasets.exceptions import DatasetGenerationError, DatasetNotFoundError
 
 log = logging.getLogger(__name__)
 
@@ -103,9 +104,12 @@ def _load_file(path: Path, split: str, data_files, cache_dir: str | None) -> dat
     if data_files is not None:
         raise ValueError(f"data source {str(path)!r}: data_files only applies to a folder or hub id")
     # The file becomes the requested split, so split="test" works on a staged test file.
-    return datasets.load_dataset(
-        builder, data_files={split: str(path)}, split=split, cache_dir=cache_dir
-    )
+    try:
+        return datasets.load_dataset(
+            builder, data_files={split: str(path)}, split=split, cache_dir=cache_dir
+        )
+    except DatasetGenerationError as exc:
+        raise ValueError(_generation_error(str(path), [path], exc)) from None
 
 
 def _load_dataset(
@@ -117,8 +121,49 @@ def _load_dataset(
         )
     except (ConnectionError, DatasetNotFoundError) as exc:
         raise ValueError(_unreachable(source, exc)) from None
+    except DatasetGenerationError as exc:
+        folder = Path(target)
+        files = sorted(folder.rglob("*.json*")) if folder.is_dir() else []
+        raise ValueError(_generation_error(source, files, exc)) from None
     except ValueError as exc:
         raise ValueError(_explain_value_error(target, name, split, source, exc)) from None
+
+
+def _generation_error(source: str, files: list[Path], exc: Exception) -> str:
+    """One line for `datasets`' 80-line DatasetGenerationError, which names neither file nor line.
+
+    The usual cause is a line of a JSON Lines file that is not JSON (a truncated copy, a
+    merge marker): find the first one. Otherwise the innermost cause's first line.
+    """
+    for file in files:
+        bad = _first_bad_json_line(file)
+        if bad:
+            return f"data source {source!r}: {bad}"
+    cause = exc
+    while cause.__cause__ is not None or cause.__context__ is not None:
+        cause = cause.__cause__ or cause.__context__
+    first = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+    return f"data source {source!r}: cannot be read ({type(cause).__name__}: {first})"
+
+
+def _first_bad_json_line(path: Path) -> str | None:
+    """'FILE line N: not JSON (why)' for the first unparseable line of a .jsonl/.json file."""
+    if path.suffix.lower() not in (".jsonl", ".json") or not path.is_file():
+        return None
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if path.suffix.lower() == ".json":
+        try:  # a .json file may hold one document instead of lines
+            json.loads(text)
+            return None
+        except json.JSONDecodeError:
+            pass
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.strip():
+            try:
+                json.loads(line)
+            except json.JSONDecodeError as err:
+                return f"{path} line {number}: not JSON ({err.msg}: {line.strip()[:40]!r})"
+    return None
 
 
 def _unreachable(source: str, exc: Exception) -> str:

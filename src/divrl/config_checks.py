@@ -1,0 +1,119 @@
+"""Config checks beyond the schema: values that validate but cannot run.
+
+Each raises ConfigError with one line naming the key (or the file and line), so
+`snakemake -n` refuses the config before any job starts instead of a job failing
+minutes (or hours, on a cluster queue) later.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import yaml
+
+from divrl.errors import ConfigError
+from divrl.models.locate import looks_local
+
+# Data-file suffixes: "gsm8k.jsonl" is a (missing) file, never a hub id (as in tasks/hub.py).
+DATA_SUFFIXES = (".parquet", ".jsonl", ".json", ".csv")
+
+
+def check_finite(node, where: str = "") -> None:
+    """No NaN or ±inf anywhere: `lr: .nan` passes every schema bound (nan <= 0 is False)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            check_finite(value, f"{where}.{key}" if where else str(key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            check_finite(value, f"{where}.{i}")
+    elif isinstance(node, float) and not math.isfinite(node):
+        raise ConfigError(f"config: {where}: {node} is not a finite number")
+
+
+def check_runnable(cfg: dict) -> None:
+    """After the schema: an output folder, distinct seeds, existing local paths, one loss per method."""
+    if not cfg["results"].strip():
+        # "" would put every output at the file-system root (/data, /base, …)
+        raise ConfigError("config: results: empty; name the output folder (e.g. results)")
+    seen = set()
+    for seed in cfg["seeds"]:
+        if seed in seen:
+            raise ConfigError(f"config: seeds: seed {seed} is listed twice (both runs would write the same folder)")
+        seen.add(seed)
+    _check_paths(cfg)
+    _check_loss_type(cfg)
+
+
+def _missing(name: str, data: bool) -> bool:
+    local = looks_local(name) or (data and Path(name).suffix.lower() in DATA_SUFFIXES)
+    return local and not Path(name).expanduser().exists()
+
+
+def _check_paths(cfg: dict) -> None:
+    """Local model and data paths must exist now (hub ids "org/name" are resolved by the jobs)."""
+    model = cfg["base"]["model"]
+    if model and _missing(model, data=False):
+        raise ConfigError(f"config: base.model: local folder {model!r} does not exist (a hub id looks like org/name)")
+    ds = cfg["datasets"]
+    if not ds:
+        return
+    sources = [(f"datasets.train.{i}.source", s["source"]) for i, s in enumerate(ds["train"])]
+    sources += [(f"datasets.test.{name}.source", s["source"]) for name, s in ds["test"].items()]
+    for where, source in sources:
+        if _missing(source, data=True):
+            raise ConfigError(f"config: {where}: local path {source!r} does not exist (a hub id looks like org/name)")
+
+
+def _check_loss_type(cfg: dict) -> None:
+    """train.loss_type must not replace the loss a method is defined by.
+
+    A method whose loss_type is the registry default ("grpo") has no loss of its own, so a
+    global aggregation may be held fixed across methods (DS math runs grpo and ds under
+    `dapo`). cispo, dapo, dr_grpo (and dra_ on them) are their loss: cispo under `grpo`
+    silently became PPO clipping with ε_high = ε_max = 5.
+    """
+    from divrl import methods
+    from divrl.methods.registry import Method
+
+    wanted = cfg["train"]["loss_type"]
+    if not wanted:
+        return
+    default = Method.__dataclass_fields__["loss_type"].default
+    for name in dict.fromkeys([*cfg["methods"], *cfg["sweeps"]]):
+        own = methods.get(name).loss_type
+        if own != wanted and own != default:
+            raise ConfigError(
+                f"config: train.loss_type: {wanted!r} would replace the loss_type {own!r} that defines method {name!r}; "
+                f"unset train.loss_type (or set it to {own!r})"
+            )
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key given twice in one mapping (YAML keeps the later silently)."""
+
+    path = "?"
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *anchor` may repeat keys on purpose
+                continue
+            key = self.construct_object(key_node, deep=True)
+            if key in seen:
+                raise ConfigError(
+                    f"config: {self.path} line {key_node.start_mark.line + 1}: key {key!r} is given twice "
+                    "(the later value would silently win)"
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def read_yaml(path: str | Path):
+    """The YAML document of `path`; ConfigError for a duplicate key (file and line)."""
+    loader = _StrictLoader(Path(path).read_text())
+    loader.path = str(path)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
