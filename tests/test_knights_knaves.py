@@ -169,3 +169,42 @@ def test_bad_names_and_solutions():
 def test_long_garbage_is_unparseable_quickly():
     text = "Zoey is a knight or maybe " * 5000 + "\n" * 5000
     assert reward(text, NAMES, [True, False]) == WRONG
+
+
+# ------------------------------------------- linear-time parsing, same answers as before
+def _old_extract(completion, names):
+    """extract_assignment with the regexes it had before they went linear (quadratic on
+    unclosed <answer> tags and on a name followed by a long run of spaces)."""
+    alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    link = r"\s*(?:\bis\b|\bwas\b|:|=|-|–|—)?\s*(?:\ban?\s+)?"
+    pattern = re.compile(rf"(?<!\w)(?P<name>{alternatives})(?!\w){link}(?P<role>knight|knave)(?!\w)", re.IGNORECASE)
+    by_lower, found = {n.lower(): n for n in names}, {}
+
+    def merge(text):
+        for m in pattern.finditer(text.replace("*", "")):
+            name, role = by_lower[m["name"].lower()], m["role"].lower() == "knight"
+            if found.setdefault(name, role) != role:
+                return False
+        return True
+
+    blocks = re.findall(r"<answer>(.*?)</answer>", completion, re.DOTALL)
+    if blocks:
+        return found if merge(blocks[-1]) and len(found) == len(names) else None
+    for line in reversed(completion.splitlines()):
+        if not merge(line):
+            return None
+        if len(found) == len(names):
+            return found
+    return None
+
+
+_PIECES = st.sampled_from(
+    ["Zoey", "Oliver", "zoey", "Zoeyy", " ", "  ", "\t", "\n", "is", "was", "not", "a", "an", " a ", " an ", ":", "=", "-",
+     "–", "*", "knight", "knave", "Knight", "knights", ",", ".", "<answer>", "</answer>", "and", "x"]
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(_PIECES, max_size=16).map("".join))
+def test_linear_parser_reads_answers_as_before(text):
+    assert extract_assignment(text, NAMES) == _old_extract(text, NAMES)

@@ -1,41 +1,124 @@
 """Countdown: reach a target with + - * / using each given number exactly once.
 
-The reward follows TinyZero (Pan et al.): 1.0 for a correct equation, 0.1 for a
-well-formed but wrong one, 0.0 otherwise. Model text is parsed with `ast` and
-evaluated by walking the tree with exact `Fraction` arithmetic: no `eval`, so a
-completion can never run code.
+Rewards are TinyZero's scale: 1.0 correct, 0.1 a well-formed but wrong answer, 0.0 no
+answer. Model text is never passed to `eval`: it is parsed with `ast` and the tree is
+computed by walking it, so a completion can never run code. Two answer formats, each
+a task of its own in `divrl.tasks.registry` (rows carry the task name, so the format
+travels with the data):
 
-The toy completion is a bare expression ("15-4+1"); paper-style completions wrap
-it in `<answer>…</answer>` and we then score the *last* such block.
+``bare`` (task ``countdown``: the embedded toy)
+    The completion is the expression itself ("15-4+1"); when it holds `<answer>`
+    blocks the last one is the expression. Only integer literals, + - * / and
+    parentheses, at most 200 characters; the value is exact (`Fraction`), so correct
+    means "uses each number exactly once and equals the target". Unchanged since the
+    toy's first run, so its tables stay comparable.
+
+``tinyzero`` (task ``countdown_tinyzero``: the paper configs, TinyZero's prompt)
+    `reward` scores a completion as TinyZero's `compute_score`
+    (Jiayi-Pan/TinyZero, verl/utils/reward_score/countdown.py) scores the prompt
+    followed by it, with TinyZero's chat ("qwen-instruct") prompt, which is what the
+    paper config renders:
+
+    1. extract_solution: the text after the first "Assistant:" (the chat prompt has
+       none, so only one in the completion counts), its last line (split on "\\n"),
+       the last `<answer>…</answer>` block on that line, stripped. None: 0.0.
+    2. validate_equation: the digit runs (`\\d+`, Unicode digits as Python's `re` and
+       `int` read them) sorted must equal the sorted numbers; else 0.1. "1.5" is the
+       numbers 1 and 5; a run beyond Python's int-string limit fails as TinyZero's
+       bare `except` makes it fail.
+    3. evaluate_equation: only `^[\\d+\\-*/().\\s]+$` characters, else 0.1; then the
+       value, any error 0.1; 1.0 when abs(value - target) < 1e-5, else 0.1.
+
+    The differences we keep, all in step 3:
+
+    * No `eval`. `ast.parse` (the parser `eval` uses) and then Python's own operators on
+      the literals' own int/float values, so values, float rounding, ZeroDivisionError
+      and OverflowError are those of `eval`.
+    * ``**`` and ``//`` are refused: an answer whose tree holds a power or a floor
+      division scores 0.1 (well-formed, not a solution) where TinyZero scores 1.0 if
+      its value hits the target. The prompt allows + - * / only, and `eval` of
+      "9**9**9" would hang the reward (TinyZero's too). Every other score is
+      TinyZero's: the only other trees these characters can form hold the empty tuple
+      "()", Ellipsis "..." or a call "2(3)", and `eval` raises TypeError on every one
+      of them (or on the final abs()), which TinyZero maps to 0.1 as we do.
+    * Nesting beyond about 3,000 levels (thousands of unary signs): Python's parser
+      gives up with RecursionError at a depth that depends on the caller's stack, and
+      `ast.parse` a few levels before `eval` does at the same stack depth. An answer
+      nested in that window can score 1.0 with TinyZero and scores 0.1 here.
+    * TinyZero's base (non-chat) prompt contains "Assistant:" itself; under it a
+      completion's own "Assistant:" would not cut its last line as it does here.
+
+    verl decodes the response with its end-of-sequence text (e.g. "<|im_end|>"), our
+    samplers without; that text follows the last line and changes no answer block.
+
+`answer_key` is an answer's canonical form (Div-Equ, distinct answers) from the same
+extraction as `reward`; `canonical` is the canonical form of a bare expression (the
+solver's strings).
 """
 
 from __future__ import annotations
 
 import ast
+import itertools
+import operator
 import re
 from fractions import Fraction
+from typing import Optional
+
+from divrl.tasks.answer_tags import last_answer_block
 
 CORRECT, FORMATTED, WRONG = 1.0, 0.1, 0.0
+BARE, TINYZERO = "bare", "tinyzero"
+ANSWER_FORMATS = (BARE, TINYZERO)
 
-_ANSWER = re.compile(r"<answer>(.*?)</answer>", re.DOTALL)
+# ----- bare (toy) format
 # Only digits, operators, parentheses and spaces may reach the parser: this keeps
 # names, attribute access, calls and string literals out before `ast` sees them.
 _ALLOWED = re.compile(r"^[0-9+\-*/() \t]+$")
 _MAX_LEN = 200  # a Countdown answer is short; longer text is not an equation
+
+# ----- TinyZero format: the regexes of TinyZero's countdown.py, verbatim
+_TZ_DIGITS = re.compile(r"\d+")
+_TZ_ALLOWED = re.compile(r"^[\d+\-*/().\s]+$")
+_TZ_TOLERANCE = 1e-5
+# "()" (an empty tuple or a call) and "..." (Ellipsis, or a syntax error) never yield a
+# number under `eval`: such answers score 0.1 without parsing, so a 1 MB answer of
+# them cannot make `ast.parse` build a tree of a million nodes.
+_TZ_NEVER_A_NUMBER = re.compile(r"\(\s*\)|\.\.\.")
+_KEY_MAX_NUMBERS = 64  # an answer key needs a parse tree; real answers use 3-6 numbers
+
+_UNARY = {ast.UAdd: operator.pos, ast.USub: operator.neg}
+_BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
 
 
 class ParseError(ValueError):
     """The completion holds no arithmetic expression we accept."""
 
 
-def extract_answer(completion: str) -> str:
-    """The last `<answer>…</answer>` block, or the whole text when there is none."""
-    blocks = _ANSWER.findall(completion)
-    return (blocks[-1] if blocks else completion).strip()
+def _check_format(answer_format: str) -> None:
+    if answer_format not in ANSWER_FORMATS:
+        raise ValueError(f"unknown Countdown answer format {answer_format!r}; known: {', '.join(ANSWER_FORMATS)}")
 
 
+def extract_answer(completion: str, answer_format: str = TINYZERO) -> Optional[str]:
+    """The answer text `reward` scores, stripped; None when the format finds none.
+
+    bare: the last `<answer>…</answer>` block, or the whole text when there is none.
+    tinyzero: the last block on the last line after the first "Assistant:" (see above).
+    """
+    _check_format(answer_format)
+    if answer_format == BARE:
+        block = last_answer_block(completion)
+        return (completion if block is None else block).strip()
+    head, sep, tail = completion.partition("Assistant:")
+    line = (tail if sep else head).rpartition("\n")[2]
+    block = last_answer_block(line)
+    return None if block is None else block.strip()
+
+
+# ----------------------------------------------------------------- bare format
 def parse(expr: str) -> ast.expr:
-    """Parse an arithmetic expression over integer literals; raise ParseError otherwise."""
+    """Parse a bare expression over integer literals and + - * /; raise ParseError otherwise."""
     if not expr or len(expr) > _MAX_LEN or not _ALLOWED.match(expr):
         raise ParseError(f"not an arithmetic expression: {expr[:40]!r}")
     try:
@@ -59,7 +142,7 @@ def leaves(tree: ast.expr) -> list[int]:
 
 
 def evaluate(tree: ast.expr) -> Fraction:
-    """Exact value of a parsed tree; ZeroDivisionError on division by zero."""
+    """Exact value of a parsed bare tree; ZeroDivisionError on division by zero."""
     if isinstance(tree, ast.Constant):
         return Fraction(tree.value)
     left, right = evaluate(tree.left), evaluate(tree.right)
@@ -73,14 +156,9 @@ def evaluate(tree: ast.expr) -> Fraction:
     return left / right  # Fraction raises ZeroDivisionError itself
 
 
-def reward(completion: str, numbers: list[int], target: int) -> float:
-    """TinyZero Countdown reward: 1.0 correct, 0.1 well-formed but wrong, 0.0 otherwise.
-
-    Correct means: the expression uses every number in `numbers` exactly once (as a
-    multiset), only + - * / and parentheses, and its exact value equals `target`.
-    """
+def _bare_reward(completion: str, numbers: list[int], target: int) -> float:
     try:
-        tree = parse(extract_answer(completion))
+        tree = parse(extract_answer(completion, BARE))
     except ParseError:
         return WRONG
     if sorted(leaves(tree)) != sorted(numbers):
@@ -92,38 +170,175 @@ def reward(completion: str, numbers: list[int], target: int) -> float:
     return CORRECT if value == target else FORMATTED
 
 
-def is_correct(completion: str, numbers: list[int], target: int) -> bool:
-    return reward(completion, numbers, target) == CORRECT
+# ----------------------------------------------------------------- TinyZero format
+class _Refused(Exception):
+    """A tree we do not compute: not made of numbers, unary +/-, + - * / only."""
+
+
+def _uses_numbers(equation: str, numbers: list[int]) -> bool:
+    """TinyZero's validate_equation: the digit runs are exactly the numbers (as multisets)."""
+    runs = list(itertools.islice(_TZ_DIGITS.finditer(equation), len(numbers) + 1))
+    if len(runs) != len(numbers):  # unequal sorted lists, without converting 1 MB of digits
+        return False
+    try:
+        found = sorted(int(m.group()) for m in runs)
+    except ValueError:  # a run beyond Python's int-string limit: TinyZero's `except` says False
+        return False
+    return found == sorted(numbers)
+
+
+def _tz_tree(equation: str) -> ast.expr:
+    """The parse tree `eval` would compute; _Refused for text it could not or would never make a number of."""
+    if not _TZ_ALLOWED.match(equation) or _TZ_NEVER_A_NUMBER.search(equation):
+        raise _Refused
+    try:
+        return ast.parse(equation, mode="eval").body
+    except (SyntaxError, ValueError, MemoryError, RecursionError) as err:  # eval fails alike
+        raise _Refused from err
+
+
+def _post_order(tree: ast.expr):
+    """(node, children done) pairs, each node twice, children left to right.
+
+    Iterative: a TinyZero answer may nest ~3,000 deep (unary signs), past Python's
+    recursion limit. Raises _Refused on any node but numbers, unary +/- and + - * /.
+    """
+    todo = [(tree, False)]
+    while todo:
+        node, done = todo.pop()
+        if done:
+            yield node, True
+        elif isinstance(node, ast.Constant):
+            if type(node.value) not in (int, float):
+                raise _Refused
+            yield node, True
+        elif isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
+            todo += [(node, True), (node.operand, False)]
+        elif isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+            todo += [(node, True), (node.right, False), (node.left, False)]
+        else:  # ** and // (refused), calls, tuples, Ellipsis
+            raise _Refused
+
+
+def _tz_value(tree: ast.expr) -> int | float:
+    """What `eval` gives for an arithmetic tree: the same operators on the same values."""
+    stack: list = []
+    for node, _ in _post_order(tree):
+        if isinstance(node, ast.Constant):
+            stack.append(node.value)
+        elif isinstance(node, ast.UnaryOp):
+            stack.append(_UNARY[type(node.op)](stack.pop()))
+        else:
+            right = stack.pop()
+            stack.append(_BINARY[type(node.op)](stack.pop(), right))
+    return stack[0]
+
+
+def _tinyzero_reward(completion: str, numbers: list[int], target: int) -> float:
+    equation = extract_answer(completion, TINYZERO)
+    if equation is None:
+        return WRONG
+    if not _uses_numbers(equation, numbers):
+        return FORMATTED
+    try:
+        value = _tz_value(_tz_tree(equation))
+        return CORRECT if abs(value - target) < _TZ_TOLERANCE else FORMATTED
+    except (_Refused, ArithmeticError, MemoryError):  # ZeroDivisionError, OverflowError: eval's errors
+        return FORMATTED
+
+
+# ----------------------------------------------------------------- both formats
+def reward(completion: str, numbers: list[int], target: int, answer_format: str = TINYZERO) -> float:
+    """1.0 correct, 0.1 a well-formed but wrong answer, 0.0 no answer, in `answer_format`.
+
+    tinyzero (default): TinyZero's compute_score, differences in the module docstring.
+    bare: the toy's expression, exact arithmetic.
+    """
+    _check_format(answer_format)
+    if answer_format == BARE:
+        return _bare_reward(completion, numbers, target)
+    return _tinyzero_reward(completion, numbers, target)
+
+
+def is_correct(completion: str, numbers: list[int], target: int, answer_format: str = TINYZERO) -> bool:
+    return reward(completion, numbers, target, answer_format) == CORRECT
 
 
 # ----------------------------------------------------------------- canonical form
 def canonical(expr: str) -> str:
-    """A form that is equal for rewrites by commutativity and associativity.
+    """A form of a bare expression that is equal for rewrites by commutativity and associativity.
 
     Sums are flattened to a sorted multiset of signed terms and products to a sorted
     multiset of factors with exponent ±1, so "1+15-4", "15-4+1" and "15-(4-1)"
-    share one canonical form, while "2*3+4" and "2+3*4" do not. Used to count genuinely different solutions (solution multiplicity).
+    share one canonical form, while "2*3+4" and "2+3*4" do not. Used to count genuinely
+    different solutions (solution multiplicity). Raises ParseError.
     """
-    return _canon(parse(extract_answer(expr)))
+    return _canon(parse(extract_answer(expr, BARE)))
 
 
-def _canon(node: ast.expr) -> str:
-    if isinstance(node, ast.Constant):
-        return str(node.value)
-    op = type(node.op)
-    if op in (ast.Add, ast.Sub):
-        terms = _collect(node, (ast.Add, ast.Sub), ast.Sub, +1)
-        return "S(" + ",".join(sorted(("+" if s > 0 else "-") + _canon(t) for s, t in terms)) + ")"
-    factors = _collect(node, (ast.Mult, ast.Div), ast.Div, +1)
-    return "P(" + ",".join(sorted(("*" if s > 0 else "/") + _canon(t) for s, t in factors)) + ")"
+def answer_key(completion: str, answer_format: str = TINYZERO) -> Optional[str]:
+    """The canonical form of the answer `reward` reads, or None when there is no arithmetic answer.
+
+    tinyzero: any answer of numbers, unary +/-, + - * / and parentheses that Python
+    parses, whatever numbers it uses (as the bare key does); up to 64 numbers.
+    """
+    _check_format(answer_format)
+    if answer_format == BARE:
+        try:
+            return canonical(completion)
+        except ParseError:
+            return None
+    equation = extract_answer(completion, TINYZERO)
+    if equation is None:
+        return None
+    if len(list(itertools.islice(_TZ_DIGITS.finditer(equation), _KEY_MAX_NUMBERS + 1))) > _KEY_MAX_NUMBERS:
+        return None  # bounds the parse: a 1 MB sum would cost seconds
+    try:
+        return _canon(_tz_tree(equation))
+    except _Refused:
+        return None
 
 
-def _collect(node: ast.expr, family: tuple, inverse: type, sign: int) -> list[tuple[int, ast.expr]]:
-    """Flatten a chain of one operator family into (sign, operand) pairs."""
-    if isinstance(node, ast.BinOp) and type(node.op) in family:
-        right_sign = -sign if type(node.op) is inverse else sign
-        return _collect(node.left, family, inverse, sign) + _collect(node.right, family, inverse, right_sign)
-    return [(sign, node)]
+def _canon(tree: ast.expr) -> str:
+    """Canonical string of an arithmetic tree, bottom-up without recursion.
+
+    Each node becomes a leaf text or a (family, [(sign, text)]) chain; a chain is only
+    written out where a node of another family (or the root) takes it as an operand, so
+    a long chain is flattened in linear time. Unary minus joins the sum family with its
+    terms' signs flipped; unary plus is the identity (bare trees have neither).
+    """
+    done: dict[int, tuple[str, object]] = {}  # id(node) -> ("L", text) or ("S"/"P", items)
+    for node, _ in _post_order(tree):
+        if isinstance(node, ast.Constant):
+            done[id(node)] = ("L", str(node.value))
+        elif isinstance(node, ast.UnaryOp):
+            inner = done.pop(id(node.operand))
+            if type(node.op) is ast.UAdd:
+                done[id(node)] = inner
+            else:
+                done[id(node)] = ("S", [(-s, t) for s, t in _items(inner, "S")])
+        else:
+            op = type(node.op)
+            family = "S" if op in (ast.Add, ast.Sub) else "P"
+            items = _items(done.pop(id(node.left)), family)
+            right = _items(done.pop(id(node.right)), family)
+            items += [(-s, t) for s, t in right] if op in (ast.Sub, ast.Div) else right
+            done[id(node)] = (family, items)
+    return _text(done[id(tree)])
+
+
+def _items(entry: tuple[str, object], family: str) -> list[tuple[int, str]]:
+    """A node's operands as seen from a `family` chain: its own items, or itself as one."""
+    kind, value = entry
+    return value if kind == family else [(1, _text(entry))]  # type: ignore[return-value]
+
+
+def _text(entry: tuple[str, object]) -> str:
+    kind, value = entry
+    if kind == "L":
+        return value  # type: ignore[return-value]
+    marks = ("+", "-") if kind == "S" else ("*", "/")
+    return kind + "(" + ",".join(sorted((marks[0] if s > 0 else marks[1]) + t for s, t in value)) + ")"  # type: ignore[union-attr]
 
 
 def prompt(numbers: list[int], target: int, width: int = 0) -> str:

@@ -21,6 +21,8 @@ import itertools
 import random
 import re
 
+from divrl.tasks.answer_tags import last_answer_block
+
 CORRECT, FORMATTED, WRONG = 1.0, 0.1, 0.0
 FORMAT = FORMATTED  # the name some callers use for the well-formed-but-wrong reward
 
@@ -41,8 +43,6 @@ _ROLE = {True: "knight", False: "knave"}
 #   ("and" | "or" | "if", atom, atom)      two "is" atoms about different people
 #   ("same" | "different", i, j)           i and j are the same / different types
 Statement = tuple
-
-_ANSWER = re.compile(r"<answer>(.*?)</answer>", re.DOTALL)
 
 
 # ------------------------------------------------------------------- semantics
@@ -206,7 +206,9 @@ def _check(names: list[str], solution: list[bool] | None = None) -> None:
 def _claims(names: list[str]) -> re.Pattern[str]:
     """'NAME is a knight', 'NAME: knave', 'NAME = knight', ... but not 'NAME is not a knight'."""
     alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
-    link = r"\s*(?:\bis\b|\bwas\b|:|=|-|–|—)?\s*(?:\ban?\s+)?"  # no room for a "not"
+    # No room for a "not". The second \s* sits inside the optional linking word: two
+    # adjacent \s* would split a long run of spaces every possible way (quadratic time).
+    link = r"\s*(?:(?:\bis\b|\bwas\b|:|=|-|–|—)\s*)?(?:\ban?\s+)?"
     return re.compile(rf"(?<!\w)(?P<name>{alternatives})(?!\w){link}(?P<role>knight|knave)(?!\w)", re.IGNORECASE)
 
 
@@ -230,9 +232,9 @@ def extract_assignment(completion: str, names: list[str]) -> dict[str, bool] | N
     _check(names)
     pattern, by_lower = _claims(names), {n.lower(): n for n in names}
     found: dict[str, bool] = {}
-    blocks = _ANSWER.findall(completion)
-    if blocks:
-        ok = _merge(found, blocks[-1], pattern, by_lower)
+    block = last_answer_block(completion)
+    if block is not None:
+        ok = _merge(found, block, pattern, by_lower)
         return found if ok and len(found) == len(names) else None
     for line in reversed(completion.splitlines()):
         if not _merge(found, line, pattern, by_lower):

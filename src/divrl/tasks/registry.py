@@ -92,19 +92,31 @@ def _kk_row(row: dict) -> Optional[str]:
 
 
 # ----------------------------------------------------------------- checkers (imported lazily)
+# Countdown's answer format is part of the task name, which every problem row carries:
+# "countdown" is the toy's bare expression (its result paths and data files keep that
+# name), "countdown_tinyzero" TinyZero's <answer> format and reward (paper configs).
 def _countdown_score(completion: str, numbers: list[int], target: int) -> float:
-    from divrl.tasks.countdown import reward
+    from divrl.tasks.countdown import BARE, reward
 
-    return reward(completion, numbers, target)
+    return reward(completion, numbers, target, answer_format=BARE)
 
 
 def _countdown_key(completion: str, numbers: list[int], target: int) -> Optional[str]:
-    from divrl.tasks.countdown import canonical
+    from divrl.tasks.countdown import BARE, answer_key
 
-    try:
-        return canonical(completion)
-    except ValueError:  # ParseError: no expression
-        return None
+    return answer_key(completion, answer_format=BARE)
+
+
+def _countdown_tinyzero_score(completion: str, numbers: list[int], target: int) -> float:
+    from divrl.tasks.countdown import TINYZERO, reward
+
+    return reward(completion, numbers, target, answer_format=TINYZERO)
+
+
+def _countdown_tinyzero_key(completion: str, numbers: list[int], target: int) -> Optional[str]:
+    from divrl.tasks.countdown import TINYZERO, answer_key
+
+    return answer_key(completion, answer_format=TINYZERO)
 
 
 def _countdown_equations(completion: str) -> list[str]:
@@ -163,6 +175,8 @@ _TASKS = {
     for t in (
         Task("countdown", ("numbers", "target"), _countdown_score, _countdown_key, _countdown_row,
              equations=_countdown_equations),
+        Task("countdown_tinyzero", ("numbers", "target"), _countdown_tinyzero_score, _countdown_tinyzero_key,
+             _countdown_row, equations=_countdown_equations),
         Task("math", ("answer",), _math_score, _math_key, _math_row, _math_answer_ok),
         Task("knights_knaves", ("names", "solution"), _kk_score, _kk_key, _kk_row),
     )
