@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import yaml
@@ -187,6 +188,31 @@ def test_divrl_dies_with_its_parent(tmp_path):
     if alive:
         os.kill(pid, 9)
     assert not alive, "divrl outlived its parent"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux-only")
+def test_a_program_started_through_divrl_procs_dies_with_its_parent():
+    """What multi-GPU jobs run: `python -m divrl.procs accelerate launch …`, here with `sleep`."""
+    parent = subprocess.Popen(["bash", "-c", f"{sys.executable} -m divrl.procs sleep 60 & echo $!; wait"],
+                              stdout=subprocess.PIPE, text=True)
+    pid = int(parent.stdout.readline())
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # wait until the exec has happened
+        try:
+            if Path(f"/proc/{pid}/cmdline").read_bytes().startswith(b"sleep"):
+                break
+        except FileNotFoundError:
+            break
+        time.sleep(0.05)
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while not _gone(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    alive = not _gone(pid)
+    if alive:
+        os.kill(pid, 9)
+    assert not alive, "the exec'd program outlived its parent"
 
 
 def test_rules_exec_divrl(root, tmp_path):

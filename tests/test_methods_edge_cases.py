@@ -88,3 +88,9 @@ def test_finite_logp_uses_the_least_likely_finite_completion():
 def test_negative_ds_gamma_is_refused(key):
     with pytest.raises(ValueError, match=f"{key}=-0.1 must be ≥ 0"):
         methods.get("ds").validate({key: -0.1}, 8)
+
+
+def test_integer_hyperparameters_refuse_floats():
+    with pytest.raises(ValueError, match="k=9.0 should be int"):
+        methods.get("pkpo").validate({"k": 9.0}, 16)
+    assert methods.get("ds").params({"gamma_p": 1})["gamma_p"] == 1  # an int where a float is the default is fine

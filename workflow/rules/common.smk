@@ -137,7 +137,8 @@ def train_launcher():
     precision = "bf16" if config["train"]["bf16"] else "no"
     port = "$(python -c 'import socket; s = socket.socket(); s.bind((\"\", 0)); print(s.getsockname()[1])')"
     return (
-        f"{DIVRL_ENV}exec accelerate launch --config_file {acc} --num_processes {n} --num_machines 1"
+        # accelerate does not die with its parent by itself: divrl.procs arms that, then execs it
+        f"{DIVRL_ENV}exec python -m divrl.procs accelerate launch --config_file {acc} --num_processes {n} --num_machines 1"
         f" --mixed_precision {precision} --main_process_port {port} -m divrl"
     )
 

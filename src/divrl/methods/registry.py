@@ -136,10 +136,11 @@ class Method:
 
 
 def _same_kind(default) -> tuple:
-    """Accepted types for an override: ints where a float is the default, else the default's type."""
+    """Accepted types for an override: ints where a float is the default, else the default's type
+    (an int hyperparameter such as pkpo's k refuses 9.0: it would reach range() or comb() as a float)."""
     if isinstance(default, bool):
         return (bool,)
-    if isinstance(default, (int, float)):
+    if isinstance(default, float):
         return (int, float)
     return (type(default),)
 

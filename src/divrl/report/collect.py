@@ -11,8 +11,8 @@ import pandas as pd
 # …/METHOD/seedS/FILE (train logs) or …/METHOD/seedS/BENCH/FILE (evaluation)
 _RUN = re.compile(r"(?P<method>[^/]+)/seed(?P<seed>\d+)/(?:(?P<bench>[^/]+)/)?(?P<file>[^/]+)$")
 SCALARS = [
-    "mean_at_1", "distinct_correct", "distinct_canonical", "embedding_cosine", "format_rate", "div_equ",
-    "spearman_share_p_gt_005",
+    "mean_at_1", "greedy_pass1", "distinct_correct", "distinct_canonical", "distinct_answers", "embedding_cosine",
+    "format_rate", "div_equ", "div_equ_no_equations", "spearman_share_p_gt_005",
 ]
 
 

@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from divrl.report.collect import read_metrics
+
 from divrl.report.figures import _save, colours, plt
 
 # greedy prefix: the *last* eval/ folder, so a results path holding "eval/" is harmless
@@ -31,7 +33,7 @@ def load(paths: list[str]) -> pd.DataFrame:
         if not m:
             raise ValueError(f"sweep report: cannot tell run, seed and set from {path}")
         d = m.groupdict()
-        metrics = json.loads(Path(path).read_text())
+        metrics = read_metrics(path)  # one line naming the file when keys are missing
         for k, v in zip(metrics["k"], metrics["pass_at_k"]):
             rows.append({"run": d.get("run", "base"), "seed": int(d.get("seed") or -1), "set": d["bench"], "k": k, "pass_at_k": v})
     return pd.DataFrame(rows)
