@@ -8,7 +8,6 @@ ds) are drawn as references.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
