@@ -13,7 +13,7 @@ def test_every_stored_solution_is_correct_and_complete(tiny_problems):
 
     for p in tiny_problems["train"][:200] + tiny_problems["test"]:
         assert p["solutions"] == solutions(p["numbers"], p["target"])
-        assert all(reward(s, p["numbers"], p["target"]) == CORRECT for s in p["solutions"])
+        assert all(reward(s, p["numbers"], p["target"], "bare") == CORRECT for s in p["solutions"])
         assert p["n_canonical"] == len({canonical(s) for s in p["solutions"]})
 
 

@@ -54,7 +54,7 @@ def test_workflow_on_hub_layout_data_and_a_local_base_model(root, tmp_path, tiny
     cfg = {
         "results": str(tmp_path / "results"),
         "seeds": [0],
-        "task": "countdown",
+        "task": "countdown_tinyzero",  # the hub layout is TinyZero's data: its answer format
         "methods": {"grpo": {}, "ds": {}},
         "base": {"model": str(tiny_base)},
         "datasets": {
