@@ -35,7 +35,7 @@ from divrl.tasks.latex_guard import refusal
 
 log = logging.getLogger(__name__)
 
-CORRECT, FORMATTED, WRONG = 1.0, 0.1, 0.0
+from divrl.tasks.scores import CORRECT, FORMATTED, WRONG  # noqa: E402 (the shared scale)
 FORMAT = FORMATTED  # the name some callers use for the well-formed-but-wrong reward
 
 MAX_ANSWER_CHARS = 1000  # a real final answer is short; longer text is not parsed at all

@@ -14,42 +14,8 @@ travels with the data):
     toy's first run, so its tables stay comparable.
 
 ``tinyzero`` (task ``countdown_tinyzero``: the paper configs, TinyZero's prompt)
-    `reward` scores a completion as TinyZero's `compute_score`
-    (Jiayi-Pan/TinyZero, verl/utils/reward_score/countdown.py) scores the prompt
-    followed by it, with TinyZero's chat ("qwen-instruct") prompt, which is what the
-    paper config renders:
-
-    1. extract_solution: the text after the first "Assistant:" (the chat prompt has
-       none, so only one in the completion counts), its last line (split on "\\n"),
-       the last `<answer>…</answer>` block on that line, stripped. None: 0.0.
-    2. validate_equation: the digit runs (`\\d+`, Unicode digits as Python's `re` and
-       `int` read them) sorted must equal the sorted numbers; else 0.1. "1.5" is the
-       numbers 1 and 5; a run beyond Python's int-string limit fails as TinyZero's
-       bare `except` makes it fail.
-    3. evaluate_equation: only `^[\\d+\\-*/().\\s]+$` characters, else 0.1; then the
-       value, any error 0.1; 1.0 when abs(value - target) < 1e-5, else 0.1.
-
-    The differences we keep, all in step 3:
-
-    * No `eval`. `ast.parse` (the parser `eval` uses) and then Python's own operators on
-      the literals' own int/float values, so values, float rounding, ZeroDivisionError
-      and OverflowError are those of `eval`.
-    * ``**`` and ``//`` are refused: an answer whose tree holds a power or a floor
-      division scores 0.1 (well-formed, not a solution) where TinyZero scores 1.0 if
-      its value hits the target. The prompt allows + - * / only, and `eval` of
-      "9**9**9" would hang the reward (TinyZero's too). Every other score is
-      TinyZero's: the only other trees these characters can form hold the empty tuple
-      "()", Ellipsis "..." or a call "2(3)", and `eval` raises TypeError on every one
-      of them (or on the final abs()), which TinyZero maps to 0.1 as we do.
-    * Nesting beyond about 3,000 levels (thousands of unary signs): Python's parser
-      gives up with RecursionError at a depth that depends on the caller's stack, and
-      `ast.parse` a few levels before `eval` does at the same stack depth. An answer
-      nested in that window can score 1.0 with TinyZero and scores 0.1 here.
-    * TinyZero's base (non-chat) prompt contains "Assistant:" itself; under it a
-      completion's own "Assistant:" would not cut its last line as it does here.
-
-    verl decodes the response with its end-of-sequence text (e.g. "<|im_end|>"), our
-    samplers without; that text follows the last line and changes no answer block.
+    TinyZero's `compute_score`, without `eval`: `countdown_tinyzero.py` says how, and
+    every difference we keep.
 
 `answer_key` is an answer's canonical form (Div-Equ, distinct answers) from the same
 extraction as `reward`; `canonical` is the canonical form of a bare expression (the
@@ -60,14 +26,16 @@ from __future__ import annotations
 
 import ast
 import itertools
-import operator
 import re
 from fractions import Fraction
 from typing import Optional
 
 from divrl.tasks.answer_tags import last_answer_block
+from divrl.tasks.countdown_tinyzero import (
+    KEY_MAX_NUMBERS, TZ_DIGITS, Refused, post_order, tinyzero_answer, tinyzero_reward, tz_tree,
+)
+from divrl.tasks.scores import CORRECT, FORMATTED, WRONG  # noqa: F401 (re-exported: callers score against them)
 
-CORRECT, FORMATTED, WRONG = 1.0, 0.1, 0.0
 BARE, TINYZERO = "bare", "tinyzero"
 ANSWER_FORMATS = (BARE, TINYZERO)
 
@@ -77,18 +45,6 @@ ANSWER_FORMATS = (BARE, TINYZERO)
 _ALLOWED = re.compile(r"^[0-9+\-*/() \t]+$")
 _MAX_LEN = 200  # a Countdown answer is short; longer text is not an equation
 
-# ----- TinyZero format: the regexes of TinyZero's countdown.py, verbatim
-_TZ_DIGITS = re.compile(r"\d+")
-_TZ_ALLOWED = re.compile(r"^[\d+\-*/().\s]+$")
-_TZ_TOLERANCE = 1e-5
-# "()" (an empty tuple or a call) and "..." (Ellipsis, or a syntax error) never yield a
-# number under `eval`: such answers score 0.1 without parsing, so a 1 MB answer of
-# them cannot make `ast.parse` build a tree of a million nodes.
-_TZ_NEVER_A_NUMBER = re.compile(r"\(\s*\)|\.\.\.")
-_KEY_MAX_NUMBERS = 64  # an answer key needs a parse tree; real answers use 3-6 numbers
-
-_UNARY = {ast.UAdd: operator.pos, ast.USub: operator.neg}
-_BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
 
 
 class ParseError(ValueError):
@@ -110,10 +66,7 @@ def extract_answer(completion: str, answer_format: str = TINYZERO) -> Optional[s
     if answer_format == BARE:
         block = last_answer_block(completion)
         return (completion if block is None else block).strip()
-    head, sep, tail = completion.partition("Assistant:")
-    line = (tail if sep else head).rpartition("\n")[2]
-    block = last_answer_block(line)
-    return None if block is None else block.strip()
+    return tinyzero_answer(completion)
 
 
 # ----------------------------------------------------------------- bare format
@@ -170,83 +123,6 @@ def _bare_reward(completion: str, numbers: list[int], target: int) -> float:
     return CORRECT if value == target else FORMATTED
 
 
-# ----------------------------------------------------------------- TinyZero format
-class _Refused(Exception):
-    """A tree we do not compute: not made of numbers, unary +/-, + - * / only."""
-
-
-def _uses_numbers(equation: str, numbers: list[int]) -> bool:
-    """TinyZero's validate_equation: the digit runs are exactly the numbers (as multisets)."""
-    runs = list(itertools.islice(_TZ_DIGITS.finditer(equation), len(numbers) + 1))
-    if len(runs) != len(numbers):  # unequal sorted lists, without converting 1 MB of digits
-        return False
-    try:
-        found = sorted(int(m.group()) for m in runs)
-    except ValueError:  # a run beyond Python's int-string limit: TinyZero's `except` says False
-        return False
-    return found == sorted(numbers)
-
-
-def _tz_tree(equation: str) -> ast.expr:
-    """The parse tree `eval` would compute; _Refused for text it could not or would never make a number of."""
-    if not _TZ_ALLOWED.match(equation) or _TZ_NEVER_A_NUMBER.search(equation):
-        raise _Refused
-    try:
-        return ast.parse(equation, mode="eval").body
-    except (SyntaxError, ValueError, MemoryError, RecursionError) as err:  # eval fails alike
-        raise _Refused from err
-
-
-def _post_order(tree: ast.expr):
-    """(node, children done) pairs, each node twice, children left to right.
-
-    Iterative: a TinyZero answer may nest ~3,000 deep (unary signs), past Python's
-    recursion limit. Raises _Refused on any node but numbers, unary +/- and + - * /.
-    """
-    todo = [(tree, False)]
-    while todo:
-        node, done = todo.pop()
-        if done:
-            yield node, True
-        elif isinstance(node, ast.Constant):
-            if type(node.value) not in (int, float):
-                raise _Refused
-            yield node, True
-        elif isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
-            todo += [(node, True), (node.operand, False)]
-        elif isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
-            todo += [(node, True), (node.right, False), (node.left, False)]
-        else:  # ** and // (refused), calls, tuples, Ellipsis
-            raise _Refused
-
-
-def _tz_value(tree: ast.expr) -> int | float:
-    """What `eval` gives for an arithmetic tree: the same operators on the same values."""
-    stack: list = []
-    for node, _ in _post_order(tree):
-        if isinstance(node, ast.Constant):
-            stack.append(node.value)
-        elif isinstance(node, ast.UnaryOp):
-            stack.append(_UNARY[type(node.op)](stack.pop()))
-        else:
-            right = stack.pop()
-            stack.append(_BINARY[type(node.op)](stack.pop(), right))
-    return stack[0]
-
-
-def _tinyzero_reward(completion: str, numbers: list[int], target: int) -> float:
-    equation = extract_answer(completion, TINYZERO)
-    if equation is None:
-        return WRONG
-    if not _uses_numbers(equation, numbers):
-        return FORMATTED
-    try:
-        value = _tz_value(_tz_tree(equation))
-        return CORRECT if abs(value - target) < _TZ_TOLERANCE else FORMATTED
-    except (_Refused, ArithmeticError, MemoryError):  # ZeroDivisionError, OverflowError: eval's errors
-        return FORMATTED
-
-
 # ----------------------------------------------------------------- both formats
 def reward(completion: str, numbers: list[int], target: int, answer_format: str = TINYZERO) -> float:
     """1.0 correct, 0.1 a well-formed but wrong answer, 0.0 no answer, in `answer_format`.
@@ -257,7 +133,7 @@ def reward(completion: str, numbers: list[int], target: int, answer_format: str 
     _check_format(answer_format)
     if answer_format == BARE:
         return _bare_reward(completion, numbers, target)
-    return _tinyzero_reward(completion, numbers, target)
+    return tinyzero_reward(completion, numbers, target)
 
 
 def is_correct(completion: str, numbers: list[int], target: int, answer_format: str = TINYZERO) -> bool:
@@ -288,14 +164,14 @@ def answer_key(completion: str, answer_format: str = TINYZERO) -> Optional[str]:
             return canonical(completion)
         except ParseError:
             return None
-    equation = extract_answer(completion, TINYZERO)
+    equation = tinyzero_answer(completion)
     if equation is None:
         return None
-    if len(list(itertools.islice(_TZ_DIGITS.finditer(equation), _KEY_MAX_NUMBERS + 1))) > _KEY_MAX_NUMBERS:
+    if len(list(itertools.islice(TZ_DIGITS.finditer(equation), KEY_MAX_NUMBERS + 1))) > KEY_MAX_NUMBERS:
         return None  # bounds the parse: a 1 MB sum would cost seconds
     try:
-        return _canon(_tz_tree(equation))
-    except _Refused:
+        return _canon(tz_tree(equation))
+    except Refused:
         return None
 
 
@@ -308,7 +184,7 @@ def _canon(tree: ast.expr) -> str:
     terms' signs flipped; unary plus is the identity (bare trees have neither).
     """
     done: dict[int, tuple[str, object]] = {}  # id(node) -> ("L", text) or ("S"/"P", items)
-    for node, _ in _post_order(tree):
+    for node, _ in post_order(tree):
         if isinstance(node, ast.Constant):
             done[id(node)] = ("L", str(node.value))
         elif isinstance(node, ast.UnaryOp):

@@ -23,7 +23,7 @@ import re
 
 from divrl.tasks.answer_tags import last_answer_block
 
-CORRECT, FORMATTED, WRONG = 1.0, 0.1, 0.0
+from divrl.tasks.scores import CORRECT, FORMATTED, WRONG  # noqa: E402 (the shared scale)
 FORMAT = FORMATTED  # the name some callers use for the well-formed-but-wrong reward
 
 MIN_PEOPLE, MAX_PEOPLE = 2, 12  # 2^12 assignments is still instant to brute-force

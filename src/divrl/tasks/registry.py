@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
-CORRECT = 1.0
+from divrl.tasks.scores import CORRECT  # noqa: F401 (the shared scale)
 
 
 @dataclass(frozen=True)
