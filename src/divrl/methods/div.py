@@ -19,8 +19,10 @@ loss (no second forward). Switches (defaults = the paper):
 
 from __future__ import annotations
 
-import torch
-from torch import Tensor
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # torch is imported where it is used: the workflow's parse imports the
+    from torch import Tensor  # registry (names, defaults) and must not pay for torch
 
 from divrl.methods.registry import Method, register
 
@@ -36,6 +38,7 @@ def div_entropy(
     per_token_logps, old_per_token_logps, mask: [B, T]; selected: [B] bool.
     Zero (with a graph) when nothing is selected.
     """
+    import torch
     old = per_token_logps.detach() if old_per_token_logps is None else old_per_token_logps
     ratio = torch.exp(per_token_logps - old)
     per_token = -ratio * per_token_logps

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import torch
-from torch import Tensor
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # torch is imported where it is used: the workflow's parse imports the
+    from torch import Tensor  # registry (names, defaults) and must not pay for torch
 
 from divrl.methods.backbones import DR_GRPO, GRPO
 from divrl.methods.registry import GroupInputs, Method, accepted_params, register, register_composer
@@ -36,6 +38,7 @@ def dra_rewards(rewards: Tensor, embeddings: Tensor) -> Tensor:
     completions are in practice positively correlated, and we clamp the denominator
     at a small positive value so a pathological group can never divide by ~0.
     """
+    import torch
     e = torch.nn.functional.normalize(embeddings.float(), dim=-1)
     sim = e @ e.T  # [G, G]
     denom = sim.sum(dim=1)  # = 1 + Σ_{j≠i} L_ij (diagonal is 1)

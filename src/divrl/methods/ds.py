@@ -17,8 +17,10 @@ Our choices where the paper text is silent (config keys, documented in README):
 
 from __future__ import annotations
 
-import torch
-from torch import Tensor
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # torch is imported where it is used: the workflow's parse imports the
+    from torch import Tensor  # registry (names, defaults) and must not pay for torch
 
 from divrl.methods.registry import GroupInputs, Method, register
 
@@ -38,6 +40,7 @@ def ds_advantages(
     logp_old:   [G] log π_old(y_i) (≤ 0)
     returns:    [G]  A_i − γ_p·logp_i if correct else A_i + γ_n·logp_i
     """
+    import torch
     correct = correct.bool()
     logp_old = finite_logp(logp_old)
     shift = torch.where(correct, -gamma_p * logp_old, gamma_n * logp_old)
@@ -53,6 +56,7 @@ def finite_logp(logp: Tensor) -> Tensor:
     group (−inf and NaN → the group's minimum finite value; +inf, which no log-prob
     can be, → 0). A group with no finite value gets 0 everywhere (no smoothing).
     """
+    import torch
     ok = torch.isfinite(logp)
     if bool(ok.all()):
         return logp

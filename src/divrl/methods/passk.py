@@ -15,8 +15,10 @@ from __future__ import annotations
 
 from math import comb
 
-import torch
-from torch import Tensor
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # torch is imported where it is used: the workflow's parse imports the
+    from torch import Tensor  # registry (names, defaults) and must not pay for torch
 
 from divrl.methods.registry import GroupInputs, Method, register
 
@@ -33,6 +35,7 @@ def maxk_shares(rewards: Tensor, *, k: int) -> Tensor:
     sample at p whose maximum sits at position m ≥ p number C(p−1, k−1) for m = p and
     C(m−2, k−2) for m > p. Tied rewards get equal shares (the terms telescope).
     """
+    import torch
     n = rewards.numel()
     _check_k(n, k)
     order = torch.argsort(rewards, stable=True)
@@ -56,6 +59,7 @@ def _pkpo_transform(rewards: Tensor, inputs: GroupInputs, *, k: int) -> Tensor:
 
 def passk_advantages(correct: Tensor, *, k: int) -> Tensor:
     """Chen et al.'s analytic pass@k advantages. correct: [G] bool → [G]."""
+    import torch
     n = correct.numel()
     _check_k(n, k)
     c = int(correct.sum())

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass, field, replace
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
-import torch
-from torch import Tensor
+if TYPE_CHECKING:  # torch is imported where it is used: the workflow's parse imports the
+    from torch import Tensor  # registry (names, defaults) and must not pay for torch
 
 EPS = 1e-4  # TRL's and the DRA code's std epsilon
 
@@ -45,7 +45,7 @@ class GroupInputs:
     uniform: bool = False
 
 
-Transform = Callable[..., Tensor]
+Transform = Callable[..., "Tensor"]
 
 
 @dataclass(frozen=True)
@@ -106,6 +106,7 @@ class Method:
         return self._advantages(rewards, inputs, self.params(hp))
 
     def _advantages(self, rewards: Tensor, inputs: GroupInputs, hp: dict) -> Tensor:
+        import torch
         uniform = all_equal(rewards)
         inputs = replace(inputs, uniform=uniform)
         if self.drop_uniform_groups and uniform:
@@ -121,6 +122,7 @@ class Method:
         self, rewards: Tensor, group_size: int, inputs: GroupInputs, **hp
     ) -> Tensor:
         """Advantages [B·G] for B consecutive groups; each group is computed alone."""
+        import torch
         if rewards.numel() % group_size:
             raise ValueError(f"{rewards.numel()} rewards do not split into groups of {group_size}")
         hp = self.params(hp)
@@ -158,6 +160,7 @@ def centred(rewards: Tensor, *, scale_by_std: bool) -> Tensor:
     rounded), which the std division would blow up to about −7e-5. std is unbiased
     (torch default), as in TRL.
     """
+    import torch
     if all_equal(rewards):
         return torch.zeros_like(rewards, dtype=torch.promote_types(rewards.dtype, torch.float32))
     adv = rewards - rewards.mean()

@@ -9,8 +9,10 @@ prefers; it acts inside all-correct groups, where plain GRPO has no signal at al
 
 from __future__ import annotations
 
-import torch
-from torch import Tensor
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # torch is imported where it is used: the workflow's parse imports the
+    from torch import Tensor  # registry (names, defaults) and must not pay for torch
 
 from divrl.methods.registry import GroupInputs, Method, register
 
@@ -23,6 +25,7 @@ def likelihood_rank(logp: Tensor, among: Tensor) -> Tensor:
 
 def unlikeliness_rewards(rewards: Tensor, correct: Tensor, logp_old: Tensor, *, beta_rank: float) -> Tensor:
     """rewards, correct, logp_old: [G] → [G]; only correct completions are rescaled."""
+    import torch
     g = rewards.numel()
     rank = likelihood_rank(logp_old, correct).to(rewards.dtype)
     factor = 1 - beta_rank * (g - rank) / g
