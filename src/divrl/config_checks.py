@@ -115,5 +115,10 @@ def read_yaml(path: str | Path):
     loader.path = str(path)
     try:
         return loader.get_single_data()
+    except yaml.MarkedYAMLError as err:  # a syntax error: the file and the line it starts on
+        mark = err.problem_mark or err.context_mark
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        what = "; ".join(s for s in (err.context, err.problem) if s)
+        raise ConfigError(f"config: {where}: not valid YAML ({what})") from None
     finally:
         loader.dispose()

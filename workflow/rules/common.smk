@@ -15,18 +15,16 @@ envvars:
 
 os.environ["PATH"] = f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ.get('PATH', '')}"
 
-# In conda mode (`--software-deployment-method conda`) a job's env holds divrl's
-# dependencies but not divrl (conda cannot pip-install the checkout from the copy of the
-# env file Snakemake makes): the env's python runs the checkout's src/ instead.
-from snakemake.settings.types import DeploymentMethod
-
-CONDA = DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
-SRC = os.path.join(workflow.basedir, "src")
-DIVRL_ENV = f"PYTHONPATH={SRC} " if CONDA else ""
+# In conda mode (`--software-deployment-method conda`) each env gets divrl from
+# envs/<env>.post-deploy.sh, which Snakemake runs once after creating the env, inside it,
+# as its own child: this variable tells the script where the checkout is (the script is
+# copied into the env folder, so its own path says nothing).
+# (update(), not os.environ[...] =: the linter takes a subscript for a required variable)
+os.environ.update(DIVRL_CHECKOUT=workflow.basedir)
 # `exec`: the job's shell becomes divrl, so divrl's parent is Snakemake and it dies with
 # it (divrl.procs sets PR_SET_PDEATHSIG); a shell left waiting kept an orphan trainer alive.
-# (`VAR=value exec cmd` keeps the variable for cmd in bash.)
-DIVRL = f"{DIVRL_ENV}exec python -m divrl" if CONDA else "exec divrl"
+# `divrl` is the venv's, or the job's conda env's (activation puts it first on PATH).
+DIVRL = "exec divrl"
 
 try:
     # Snakemake loads config files itself and keeps the later of two equal keys silently:
@@ -39,6 +37,21 @@ except ConfigError as err:
     sys.exit(1)
 
 R = config["results"]
+# Conda envs, relative to workflow/rules/ (where the rules are): GPU jobs get CUDA torch,
+# vLLM and DeepSpeed; on `device: cpu` (the toy) the same rules get the small CPU env.
+MODEL_ENV = "../../envs/gpu.yaml" if config["device"] == "cuda" else "../../envs/cpu.yaml"
+REPORT_ENV = "../../envs/report.yaml"  # no torch: `divrl report` reads JSON, writes tables and figures
+
+
+# Jobs that run on the host Snakemake runs on, even with a cluster executor: `data` may
+# download data sets and tokenizers from the hub (compute nodes often have no internet),
+# the reports take seconds; a queue wait would cost more than they do (sweep_report too,
+# in report.smk where it exists).
+localrules:
+    data,
+    report,
+
+
 METHODS = list(config["methods"])
 SEEDS = config["seeds"]
 DATASETS = config["datasets"]  # None: the generated toy
@@ -138,7 +151,7 @@ def train_launcher():
     port = "$(python -c 'import socket; s = socket.socket(); s.bind((\"\", 0)); print(s.getsockname()[1])')"
     return (
         # accelerate does not die with its parent by itself: divrl.procs arms that, then execs it
-        f"{DIVRL_ENV}exec python -m divrl.procs accelerate launch --config_file {acc} --num_processes {n} --num_machines 1"
+        f"exec python -m divrl.procs accelerate launch --config_file {acc} --num_processes {n} --num_machines 1"
         f" --mixed_precision {precision} --main_process_port {port} -m divrl"
     )
 

@@ -19,7 +19,7 @@ rule data:
         mem_mb=mem_mb("data"),
         runtime=30,
     conda:
-        "../../envs/train.yaml"
+        MODEL_ENV
     shell:
         "{params.divrl} data --params {params.section} --out-dir $(dirname {output.stats}) > {log} 2>&1"
 
@@ -47,7 +47,7 @@ if DIFFICULTY:
             runtime=config["cluster"]["eval_runtime"],
             gpu=gpus(config["cluster"]["eval_gpus"]),
         conda:
-            "../../envs/eval.yaml"
+            MODEL_ENV
         shell:
             "{params.divrl} difficulty --params {params.section} --threads {threads} --model {params.base}"
             " --problems {input.pool} --out {output.train} > {log} 2>&1"
@@ -75,6 +75,6 @@ if not HUB_BASE:
             runtime=120,
             gpu=gpus(),
         conda:
-            "../../envs/train.yaml"
+            MODEL_ENV
         shell:
             "{params.divrl} base --params {params.section} --threads {threads} --problems {input} --out {output} > {log} 2>&1"

@@ -19,6 +19,6 @@ rule evaluate:
         runtime=config["cluster"]["eval_runtime"],
         gpu=gpus(config["cluster"]["eval_gpus"]),
     conda:
-        "../../envs/eval.yaml"
+        MODEL_ENV
     shell:
         EVALUATE_SHELL

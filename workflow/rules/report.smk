@@ -57,7 +57,7 @@ rule report:
         mem_mb=2000,
         runtime=10,
     conda:
-        "../../envs/report.yaml"
+        REPORT_ENV
     shell:
         "{params.divrl} report --metrics {input.base} {input.runs} --k-show {params.k_show}"
         " --train-logs {input.train_logs} --data-stats {input.data_stats} --task {params.task}"
@@ -65,6 +65,9 @@ rule report:
 
 
 if SWEEP_RUNS:
+
+    localrules:
+        sweep_report,
 
     rule sweep_report:
         input:
@@ -85,7 +88,7 @@ if SWEEP_RUNS:
             mem_mb=2000,
             runtime=10,
         conda:
-            "../../envs/report.yaml"
+            REPORT_ENV
         shell:
             "{params.divrl} sweep-report --metrics {input.base} {input.runs} --sweeps {params.sweeps}"
             " --select-k {params.select_k} --out-dir {params.out_dir} > {log} 2>&1"

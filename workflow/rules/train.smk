@@ -25,7 +25,7 @@ rule train:
         nodes=1,  # accelerate launches on one machine; Slurm must not spread the GPUs
         cpus_per_task=lambda wildcards, threads: max(threads, gpus(config["cluster"]["train_gpus"]) * config["cluster"]["cpus_per_gpu"]),
     conda:
-        "../../envs/train.yaml"
+        MODEL_ENV
     shell:
         "{params.launcher} train --params {params.section} --threads {threads} --method {params.method_name}"
         " --method-params {params.method_params} --seed {wildcards.seed} --base {params.base}"
