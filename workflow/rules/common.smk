@@ -115,7 +115,18 @@ def gpus(n=1):
     return n if config["device"] == "cuda" else 0
 
 
+def by_attempt(value):
+    """value × attempt: with the Slurm profile's `retries`, a job killed for its memory or
+    time limit is resubmitted with twice as much instead of dying the same way again."""
+    return lambda wildcards, attempt: value * attempt
+
+
 def mem_mb(job):
+    """Host memory of a job kind in MB, growing with the attempt (see by_attempt)."""
+    return by_attempt(_mem_mb(job))
+
+
+def _mem_mb(job):
     """Host memory per job in MB: measured toy sizes, or grown with base.params_b.
 
     Every training process loads the model on the host before it moves to its GPU

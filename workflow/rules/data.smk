@@ -17,7 +17,7 @@ rule data:
         f"{R}/benchmarks/data.tsv"
     resources:
         mem_mb=mem_mb("data"),
-        runtime=30,
+        runtime=by_attempt(30),
     conda:
         MODEL_ENV
     shell:
@@ -44,7 +44,7 @@ if DIFFICULTY:
             f"{R}/benchmarks/difficulty.tsv"
         resources:
             mem_mb=mem_mb("evaluate"),
-            runtime=config["cluster"]["eval_runtime"],
+            runtime=by_attempt(config["cluster"]["eval_runtime"]),
             gpu=gpus(config["cluster"]["eval_gpus"]),
         conda:
             MODEL_ENV
@@ -72,7 +72,7 @@ if not HUB_BASE:
             f"{R}/benchmarks/base.tsv"
         resources:
             mem_mb=mem_mb("base"),
-            runtime=120,
+            runtime=by_attempt(120),
             gpu=gpus(),
         conda:
             MODEL_ENV

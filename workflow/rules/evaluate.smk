@@ -16,7 +16,7 @@ rule evaluate:
         f"{R}/benchmarks/evaluate/{{method}}/seed{{seed}}/{{bench}}.tsv"
     resources:
         mem_mb=mem_mb("evaluate"),
-        runtime=config["cluster"]["eval_runtime"],
+        runtime=by_attempt(config["cluster"]["eval_runtime"]),
         gpu=gpus(config["cluster"]["eval_gpus"]),
     conda:
         MODEL_ENV

@@ -54,8 +54,8 @@ rule report:
     benchmark:
         f"{R}/benchmarks/report.tsv"
     resources:
-        mem_mb=2000,
-        runtime=10,
+        mem_mb=by_attempt(2000),
+        runtime=by_attempt(10),
     conda:
         REPORT_ENV
     shell:
@@ -85,8 +85,8 @@ if SWEEP_RUNS:
         log:
             f"{R}/logs/sweep_report.log",
         resources:
-            mem_mb=2000,
-            runtime=10,
+            mem_mb=by_attempt(2000),
+            runtime=by_attempt(10),
         conda:
             REPORT_ENV
         shell:

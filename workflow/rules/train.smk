@@ -20,7 +20,7 @@ rule train:
         f"{R}/benchmarks/train/{{method}}/seed{{seed}}.tsv"
     resources:
         mem_mb=mem_mb("train"),
-        runtime=config["cluster"]["train_runtime"],
+        runtime=by_attempt(config["cluster"]["train_runtime"]),
         gpu=gpus(config["cluster"]["train_gpus"]),
         nodes=1,  # accelerate launches on one machine; Slurm must not spread the GPUs
         cpus_per_task=lambda wildcards, threads: max(threads, gpus(config["cluster"]["train_gpus"]) * config["cluster"]["cpus_per_gpu"]),
