@@ -60,3 +60,8 @@ def test_yaml_syntax_error_names_file_and_line(tmp_path):
     assert proc.returncode == 2 and main is not None
     assert proc.stderr.strip().splitlines() == [f"divrl validate: error: config: {bad}:4: not valid YAML "
                                                 "(while parsing a flow node; expected the node content, but found '-')"]
+
+
+def test_version():
+    proc = subprocess.run([sys.executable, "-m", "divrl", "--version"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout.startswith("divrl 0."), proc

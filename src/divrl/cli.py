@@ -206,6 +206,15 @@ def cmd_readme(args) -> None:
 
 
 # ----------------------------------------------------------------- parser
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("divrl")
+    except PackageNotFoundError:  # run from a checkout's src/ without installing
+        return "unknown (not installed)"
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="divrl",
@@ -216,6 +225,7 @@ def parser() -> argparse.ArgumentParser:
     # SUPPRESS: `divrl --debug VERB` must not be reset to False by the verb's parser
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show full tracebacks on errors")
     p.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
+    p.add_argument("--version", action="version", version=f"divrl {_version()}")
     sub = p.add_subparsers(dest="verb", required=True, metavar="VERB")
 
     def verb(name: str, func, help: str, section: bool = True) -> argparse.ArgumentParser:
