@@ -73,8 +73,9 @@ def test_evaluate_on_the_tiny_model_writes_greedy(tiny_base, tiny_problems, tmp_
     saved = json.loads((tmp_path / "metrics.json").read_text())
     assert OLD_KEYS <= set(saved) and 0 <= saved["greedy_pass1"] <= 1 and saved["potential_pass1"] == "greedy"
     assert saved["spec"]["greedy"] is True and saved["spec"]["top_k"] == 0
-    rows = [json.loads(line) for line in (tmp_path / "samples.jsonl").read_text().splitlines()]
-    assert all(isinstance(r["greedy"], str) and len(r["completions"]) == 4 for r in rows)
+    samples = pd.read_parquet(tmp_path / "samples/0-of-1.parquet")
+    assert (samples.groupby("problem")["sample"].agg(list) == [[0, 1, 2, 3, -1]] * 3).all()  # -1: the greedy decode
+    assert samples["text"].map(type).eq(str).all()
     # greedy is greedy: a second run with another sampling seed decodes the same
     again = evaluate(str(tiny_base), problems, EvalSpec(**{**SPEC.__dict__, "seed": 7}), tmp_path / "again")
     assert again["greedy_pass1"] == m["greedy_pass1"]

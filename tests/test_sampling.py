@@ -34,7 +34,7 @@ def test_default_backend_is_hf():
 
 def test_sample_dispatches_on_backend(monkeypatch):
     calls = []
-    monkeypatch.setattr(vllm_backend, "sample", lambda m, p, s: calls.append((m, p, s)) or [["x"]] * len(p))
+    monkeypatch.setattr(vllm_backend, "sample", lambda m, p, s, k=None: calls.append((m, p, s)) or [["x"]] * len(p))
     spec = SampleSpec(backend="vllm", n=1)
     assert sample("model", PROMPTS, spec) == [["x"]] * 3
     assert calls == [("model", PROMPTS, spec)]
@@ -58,7 +58,7 @@ def test_hf_backend_returns_n_strings_per_prompt_in_order(tiny_base):
 class EchoModel:
     """Stands in for the policy: every completion repeats its own prompt (HF output layout)."""
 
-    def generate(self, input_ids, attention_mask, num_return_sequences, max_new_tokens, pad_token_id, **_):
+    def generate(self, input_ids, attention_mask, max_new_tokens, pad_token_id, num_return_sequences=1, **_):
         rows = []
         for ids, mask in zip(input_ids, attention_mask):
             tail = torch.full((max_new_tokens,), pad_token_id, dtype=ids.dtype)
@@ -132,15 +132,27 @@ def test_vllm_glue_passes_engine_and_sampling_arguments(fake_vllm):
     )
     for _, params in llm.calls:
         for p in params:
-            # top_k=-1: "off" in every vLLM release; no per-request seed (children would repeat it)
-            assert (p.temperature, p.top_p, p.top_k, p.max_tokens, p.seed) == (0.7, 0.9, -1, 12, None)
+            # top_k=-1: "off" in every vLLM release; one seeded request per sample (keyed sampling)
+            assert (p.n, p.temperature, p.top_p, p.top_k, p.max_tokens) == (1, 0.7, 0.9, -1, 12)
+    seeds = [p.seed for _, params in llm.calls for p in params]
+    assert len(set(seeds)) == len(seeds) == 3 * 4 and all(isinstance(x, int) for x in seeds)
+
+
+def test_vllm_seeds_depend_on_problem_key_and_index_only(fake_vllm):
+    def seeds(prompts, keys, batch):
+        FakeLLM.instances = []
+        sample("m", prompts, SampleSpec(backend="vllm", n=5, batch_size=batch, seed=3), keys)
+        return {(pr, p.seed) for pr_list, params in FakeLLM.instances[0].calls for pr, p in zip(pr_list, params)}
+
+    whole = seeds(PROMPTS, ["a", "b", "c"], 7)
+    assert seeds(PROMPTS[1:], ["b", "c"], 2) == {x for x in whole if x[0] != PROMPTS[0]}  # another shard, batch
 
 
 def test_vllm_glue_chunks_large_n_and_keeps_prompt_order(fake_vllm):
     spec = SampleSpec(backend="vllm", n=8192, batch_size=3000)
     got = sample("m", PROMPTS, spec)
     (llm,) = FakeLLM.instances
-    assert all(sum(p.n for p in params) <= 3000 for _, params in llm.calls)  # bounded per engine call
+    assert all(sum(p.n for p in params) <= 3000 for _, params in llm.calls)  # one n=1 request per sample  # bounded per engine call
     assert sum(p.n for _, params in llm.calls for p in params) == 3 * 8192
     assert [len(cs) for cs in got] == [8192] * 3
     for prompt, cs in zip(PROMPTS, got):
@@ -150,7 +162,7 @@ def test_vllm_glue_chunks_large_n_and_keeps_prompt_order(fake_vllm):
 def test_vllm_glue_packs_several_prompts_per_call(fake_vllm):
     got = sample("m", PROMPTS, SampleSpec(backend="vllm", n=4, batch_size=8))
     (llm,) = FakeLLM.instances
-    assert [[p.n for p in params] for _, params in llm.calls] == [[4, 4], [4]]
+    assert [len(params) for _, params in llm.calls] == [8, 4]
     assert got == [[f"{p}|{j}" for j in range(4)] for p in PROMPTS]
 
 
@@ -210,7 +222,7 @@ class RecordingModel(EchoModel):
         self.calls = []
 
     def generate(self, **kw):
-        self.calls.append({k: kw.get(k) for k in ("do_sample", "temperature", "top_k", "top_p", "num_return_sequences")})
+        self.calls.append({k: kw.get(k) for k in ("do_sample", "temperature", "top_k", "top_p", "logits_processor")})
         return super().generate(**kw)
 
 
@@ -224,8 +236,14 @@ def test_hf_backend_passes_top_k_and_decodes_greedily_at_temperature_0(tiny_base
     sampled, greedy_out = sample_many(str(tiny_base), PROMPTS, [spec, greedy(spec)])
     assert len(loads) == 1  # one model load for both
     assert [len(cs) for cs in sampled] == [2] * 3 and [len(g) for g in greedy_out] == [1] * 3
-    assert model.calls[0] == dict(do_sample=True, temperature=0.7, top_k=50, top_p=0.7, num_return_sequences=2)
-    assert model.calls[-1] == dict(do_sample=False, temperature=1.0, top_k=0, top_p=1.0, num_return_sequences=1)
+    # keyed sampling: generate() decodes greedily over warped scores + keyed Gumbel noise
+    neutral = dict(do_sample=False, temperature=1.0, top_k=0, top_p=1.0)
+    first, last = model.calls[0], model.calls[-1]
+    assert {k: first[k] for k in neutral} == neutral and {k: last[k] for k in neutral} == neutral
+    names = [type(p).__name__ for p in first["logits_processor"]]
+    assert names == ["TemperatureLogitsWarper", "TopKLogitsWarper", "TopPLogitsWarper", "GumbelPick"]
+    assert first["logits_processor"][1].top_k == 50 and first["logits_processor"][2].top_p == 0.7
+    assert len(last["logits_processor"]) == 0  # greedy: no noise
 
 
 def test_hf_greedy_is_deterministic_on_a_real_model(tiny_base):
@@ -245,7 +263,7 @@ def test_vllm_glue_top_k_and_greedy_share_one_engine(fake_vllm):
     sampled, greedy_out = sample_many("m", PROMPTS, [spec, greedy(spec)])
     (llm,) = FakeLLM.instances  # one engine: a second would not fit on the GPU
     first, last = llm.calls[0][1][0], llm.calls[-1][1][0]
-    assert (first.n, first.temperature, first.top_p, first.top_k) == (3, 1.0, 0.7, 50)
+    assert (first.n, first.temperature, first.top_p, first.top_k) == (1, 1.0, 0.7, 50)  # one seeded request per sample
     assert (last.n, last.temperature, last.top_p, last.top_k, last.max_tokens) == (1, 0.0, 1.0, -1, 9)
     assert [len(cs) for cs in sampled] == [3] * 3 and [len(g) for g in greedy_out] == [1] * 3
 
@@ -264,3 +282,30 @@ def test_eval_settings_reach_the_sampling_spec():
     got = sampling_of(EvalSpec(top_k=50, top_p=0.7, temperature=1.0), n=8)
     assert (got.top_k, got.top_p, got.n) == (50, 0.7, 8)
     assert EvalSpec().top_k == 0 and SampleSpec().top_k == 0  # off by default
+
+
+# ------------------------------------------------------------------ keyed sampling
+def test_hf_samples_depend_on_seed_key_and_index_only(tiny_base):
+    spec = SampleSpec(n=6, max_new_tokens=6, batch_size=6, seed=5)
+    whole = sample(str(tiny_base), PROMPTS, spec, ["a", "b", "c"])
+    # another split of prompts (a shard) and another batch size draw the same samples
+    part = sample(str(tiny_base), PROMPTS[1:], dataclasses.replace(spec, batch_size=4), ["b", "c"])
+    assert part == whole[1:]
+    # the key, not the prompt's position, picks the randomness
+    other = sample(str(tiny_base), PROMPTS, spec, ["x", "b", "c"])
+    assert other[1:] == whole[1:]
+
+
+def test_gumbel_keys_are_stable_and_uniform():
+    from divrl.sampling.keyed import gumbel, problem_key, row_keys
+
+    assert problem_key(1234, "q7") == problem_key(1234, "q7") != problem_key(1235, "q7")
+    rows = row_keys(0, "q", 0, 4096)
+    assert rows.unique().numel() == 4096 and int(rows.max()) < 2**32
+    g = gumbel(rows, 10, 64)
+    assert g.shape == (4096, 64) and abs(float(g.mean()) - 0.5772) < 0.01  # Euler–Mascheroni: Gumbel's mean
+    # Gumbel-max draws from the softmax
+    logits = torch.tensor([0.0, 1.0, 2.0])
+    picks = (logits + gumbel(rows, 3, 3)).argmax(1)
+    freq = torch.bincount(picks, minlength=3).float() / 4096
+    assert torch.allclose(freq, logits.softmax(0), atol=0.03)

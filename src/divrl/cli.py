@@ -155,7 +155,21 @@ def cmd_evaluate(args) -> None:
 
     require_model(args.model, "model", "train (or base)")
     _threads(args.threads)
-    evaluate(args.model, load_problems(args.problems), _spec(EvalSpec, _section(args, "eval")), args.out_dir)
+    spec = _spec(EvalSpec, _section(args, "eval"))
+    if args.shards is None:  # one job: every problem, then metrics.json
+        evaluate(args.model, load_problems(args.problems), spec, args.out_dir)
+        return
+    from divrl.evaluate import sample_shard
+
+    sample_shard(args.model, load_problems(args.problems), spec, args.out_dir, args.shard, args.shards)
+
+
+def cmd_evaluate_merge(args) -> None:
+    from divrl.evaluate import EvalSpec, merge
+    from divrl.tasks.problems import load_problems
+
+    _threads(args.threads)
+    merge(load_problems(args.problems), _spec(EvalSpec, _section(args, "eval")), args.out_dir, args.shards, args.model)
 
 
 def cmd_report(args) -> None:
@@ -261,7 +275,15 @@ def parser() -> argparse.ArgumentParser:
     sp = verb("evaluate", cmd_evaluate, "sample N completions per test problem; write samples and pass@k/diversity metrics")
     sp.add_argument("--model", required=True, help="model folder")
     sp.add_argument("--problems", required=True, help="test.jsonl")
-    sp.add_argument("--out-dir", required=True, help="gets samples.jsonl and metrics.json")
+    sp.add_argument("--out-dir", required=True, help="gets samples/I-of-S.parquet and (without --shards) metrics.json")
+    sp.add_argument("--shard", type=int, default=0, help="with --shards: which chunk of the problems (0-based)")
+    sp.add_argument("--shards", type=int, default=None, help="sample one shard of S only; `divrl evaluate-merge` then writes metrics.json")
+
+    sp = verb("evaluate-merge", cmd_evaluate_merge, "metrics.json from the S shard files of `divrl evaluate --shards S`, one problem in memory at a time")
+    sp.add_argument("--problems", required=True, help="test.jsonl")
+    sp.add_argument("--out-dir", required=True, help="holds samples/I-of-S.parquet; gets metrics.json")
+    sp.add_argument("--shards", type=int, required=True, help="S")
+    sp.add_argument("--model", default=None, help="the model's name for metrics.json (default: the one the shards recorded)")
 
     sp = verb("report", cmd_report, "tables (csv, markdown) and figures from metrics.json files", section=False)
     sp.add_argument("--metrics", nargs="+", required=True, help="…/eval/base/SET/metrics.json and …/eval/METHOD/seedS/SET/metrics.json")

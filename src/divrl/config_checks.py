@@ -43,6 +43,16 @@ def check_runnable(cfg: dict) -> None:
         seen.add(seed)
     _check_paths(cfg)
     _check_loss_type(cfg)
+    _check_published(cfg)
+
+
+def _check_published(cfg: dict) -> None:
+    """evaluate_models: names of their own (they become rows and folders), existing local folders."""
+    for name, model in cfg.get("evaluate_models", {}).items():
+        if name == "base" or name in cfg["methods"] or name in cfg.get("sweeps", {}):
+            raise ConfigError(f"config: evaluate_models.{name}: the name is taken by {'the base model' if name == 'base' else 'a method'}; pick another")
+        if _missing(model, data=False):
+            raise ConfigError(f"config: evaluate_models.{name}: local folder {model!r} does not exist (a hub id looks like org/name)")
 
 
 def _missing(name: str, data: bool) -> bool:

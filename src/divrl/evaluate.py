@@ -1,28 +1,31 @@
 """Evaluate a policy: N samples per test problem, then pass@k and diversity metrics.
 
-Writes `samples.jsonl` (every completion with its reward, so any metric can be
-recomputed later) and `metrics.json` (aggregates plus per-problem values).
+Two steps, so that paper scale (512 problems × 8192 samples) splits over jobs:
+- `sample_shard`: shard i of S takes a contiguous chunk of the problems, samples and
+  scores them, and writes `samples/{i}-of-{S}.parquet` (eval_store: every completion with
+  its reward and answer, zstd). Within a shard, every `chunk_problems` problems are saved
+  as a part as they finish, so a killed job resumes at the first missing part.
+- `merge`: streams the shard files problem by problem into `metrics.json`.
+Samples are keyed (sampling/keyed.py): a problem's samples depend only on (seed, its id,
+sample index), so S = 1 and S = 3 write the same samples and the same metrics.
 With `greedy` (default) one greedy decode per problem is added: R1-zero-Div reports
 greedy Pass@1 and forms Potential@k from it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import os
+import shutil
 import time
-from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import numpy as np
-
-from divrl import embedding
-from divrl.metrics.diversity import distinct_correct, mean_pairwise_cosine
-from divrl.metrics.passk import k_grid, pass_at_k_many
-from divrl.metrics.potential import distinct_answers, div_equ, potential_at_k
-from divrl.metrics.stats import share_uncorrelated, spearman_reward_diversity
-from divrl.sampling import SampleSpec, greedy as greedy_of, sample_many
+from divrl import eval_store
+from divrl.eval_metrics import Metrics
+from divrl.sampling import SampleSpec, greedy as greedy_of, sampler
 from divrl.tasks.problems import task_of
 from divrl.tasks.registry import CORRECT
 
@@ -48,77 +51,7 @@ class EvalSpec:
     max_model_len: int | None = None
     device: str = "cpu"
     dtype: str = "float32"
-
-
-def score(problems: list[dict], completions: list[list[str]], spec: EvalSpec,
-          greedy: list[str] | None = None) -> tuple[dict, list[list[float]]]:
-    """Metrics from sampled completions and, if given, one greedy completion per problem
-    (no model needed: testable on fixed text)."""
-    n = spec.n_samples
-    task = task_of(problems)
-    rewards = [[task.reward(c, p) for c in cs] for p, cs in zip(problems, completions)]
-    correct = [[r == CORRECT for r in rs] for rs in rewards]
-    # each problem's answer key per text, computed once (distinct correct and distinct answers)
-    keys = [{t: task.canonical(t, p) for t in set(cs)} for p, cs in zip(problems, completions)]
-    counts = np.array([sum(ok) for ok in correct])
-    ks = k_grid(n)
-    per_k = np.stack([pass_at_k_many(n, counts, k) for k in ks])  # [K, P]
-    distinct = [distinct_correct(cs, ok, lambda t, k=k: k.get(t)) for cs, ok, k in zip(completions, correct, keys)]
-
-    # Embedding metrics use the first m samples of each problem: the mean pairwise cosine
-    # (each distinct text embedded once) and DRA's Spearman(reward, diversity) per prompt.
-    m = spec.diversity_samples or n
-    heads = [[c.strip() for c in cs[:m]] for cs in completions]
-    texts = sorted(set().union(*heads))
-    vecs = embedding.embed(texts, spec.embedding_model, spec.device) if texts else None
-    lookup = {t: vecs[i] for i, t in enumerate(texts)}
-    cosine = [mean_pairwise_cosine(Counter(h), lookup) for h in heads]
-    spearman = [
-        spearman_reward_diversity(rs[:m], np.stack([lookup[t].numpy() for t in h])) if len(h) > 1 else (np.nan, np.nan)
-        for rs, h in zip(rewards, heads)
-    ]
-
-    per_problem = [
-        {"id": p["id"], "c": int(c), "distinct_correct": d[0], "distinct_canonical": d[1], "cosine": cos,
-         "spearman_rho": rho, "spearman_p": pval, "n_solutions": len(p.get("solutions", []))}
-        for p, c, d, cos, (rho, pval) in zip(problems, counts, distinct, cosine, spearman)
-    ]
-    m_equ = min(spec.div_equ_samples, n)
-    equ = div_equ(completions, m=m_equ, equations=task.equations_of)
-    for row, share in zip(per_problem, equ.per_problem):
-        row["div_equ"] = share  # None: no equation in the first m samples
-    pass1 = counts / n  # sampled Pass@1 (mean of n), the fallback without a greedy decode
-    extra = {}
-    if greedy is not None:
-        hits = np.array([task.reward(g, p) == CORRECT for p, g in zip(problems, greedy)])
-        for row, ok in zip(per_problem, hits):
-            row["greedy_correct"] = bool(ok)
-        pass1 = hits.astype(np.float64)
-        extra["greedy_pass1"] = float(hits.mean())
-    return {
-        "n": n,
-        "n_problems": len(problems),
-        "k": ks,
-        "pass_at_k": [float(v) for v in per_k.mean(axis=1)],
-        # Potential@k weighs problems by 1 − Pass@1: greedy Pass@1 as in the paper when
-        # there is a greedy decode, else the sampled c/n (potential_pass1 says which)
-        "potential_at_k": [float(v) for v in np.atleast_1d(potential_at_k(per_k, pass1))],
-        "potential_at_k_sampled": [float(v) for v in np.atleast_1d(potential_at_k(per_k, counts / n))],
-        "potential_pass1": "greedy" if greedy is not None else "sampled",
-        **extra,
-        "mean_at_1": float(counts.mean() / n),
-        "format_rate": float(np.mean([[r > 0 for r in rs] for rs in rewards])),
-        "distinct_correct": float(np.mean([d[0] for d in distinct])),
-        "distinct_canonical": float(np.mean([d[1] for d in distinct])),
-        "embedding_cosine": float(np.nanmean(cosine)),
-        "div_equ": equ.value,  # unique / all equations (R1-zero-Div); NaN if no problem has one
-        "div_equ_samples": m_equ,
-        "div_equ_no_equations": equ.no_equations,  # problems left out of div_equ's mean
-        # share of distinct final answers among the same samples (divrl's former "div_equ")
-        "distinct_answers": distinct_answers([[k[t] for t in cs] for cs, k in zip(completions, keys)], m=m_equ, canonical=_answer_key),
-        "spearman_share_p_gt_005": share_uncorrelated([p for _, p in spearman]),
-        "per_problem": per_problem,
-    }, rewards
+    chunk_problems: int = 16  # problems per saved part of a shard (a killed job resumes there)
 
 
 def sampling_of(spec: EvalSpec, n: int | None = None) -> SampleSpec:
@@ -132,33 +65,140 @@ def sampling_of(spec: EvalSpec, n: int | None = None) -> SampleSpec:
     )
 
 
-def _answer_key(key: str | None) -> str:
-    """distinct_answers counts answers only: a text without one (None) is not counted."""
-    if key is None:
-        raise ValueError("no answer")
-    return key
+def shard_range(n_problems: int, shard: int, shards: int) -> tuple[int, int]:
+    """Problems [lo, hi) of shard `shard` of `shards`: contiguous, sizes differ by at most one."""
+    if not 0 <= shard < shards:
+        raise ValueError(f"evaluate: shard {shard} is not in 0..{shards - 1}")
+    return n_problems * shard // shards, n_problems * (shard + 1) // shards
+
+
+def shard_path(out_dir: str | Path, shard: int, shards: int) -> Path:
+    return Path(out_dir) / "samples" / f"{shard}-of-{shards}.parquet"
+
+
+def score_problem(task, problem: dict, texts: list[str], m_answers: int) -> tuple[list[float], list[bool], list[str | None]]:
+    """Rewards, correctness and answer keys of one problem's samples (answers only where a
+    metric reads them: correct samples and the first m_answers; each distinct text once)."""
+    rewards = [task.reward(t, problem) for t in texts]
+    correct = [r == CORRECT for r in rewards]
+    keys: dict[str, str | None] = {}
+    answers = []
+    for j, (t, ok) in enumerate(zip(texts, correct)):
+        if ok or j < m_answers:
+            if t not in keys:
+                keys[t] = task.canonical(t, problem)
+            answers.append(keys[t])
+        else:
+            answers.append(None)
+    return rewards, correct, answers
+
+
+def _fingerprint(model_dir: str, spec: EvalSpec, ids: list[str]) -> str:
+    """What decides a part's samples: the model (and its files' sizes and times), the
+    sampling settings (not batch size or engine memory, which change no sample), the ids."""
+    stamp = []
+    if Path(model_dir).is_dir():
+        stamp = sorted((f.name, f.stat().st_size, int(f.stat().st_mtime)) for f in Path(model_dir).iterdir() if f.is_file())
+    keep = {k: v for k, v in asdict(spec).items() if k not in ("batch_size", "gpu_memory_utilization", "chunk_problems")}
+    text = json.dumps([str(model_dir), stamp, keep, ids], sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def sample_shard(model_dir: str, problems: list[dict], spec: EvalSpec, out_dir: str | Path, shard: int = 0, shards: int = 1) -> Path:
+    """Sample and score shard `shard` of `shards` into samples/{shard}-of-{shards}.parquet."""
+    t0 = time.time()
+    lo, hi = shard_range(len(problems), shard, shards)
+    out = shard_path(out_dir, shard, shards)
+    parts = out.with_name(f".{out.name}.parts")  # outside the declared output: survives a killed job
+    task = task_of(problems)
+    m_answers = min(spec.div_equ_samples, spec.n_samples)
+    sample_spec = sampling_of(spec)
+    specs = [sample_spec, greedy_of(sample_spec)] if spec.greedy else [sample_spec]
+    draw = None  # the model loads only if some part is missing
+    step = max(1, spec.chunk_problems)
+    files = []
+    for a in range(lo, hi, step):
+        chunk = problems[a : min(hi, a + step)]
+        ids = [str(p["id"]) for p in chunk]
+        path, fp = parts / f"{a:07d}.parquet", _fingerprint(model_dir, spec, ids)
+        files.append(path)
+        if path.exists() and eval_store.meta_of(path).get("fingerprint") == fp:
+            log.info("shard %d/%d: problems %d-%d already sampled", shard, shards, a, a + len(chunk) - 1)
+            continue
+        draw = draw or sampler(model_dir, specs)
+        completions, *rest = draw([p["prompt"] for p in chunk], ids)
+        tables = []
+        for j, (p, texts) in enumerate(zip(chunk, completions)):
+            tables.append(eval_store.table_of(a + j, p["id"], texts, *score_problem(task, p, texts, m_answers)))
+            if rest:
+                g = rest[0][j]
+                tables[-1] = eval_store.pa.concat_tables([tables[-1], eval_store.table_of(
+                    a + j, p["id"], g, *score_problem(task, p, g, 0), first=eval_store.GREEDY)])
+        eval_store.write(path, tables, {"fingerprint": fp})
+    meta = {"model": str(model_dir), "spec": asdict(spec), "shard": shard, "shards": shards, "problems": [lo, hi],
+            "n_problems": len(problems), "seconds": time.time() - t0}
+    eval_store.write(out, (t for f in files for t in eval_store.row_groups(f)), meta)
+    shutil.rmtree(parts, ignore_errors=True)
+    log.info("shard %d/%d: problems %d-%d -> %s (%.0fs)", shard, shards, lo, hi - 1, out, meta["seconds"])
+    return out
+
+
+def merge(problems: list[dict], spec: EvalSpec, out_dir: str | Path, shards: int = 1, model: str | None = None) -> dict:
+    """metrics.json from samples/{0..S-1}-of-{S}.parquet, streamed one problem at a time."""
+    t0 = time.time()
+    paths = [shard_path(out_dir, i, shards) for i in range(shards)]
+    for i, path in enumerate(paths):
+        if not path.exists():
+            raise ValueError(f"evaluate: {path} is missing (shard {i} of {shards} has not run)")
+        meta = eval_store.meta_of(path)
+        if (meta.get("problems"), meta.get("n_problems")) != (list(shard_range(len(problems), i, shards)), len(problems)):
+            raise ValueError(f"evaluate: {path} holds problems {meta.get('problems')}, not shard {i} of {shards} of these {len(problems)}")
+    task = task_of(problems)
+    embed = None
+    if spec.diversity_samples >= 0 and spec.embedding_model:
+        from divrl import embedding
+
+        embed = lambda texts: embedding.embed(texts, spec.embedding_model, spec.device)  # noqa: E731
+    acc = Metrics(spec, task.equations_of, embed)
+    for pos, (at, pid, cols) in enumerate(eval_store.problems(paths)):
+        if at != pos or pid != str(problems[pos]["id"]):
+            raise ValueError(f"evaluate: samples hold problem {pid!r} at position {at}, expected {problems[pos]['id']!r} at {pos}")
+        acc.add(problems[pos], cols)
+    metrics = acc.result()
+    sampling = sum(eval_store.meta_of(p).get("seconds", 0.0) for p in paths)
+    metrics.update(model=str(model or eval_store.meta_of(paths[0]).get("model")), spec=asdict(spec),
+                   seconds_sampling=sampling, seconds=sampling + time.time() - t0)
+    out = Path(out_dir) / "metrics.json"
+    tmp = out.with_name(f".metrics.json.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(metrics, indent=1))
+    os.replace(tmp, out)
+    head = ", ".join(f"pass@{k}={v:.3f}" for k, v in zip(metrics["k"], metrics["pass_at_k"]) if k in (1, 8, 64, metrics["n"]))
+    greedy_note = f"; greedy pass@1={metrics['greedy_pass1']:.3f}" if "greedy_pass1" in metrics else ""
+    log.info("%s: %s%s; distinct correct %.2f", metrics["model"], head, greedy_note, metrics["distinct_correct"])
+    return metrics
 
 
 def evaluate(model_dir: str, problems: list[dict], spec: EvalSpec, out_dir: str | Path) -> dict:
-    t0 = time.time()
-    sample_spec = sampling_of(spec)
-    specs = [sample_spec, greedy_of(sample_spec)] if spec.greedy else [sample_spec]
-    # one model load for both (a second vLLM engine would not fit beside the first)
-    completions, *rest = sample_many(model_dir, [p["prompt"] for p in problems], specs)
-    greedy = [g[0] for g in rest[0]] if rest else None
-    t_sample = time.time() - t0
-    metrics, rewards = score(problems, completions, spec, greedy)
-    metrics.update(model=str(model_dir), spec=asdict(spec), seconds_sampling=t_sample, seconds=time.time() - t0)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    with open(out / "samples.jsonl", "w") as fh:
-        for i, (p, cs, rs) in enumerate(zip(problems, completions, rewards)):
-            row = {"id": p["id"], "completions": cs, "rewards": rs}
-            if greedy is not None:
-                row["greedy"] = greedy[i]
-            fh.write(json.dumps(row) + "\n")
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
-    head = ", ".join(f"pass@{k}={v:.3f}" for k, v in zip(metrics["k"], metrics["pass_at_k"]) if k in (1, 8, 64, metrics["n"]))
-    greedy_note = f"; greedy pass@1={metrics['greedy_pass1']:.3f}" if "greedy_pass1" in metrics else ""
-    log.info("%s: %s%s; distinct correct %.2f; %.0fs", model_dir, head, greedy_note, metrics["distinct_correct"], metrics["seconds"])
-    return metrics
+    """One job: sample every problem (shard 0 of 1), then the metrics."""
+    sample_shard(model_dir, problems, spec, out_dir)
+    return merge(problems, spec, out_dir, 1, model_dir)
+
+
+def score(problems: list[dict], completions: list[list[str]], spec: EvalSpec,
+          greedy: list[str] | None = None) -> tuple[dict, list[list[float]]]:
+    """Metrics of given completions (no model, no files: testable on fixed text)."""
+    task = task_of(problems)
+    from divrl import embedding
+
+    acc = Metrics(spec, task.equations_of, lambda texts: embedding.embed(texts, spec.embedding_model, spec.device))
+    m_answers = min(spec.div_equ_samples, spec.n_samples)
+    rewards = []
+    for i, (p, texts) in enumerate(zip(problems, completions)):
+        table = eval_store.table_of(i, p["id"], texts, *score_problem(task, p, texts, m_answers))
+        if greedy is not None:
+            g = eval_store.table_of(i, p["id"], [greedy[i]], *score_problem(task, p, [greedy[i]], 0), first=eval_store.GREEDY)
+            table = eval_store.pa.concat_tables([table, g])
+        cols = table.to_pydict()
+        rewards.append([r for r, j in zip(cols["reward"], cols["sample"]) if j != eval_store.GREEDY])
+        acc.add(p, cols)
+    return acc.result(), rewards

@@ -207,3 +207,48 @@ EVALUATE_SHELL = (
     "{params.divrl} evaluate --params {params.section} --threads {threads} --model {params.model}"
     " --problems {input.problems} --out-dir $(dirname {output.metrics}) > {log} 2>&1"
 )
+
+
+# Evaluation shards (eval.shards) and published checkpoints (evaluate_models).
+# S = 1: one job samples, scores and writes metrics.json. S > 1: S shard jobs (GPU),
+# each its problem chunk into samples/I-of-S.parquet, then one CPU merge job.
+SHARDS = config["eval"]["shards"]
+PUBLISHED = config["evaluate_models"]  # name -> hub id or local folder; evaluated as seed 0
+PUBLISHED_SEED = 0
+
+
+wildcard_constraints:
+    shard=r"\d+",
+
+
+def shard_files(prefix):
+    """An evaluation's sample files under prefix (…/eval/METHOD/seedS/SET or …/eval/base/SET)."""
+    return [f"{prefix}/samples/{i}-of-{SHARDS}.parquet" for i in range(SHARDS)]
+
+
+def eval_model(wildcards):
+    """A run's model folder: trained, or a published checkpoint (nothing to wait for if a hub id)."""
+    if wildcards.method in PUBLISHED:
+        path = PUBLISHED[wildcards.method]
+        return [path] if os.path.isdir(path) else []
+    return f"{R}/train/{wildcards.method}/seed{wildcards.seed}/model"
+
+
+def eval_model_arg(wildcards):
+    return PUBLISHED.get(wildcards.method) or f"{R}/train/{wildcards.method}/seed{wildcards.seed}/model"
+
+
+def published_metrics():
+    return expand(f"{R}/eval/{{method}}/seed{PUBLISHED_SEED}/{{bench}}/metrics.json", method=list(PUBLISHED), bench=BENCHES)
+
+
+# a shard job writes samples/I-of-S.parquet only; the merge job reads them all
+SHARD_SHELL = (
+    "{params.divrl} evaluate --params {params.section} --threads {threads} --model {params.model}"
+    f" --problems {{input.problems}} --shard {{wildcards.shard}} --shards {SHARDS}"
+    " --out-dir $(dirname $(dirname {output.samples})) > {log} 2>&1"
+)
+MERGE_SHELL = (
+    "{params.divrl} evaluate-merge --params {params.section} --threads {threads} --model {params.model}"
+    f" --problems {{input.problems}} --shards {SHARDS} --out-dir $(dirname {{output.metrics}}) > {{log}} 2>&1"
+)

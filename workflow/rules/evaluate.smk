@@ -1,24 +1,79 @@
-rule evaluate:
-    input:
-        model=rules.train.output.model,
-        problems=problems_of,
-    output:
-        metrics=f"{R}/eval/{{method}}/seed{{seed}}/{{bench}}/metrics.json",
-        samples=f"{R}/eval/{{method}}/seed{{seed}}/{{bench}}/samples.jsonl",
-    params:
-        divrl=DIVRL,
-        section=as_json(with_device("eval")),
-        model=lambda wildcards, input: input.model,
-    threads: config["eval"]["threads"]
-    log:
-        f"{R}/logs/evaluate/{{method}}/seed{{seed}}/{{bench}}.log",
-    benchmark:
-        f"{R}/benchmarks/evaluate/{{method}}/seed{{seed}}/{{bench}}.tsv"
-    resources:
-        mem_mb=mem_mb("evaluate"),
-        runtime=by_attempt(config["cluster"]["eval_runtime"]),
-        gpu=gpus(config["cluster"]["eval_gpus"]),
-    conda:
-        MODEL_ENV
-    shell:
-        EVALUATE_SHELL
+# Trained runs and published checkpoints (evaluate_models), each on every test set.
+RUN = f"{R}/eval/{{method}}/seed{{seed}}/{{bench}}"
+
+if SHARDS == 1:
+
+    rule evaluate:
+        input:
+            model=eval_model,
+            problems=problems_of,
+        output:
+            metrics=f"{RUN}/metrics.json",
+            samples=f"{RUN}/samples/0-of-1.parquet",
+        params:
+            divrl=DIVRL,
+            section=as_json(with_device("eval")),
+            model=eval_model_arg,
+        threads: config["eval"]["threads"]
+        log:
+            f"{R}/logs/evaluate/{{method}}/seed{{seed}}/{{bench}}.log",
+        benchmark:
+            f"{R}/benchmarks/evaluate/{{method}}/seed{{seed}}/{{bench}}.tsv"
+        resources:
+            mem_mb=mem_mb("evaluate"),
+            runtime=by_attempt(config["cluster"]["eval_runtime"]),
+            gpu=gpus(config["cluster"]["eval_gpus"]),
+        conda:
+            MODEL_ENV
+        shell:
+            EVALUATE_SHELL
+
+else:
+
+    rule evaluate_shard:
+        input:
+            model=eval_model,
+            problems=problems_of,
+        output:
+            samples=f"{RUN}/samples/{{shard}}-of-{SHARDS}.parquet",
+        params:
+            divrl=DIVRL,
+            section=as_json(with_device("eval")),
+            model=eval_model_arg,
+        threads: config["eval"]["threads"]
+        log:
+            f"{R}/logs/evaluate/{{method}}/seed{{seed}}/{{bench}}/shard{{shard}}.log",
+        benchmark:
+            f"{R}/benchmarks/evaluate/{{method}}/seed{{seed}}/{{bench}}/shard{{shard}}.tsv"
+        resources:
+            mem_mb=mem_mb("evaluate"),
+            runtime=by_attempt(config["cluster"]["eval_runtime"]),
+            gpu=gpus(config["cluster"]["eval_gpus"]),
+        conda:
+            MODEL_ENV
+        shell:
+            SHARD_SHELL
+
+    rule evaluate:
+        input:
+            samples=lambda wildcards: shard_files(RUN.format(method=wildcards.method, seed=wildcards.seed, bench=wildcards.bench)),
+            problems=problems_of,
+        output:
+            metrics=f"{RUN}/metrics.json",
+        params:
+            divrl=DIVRL,
+            section=as_json({**with_device("eval"), "device": "cpu"}),  # the merge embeds on CPU
+            model=eval_model_arg,
+        threads: config["eval"]["threads"]
+        log:
+            f"{R}/logs/evaluate/{{method}}/seed{{seed}}/{{bench}}.log",
+        benchmark:
+            f"{R}/benchmarks/evaluate/{{method}}/seed{{seed}}/{{bench}}.tsv"
+        resources:
+            mem_mb=by_attempt(8000),  # one problem's samples (≤ 8192 long completions) + the embedder
+            runtime=by_attempt(config["cluster"]["merge_runtime"]),
+            gpu=0,
+        conda:
+            MODEL_ENV
+        shell:
+            MERGE_SHELL

@@ -10,7 +10,7 @@ PAPER = config["paper"] if config["paper"].get("rows") or config["paper"].get("c
 rule report:
     input:
         base=base_metrics(),
-        runs=run_metrics(),
+        runs=[*run_metrics(), *published_metrics()],  # published checkpoints are rows like runs
         train_logs=train_logs(),
         data_stats=rules.data.output.stats,
     output:

@@ -49,18 +49,33 @@ def _backend(spec: SampleSpec):
     return importlib.import_module(BACKENDS[spec.backend])
 
 
-def sample(model_dir: str, prompts: list[str], spec: SampleSpec) -> list[list[str]]:
+def sample(model_dir: str, prompts: list[str], spec: SampleSpec, keys: list[str] | None = None) -> list[list[str]]:
     """spec.n completions for every prompt, in prompt order, from the chosen backend."""
-    return _backend(spec).sample(model_dir, prompts, spec)
+    return _backend(spec).sample(model_dir, prompts, spec, keys)
 
 
-def sample_many(model_dir: str, prompts: list[str], specs: list[SampleSpec]) -> list[list[list[str]]]:
+def sample_many(model_dir: str, prompts: list[str], specs: list[SampleSpec], keys: list[str] | None = None) -> list[list[list[str]]]:
     """One `sample` result per spec, the model loaded once (a second vLLM engine would not
     fit beside the first on the GPU). Engine settings (backend, dtype, device, vLLM knobs,
-    engine seed) are the first spec's."""
+    engine seed) are the first spec's.
+
+    keys: one per prompt (evaluation passes problem ids; default: the prompts). Sample j
+    of a prompt is drawn from randomness keyed by (spec.seed, its key, j) alone, so
+    splitting prompts over calls or jobs changes no sample (sampling/keyed.py).
+    """
     if len({s.backend for s in specs}) > 1:
         raise ValueError("sample_many: every spec must name the same backend")
-    return _backend(specs[0]).sample_many(model_dir, prompts, specs)
+    if keys is not None and len(keys) != len(prompts):
+        raise ValueError(f"sample_many: {len(keys)} keys for {len(prompts)} prompts")
+    return _backend(specs[0]).sample_many(model_dir, prompts, specs, keys)
 
 
-__all__ = ["BACKENDS", "SampleSpec", "greedy", "sample", "sample_many"]
+def sampler(model_dir: str, specs: list[SampleSpec]):
+    """The model loaded once; returns `fn(prompts, keys=None)` -> `sample_many`'s result.
+    Evaluation samples a shard chunk by chunk with it (each chunk saved as it finishes)."""
+    if len({s.backend for s in specs}) > 1:
+        raise ValueError("sampler: every spec must name the same backend")
+    return _backend(specs[0]).sampler(model_dir, specs)
+
+
+__all__ = ["BACKENDS", "SampleSpec", "greedy", "sample", "sample_many", "sampler"]

@@ -1,4 +1,10 @@
-"""Sampling with Hugging Face `generate` (CPU or GPU; the default backend)."""
+"""Sampling with Hugging Face `generate` (CPU or GPU; the default backend).
+
+Each prompt is generated on its own (no padding, so no other prompt can change its
+logits), its n samples in calls of at most batch_size rows. Sampling is keyed
+(sampling/keyed.py): sample j of a prompt depends only on (seed, the prompt's key, j),
+never on the batch size, the other prompts or the job that ran it.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +12,11 @@ import logging
 
 import torch
 from tqdm import tqdm
-from transformers import AutoModelForCausalLM, AutoTokenizer
+from transformers import AutoModelForCausalLM, AutoTokenizer, LogitsProcessorList
+from transformers.generation.logits_process import TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper
 
 from divrl.sampling import SampleSpec
+from divrl.sampling.keyed import GumbelPick, row_keys
 
 log = logging.getLogger(__name__)
 
@@ -21,57 +29,65 @@ def load_policy(model_dir: str, device: str, dtype: str):
     return model, tokenizer
 
 
-def sample(model_dir: str, prompts: list[str], spec: SampleSpec) -> list[list[str]]:
-    """spec.n completions for every prompt, in prompt order."""
-    return sample_many(model_dir, prompts, [spec])[0]
+def sample(model_dir: str, prompts: list[str], spec: SampleSpec, keys: list[str] | None = None) -> list[list[str]]:
+    """spec.n completions for every prompt, in prompt order (keys: see sample_many)."""
+    return sample_many(model_dir, prompts, [spec], keys)[0]
 
 
-def sample_many(model_dir: str, prompts: list[str], specs: list[SampleSpec]) -> list[list[list[str]]]:
-    """`sample` for each spec, the model loaded once (device and dtype: the first spec's)."""
-    model, tokenizer = load_policy(model_dir, specs[0].device, specs[0].dtype)
-    return [_generate(model, tokenizer, prompts, spec) for spec in specs]
+def sample_many(model_dir: str, prompts: list[str], specs: list[SampleSpec], keys: list[str] | None = None) -> list[list[list[str]]]:
+    """`sample` for each spec, the model loaded once (device and dtype: the first spec's).
 
-
-def _decoding(spec: SampleSpec) -> dict:
-    """generate() arguments for the spec's decoding.
-
-    Sampling is pure ancestral unless the spec truncates: top_k=spec.top_k (0 is off;
-    HF's own default would be 50) and top_p from spec, so pass@k measures the policy
-    itself, not a truncated version of it. Temperature 0 is greedy decoding; the
-    sampling knobs are then reset to their neutral values so that a model's
-    generation_config cannot leak them in (transformers warns about set-but-unused ones).
+    keys: one per prompt (evaluation passes problem ids); default: the prompt texts.
     """
-    if spec.temperature == 0:
-        return dict(do_sample=False, temperature=1.0, top_k=0, top_p=1.0)
-    return dict(do_sample=True, temperature=spec.temperature, top_k=spec.top_k, top_p=spec.top_p)
+    return sampler(model_dir, specs)(prompts, keys)
+
+
+def sampler(model_dir: str, specs: list[SampleSpec]):
+    """Load once, then `fn(prompts, keys=None)` -> one result per spec (chunked evaluation)."""
+    model, tokenizer = load_policy(model_dir, specs[0].device, specs[0].dtype)
+    return lambda prompts, keys=None: [_generate(model, tokenizer, prompts, spec, keys or prompts) for spec in specs]
+
+
+def _warpers(spec: SampleSpec) -> list:
+    """Temperature, then top-k, then top-p: HF's own order for do_sample=True.
+
+    Pure ancestral unless the spec truncates (top_k 0 is off; HF's own default would be
+    50), so pass@k measures the policy itself, not a truncated version of it.
+    """
+    out = [TemperatureLogitsWarper(spec.temperature)] if spec.temperature != 1.0 else []
+    if spec.top_k:
+        out.append(TopKLogitsWarper(spec.top_k))
+    if spec.top_p < 1.0:
+        out.append(TopPLogitsWarper(spec.top_p))
+    return out
 
 
 @torch.no_grad()
-def _generate(model, tokenizer, prompts: list[str], spec: SampleSpec) -> list[list[str]]:
-    torch.manual_seed(spec.seed)
-    per_call = max(1, spec.batch_size // spec.n)  # prompts per call
-    chunks = max(1, -(-spec.n // spec.batch_size))  # calls per prompt when n > batch_size
+def _generate(model, tokenizer, prompts: list[str], spec: SampleSpec, keys: list[str]) -> list[list[str]]:
+    # the sampling knobs go in as processors; generate() itself decodes greedily and its
+    # own ones are neutral, so a model's generation_config cannot leak them in
+    is_greedy = spec.temperature == 0
+    per_call = max(1, spec.batch_size)
     out: list[list[str]] = []
-    bar = tqdm(total=len(prompts) * spec.n, desc="greedy" if spec.temperature == 0 else "sample", unit="seq", mininterval=2)
-    for start in range(0, len(prompts), per_call):
-        batch = prompts[start : start + per_call]
-        enc = tokenizer(batch, return_tensors="pt", padding=True).to(spec.device)
-        got: list[list[str]] = [[] for _ in batch]
-        for c in range(chunks):
-            k = min(spec.batch_size, spec.n - c * spec.batch_size) if chunks > 1 else spec.n
+    bar = tqdm(total=len(prompts) * spec.n, desc="greedy" if is_greedy else "sample", unit="seq", mininterval=2)
+    for prompt, key in zip(prompts, keys):
+        enc = tokenizer([prompt], return_tensors="pt").to(spec.device)
+        got: list[str] = []
+        for first in range(0, spec.n, per_call):
+            k = min(per_call, spec.n - first)
+            processors = [] if is_greedy else [*_warpers(spec), GumbelPick(row_keys(spec.seed, key, first, k))]
+            # k copies of the prompt (HF refuses num_return_sequences > 1 when not sampling)
             gen = model.generate(
-                **enc,
-                **_decoding(spec),
+                input_ids=enc["input_ids"].expand(k, -1), attention_mask=enc["attention_mask"].expand(k, -1),
+                do_sample=False, temperature=1.0, top_k=0, top_p=1.0,
+                logits_processor=LogitsProcessorList(processors),
                 repetition_penalty=1.0,  # an instruct model's generation_config may set one (vLLM ignores it)
                 max_new_tokens=spec.max_new_tokens,
-                num_return_sequences=k,
                 pad_token_id=tokenizer.pad_token_id,
                 eos_token_id=tokenizer.eos_token_id,
             )
-            texts = tokenizer.batch_decode(gen[:, enc["input_ids"].shape[1] :], skip_special_tokens=True)
-            for i in range(len(batch)):
-                got[i].extend(texts[i * k : (i + 1) * k])
-            bar.update(len(batch) * k)
-        out.extend(got)
+            got.extend(tokenizer.batch_decode(gen[:, enc["input_ids"].shape[1] :], skip_special_tokens=True))
+            bar.update(k)
+        out.append(got)
     bar.close()
     return out

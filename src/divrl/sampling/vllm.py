@@ -8,9 +8,14 @@ Why it looks the way it does:
 - The work is cut into engine calls of at most spec.batch_size sequences (a prompt
   with n > batch_size is split over several requests), so results held in memory
   stay bounded with N = 8192 samples per prompt. vLLM schedules each call itself.
-- One seed for the engine (`LLM(seed=...)`), none per request: vLLM seeds a request's
-  n children with seed, seed+1, …, so a shared per-request seed would repeat the same
-  random numbers for every prompt and every chunk of one prompt.
+- Keyed samples: every sample is its own request (n=1) with its own seed, a hash of
+  (spec.seed, the prompt's key, sample index) (sampling/keyed.py), so which shard, call
+  or batch drew it does not choose its random numbers. What that guarantees: the same
+  sample gets the same random stream; its tokens are the same wherever the logits are
+  bit-identical, which vLLM does not promise across different batch compositions
+  (rarely, a near-tie then flips a token; the distribution is exact either way).
+  Seeded requests take vLLM's per-request-generator path, somewhat slower than unseeded.
+  Greedy requests need no seed.
 - top_k=-1 means "off" in every vLLM release (recent ones also take 0; older ones
   reject 0), unlike HF where 0 is off: the spec's 0 is sent as -1.
 - `LLM.generate` returns one output per request, in request order (it sorts by
@@ -22,6 +27,7 @@ from __future__ import annotations
 from tqdm import tqdm
 
 from divrl.sampling import SampleSpec
+from divrl.sampling.keyed import row_keys
 
 INSTALL_HINT = "sampling backend 'vllm' needs vLLM: pip install 'divrl[vllm]' (GPU machines)"
 TOP_K_OFF = -1
@@ -72,33 +78,55 @@ def load_engine(model_dir: str, spec: SampleSpec):
     )
 
 
-def params_of(vllm, spec: SampleSpec, k: int):
+def params_of(vllm, spec: SampleSpec, k: int, seed: int | None = None):
     """SamplingParams for one request of k samples (greedy: temperature 0, vLLM's own)."""
     return vllm.SamplingParams(
-        n=k, temperature=spec.temperature, top_p=spec.top_p, top_k=spec.top_k or TOP_K_OFF, max_tokens=spec.max_new_tokens
+        n=k, temperature=spec.temperature, top_p=spec.top_p, top_k=spec.top_k or TOP_K_OFF, max_tokens=spec.max_new_tokens,
+        seed=seed,
     )
 
 
-def sample(model_dir: str, prompts: list[str], spec: SampleSpec) -> list[list[str]]:
+def requests_of(vllm, spec: SampleSpec, call: list[tuple[int, int]], drawn: list[int], keys: list[str]) -> list[tuple[int, object]]:
+    """(prompt index, SamplingParams) per request of one call: one seeded n=1 request per
+    sample, or one request per prompt when greedy (no randomness to key)."""
+    if spec.temperature == 0:
+        return [(i, params_of(vllm, spec, k)) for i, k in call]
+    out = []
+    for i, k in call:
+        seeds = row_keys(spec.seed, keys[i], drawn[i], k).tolist()
+        out.extend((i, params_of(vllm, spec, 1, s)) for s in seeds)
+        drawn[i] += k
+    return out
+
+
+def sample(model_dir: str, prompts: list[str], spec: SampleSpec, keys: list[str] | None = None) -> list[list[str]]:
     """spec.n completions for every prompt, in prompt order."""
-    return sample_many(model_dir, prompts, [spec])[0]
+    return sample_many(model_dir, prompts, [spec], keys)[0]
 
 
-def sample_many(model_dir: str, prompts: list[str], specs: list[SampleSpec]) -> list[list[list[str]]]:
+def sample_many(model_dir: str, prompts: list[str], specs: list[SampleSpec], keys: list[str] | None = None) -> list[list[list[str]]]:
     """`sample` for each spec from one engine (the first spec's engine settings)."""
+    return sampler(model_dir, specs)(prompts, keys)
+
+
+def sampler(model_dir: str, specs: list[SampleSpec]):
+    """Start one engine, then `fn(prompts, keys=None)` -> one result per spec."""
     vllm, llm = load_engine(model_dir, specs[0])
-    return [_generate(vllm, llm, prompts, spec) for spec in specs]
+    return lambda prompts, keys=None: [_generate(vllm, llm, prompts, spec, keys or prompts) for spec in specs]
 
 
-def _generate(vllm, llm, prompts: list[str], spec: SampleSpec) -> list[list[str]]:
+def _generate(vllm, llm, prompts: list[str], spec: SampleSpec, keys: list[str]) -> list[list[str]]:
     out: list[list[str]] = [[] for _ in prompts]
+    drawn = [0] * len(prompts)
     desc = "greedy (vllm)" if spec.temperature == 0 else "sample (vllm)"
     bar = tqdm(total=len(prompts) * spec.n, desc=desc, unit="seq", mininterval=2)
     for call in plan(len(prompts), spec.n, spec.batch_size):
-        results = llm.generate([prompts[i] for i, _ in call], [params_of(vllm, spec, k) for _, k in call], use_tqdm=False)
-        if len(results) != len(call):
-            raise ValueError(f"vLLM returned {len(results)} outputs for {len(call)} requests")
-        for (i, k), result in zip(call, results):
+        requests = requests_of(vllm, spec, call, drawn, keys)
+        results = llm.generate([prompts[i] for i, _ in requests], [p for _, p in requests], use_tqdm=False)
+        if len(results) != len(requests):
+            raise ValueError(f"vLLM returned {len(results)} outputs for {len(requests)} requests")
+        for (i, params), result in zip(requests, results):
+            k = params.n
             if getattr(result, "prompt", None) not in (None, prompts[i]):
                 raise ValueError(f"vLLM returned outputs out of prompt order (request for prompt {i})")
             texts = [c.text for c in result.outputs]

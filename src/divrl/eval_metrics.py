@@ -1,0 +1,119 @@
+"""Evaluation metrics streamed over problems: memory holds one problem's samples plus a
+few numbers per problem, never all P × N completions (N = 8192 at paper scale).
+
+`Metrics.add` takes one problem's scored samples (eval_store's columns), `Metrics.result`
+forms metrics.json. Per problem the definitions are those of divrl.metrics (pass@k from
+the correct count, distinct correct, embedding cosine and Spearman over the first
+diversity_samples, Div-Equ and distinct answers over the first div_equ_samples).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+
+import numpy as np
+
+from divrl.eval_store import GREEDY
+from divrl.metrics.diversity import mean_pairwise_cosine
+from divrl.metrics.passk import k_grid, pass_at_k_many
+from divrl.metrics.potential import distinct_answers, div_equ, potential_at_k
+from divrl.metrics.stats import share_uncorrelated, spearman_reward_diversity
+
+
+def _answer_key(key: str | None) -> str:
+    """distinct_answers counts answers only: a text without one (None) is not counted."""
+    if key is None:
+        raise ValueError("no answer")
+    return key
+
+
+class Metrics:
+    """Accumulates per-problem values; `embed(texts) -> [len, d]` unit vectors (torch or numpy)."""
+
+    def __init__(self, spec, equations: Callable[[str], list[str]], embed: Callable | None):
+        self.spec, self.n = spec, spec.n_samples
+        self.m = spec.diversity_samples or self.n
+        self.m_equ = min(spec.div_equ_samples, self.n)
+        self.equations, self.embed = equations, embed
+        self.rows: list[dict] = []
+        self.greedy: list[bool] = []
+        self.formatted = 0
+
+    def add(self, problem: dict, cols: dict) -> None:
+        """One problem (its row of the test file) and its samples' columns."""
+        pid = problem["id"]
+        order = sorted(range(len(cols["sample"])), key=cols["sample"].__getitem__)
+        sampled = [i for i in order if cols["sample"][i] != GREEDY]
+        if len(sampled) != self.n:
+            raise ValueError(f"evaluate: problem {pid} has {len(sampled)} samples, expected n_samples={self.n}")
+        texts = [cols["text"][i] for i in sampled]
+        rewards = [float(cols["reward"][i]) for i in sampled]
+        correct = [bool(cols["correct"][i]) for i in sampled]
+        answers = [cols["answer"][i] for i in sampled]
+        ok_texts = {t.strip(): a for t, a, ok in zip(texts, answers, correct) if ok}
+        row = {"id": pid, "c": sum(correct), "distinct_correct": len(ok_texts),
+               "distinct_canonical": len({a or t for t, a in ok_texts.items()})}
+        heads = [t.strip() for t in texts[: self.m]]
+        row["cosine"], (row["spearman_rho"], row["spearman_p"]) = self._embedding(heads, rewards[: self.m])
+        row["n_solutions"] = len(problem.get("solutions", []))
+        row["div_equ"] = div_equ([texts], m=self.m_equ, equations=self.equations).per_problem[0]
+        row["_answers"] = distinct_answers([answers], m=self.m_equ, canonical=_answer_key)
+        greedy = [bool(cols["correct"][i]) for i in order if cols["sample"][i] == GREEDY]
+        if greedy:
+            row["greedy_correct"] = greedy[0]
+            self.greedy.append(greedy[0])
+        self.formatted += sum(r > 0 for r in rewards)
+        self.rows.append(row)
+
+    def _embedding(self, heads: list[str], rewards: list[float]) -> tuple[float, tuple[float, float]]:
+        if self.embed is None or not heads:
+            return float("nan"), (float("nan"), float("nan"))
+        uniq = sorted(set(heads))
+        vecs = self.embed(uniq)
+        lookup = {t: vecs[i] for i, t in enumerate(uniq)}
+        cosine = mean_pairwise_cosine(Counter(heads), lookup)
+        if len(heads) < 2:
+            return cosine, (float("nan"), float("nan"))
+        return cosine, spearman_reward_diversity(rewards, np.stack([np.asarray(lookup[t]) for t in heads]))
+
+    def result(self) -> dict:
+        if not self.rows:
+            raise ValueError("evaluate: no problems in the samples")
+        if self.greedy and len(self.greedy) != len(self.rows):
+            raise ValueError(f"evaluate: {len(self.greedy)} of {len(self.rows)} problems have a greedy decode")
+        n, rows = self.n, self.rows
+        counts = np.array([r["c"] for r in rows])
+        ks = k_grid(n)
+        per_k = np.stack([pass_at_k_many(n, counts, k) for k in ks])  # [K, P]
+        answers = [r.pop("_answers") for r in rows]
+        shares = [r["div_equ"] for r in rows if r["div_equ"] is not None]
+        pass1, extra = counts / n, {}
+        if self.greedy:
+            pass1 = np.array(self.greedy, dtype=np.float64)
+            extra["greedy_pass1"] = float(pass1.mean())
+        cosine = [r["cosine"] for r in rows]
+        return {
+            "n": n,
+            "n_problems": len(rows),
+            "k": ks,
+            "pass_at_k": [float(v) for v in per_k.mean(axis=1)],
+            # Potential@k weighs problems by 1 − Pass@1: greedy Pass@1 as in the paper when
+            # there is a greedy decode, else the sampled c/n (potential_pass1 says which)
+            "potential_at_k": [float(v) for v in np.atleast_1d(potential_at_k(per_k, pass1))],
+            "potential_at_k_sampled": [float(v) for v in np.atleast_1d(potential_at_k(per_k, counts / n))],
+            "potential_pass1": "greedy" if self.greedy else "sampled",
+            **extra,
+            "mean_at_1": float(counts.mean() / n),
+            "format_rate": self.formatted / (n * len(rows)),
+            "distinct_correct": float(np.mean([r["distinct_correct"] for r in rows])),
+            "distinct_canonical": float(np.mean([r["distinct_canonical"] for r in rows])),
+            "embedding_cosine": float(np.nanmean(cosine)) if not np.all(np.isnan(cosine)) else float("nan"),
+            "div_equ": float(np.mean(shares)) if shares else float("nan"),  # unique / all equations (R1-zero-Div)
+            "div_equ_samples": self.m_equ,
+            "div_equ_no_equations": len(rows) - len(shares),  # problems left out of div_equ's mean
+            # share of distinct final answers among the same samples (divrl's former "div_equ")
+            "distinct_answers": float(np.mean(answers)),
+            "spearman_share_p_gt_005": share_uncorrelated([r["spearman_p"] for r in rows]),
+            "per_problem": rows,
+        }

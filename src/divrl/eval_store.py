@@ -1,0 +1,102 @@
+"""Evaluation samples on disk: one Parquet file per shard, zstd-compressed, columnar.
+
+One row per sample, one row group per problem (so a reader holds one problem at a time):
+
+    problem  int32    position of the problem in the test file
+    id       string   the problem's id (dictionary-encoded: written once per row group)
+    sample   int32    sample index 0 … N−1; −1 is the greedy decode
+    text     string   the completion
+    reward   float32  the task's reward
+    correct  bool     reward == CORRECT
+    answer   string   the task's canonical answer (null: none), filled where a metric
+                      reads it: correct samples and the first div_equ_samples
+
+The file's key-value metadata holds `divrl` = JSON of the writer's provenance (model,
+spec, shard, problem range, fingerprint). Files are written to a temporary name and
+renamed, so a killed job never leaves a half file under the final name.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+SCHEMA = pa.schema([
+    ("problem", pa.int32()),
+    ("id", pa.string()),
+    ("sample", pa.int32()),
+    ("text", pa.string()),
+    ("reward", pa.float32()),
+    ("correct", pa.bool_()),
+    ("answer", pa.string()),
+])
+COMPRESSION = "zstd"
+GREEDY = -1  # `sample` of the greedy decode
+
+
+def table_of(problem: int, pid: str, texts: list[str], rewards: list[float], correct: list[bool],
+             answers: list[str | None], first: int = 0) -> pa.Table:
+    """One problem's rows (sample indices first, first+1, …; pass first=GREEDY for the greedy row)."""
+    n = len(texts)
+    return pa.table({
+        "problem": pa.array([problem] * n, pa.int32()),
+        "id": pa.array([str(pid)] * n, pa.string()),
+        "sample": pa.array(range(first, first + n), pa.int32()),
+        "text": pa.array(texts, pa.string()),
+        "reward": pa.array(rewards, pa.float32()),
+        "correct": pa.array(correct, pa.bool_()),
+        "answer": pa.array(answers, pa.string()),
+    }, schema=SCHEMA)
+
+
+def write(path: str | Path, tables: Iterable[pa.Table], meta: dict) -> Path:
+    """Write tables (one row group each) atomically; returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    schema = SCHEMA.with_metadata({"divrl": json.dumps(meta, sort_keys=True)})
+    with pq.ParquetWriter(tmp, schema, compression=COMPRESSION, use_dictionary=["id", "answer"]) as writer:
+        for table in tables:
+            writer.write_table(table.replace_schema_metadata(schema.metadata), row_group_size=max(1, table.num_rows))
+    os.replace(tmp, path)
+    return path
+
+
+def meta_of(path: str | Path) -> dict:
+    """The `divrl` provenance a file was written with ({} for a foreign file)."""
+    raw = pq.read_schema(path).metadata or {}
+    return json.loads(raw.get(b"divrl", b"{}"))
+
+
+def row_groups(path: str | Path) -> Iterator[pa.Table]:
+    """Each row group of one file, in order (one problem, or one problem's part)."""
+    f = pq.ParquetFile(path)
+    for i in range(f.num_row_groups):
+        yield f.read_row_group(i)
+
+
+def problems(paths: Iterable[str | Path]) -> Iterator[tuple[int, str, dict]]:
+    """(problem position, id, columns as lists) per problem, over files in the given order.
+
+    Holds one problem's rows at a time; a problem split over consecutive row groups (a
+    resumed shard) is joined back.
+    """
+    current: list[pa.Table] = []
+    for path in paths:
+        for table in row_groups(path):
+            if current and table.column("problem")[0].as_py() != current[0].column("problem")[0].as_py():
+                yield _columns(current)
+                current = []
+            current.append(table)
+    if current:
+        yield _columns(current)
+
+
+def _columns(tables: list[pa.Table]) -> tuple[int, str, dict]:
+    cols = pa.concat_tables(tables).to_pydict()
+    return cols["problem"][0], cols["id"][0], cols

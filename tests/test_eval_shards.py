@@ -1,0 +1,115 @@
+"""Sharded evaluation (#15): keyed samples, Parquet storage, streamed metrics, resumable shards."""
+
+import dataclasses
+import json
+import tracemalloc
+
+import pyarrow as pa
+import pytest
+
+from divrl import eval_store
+from divrl.eval_metrics import Metrics
+from divrl.evaluate import EvalSpec, evaluate, merge, sample_shard, shard_range
+
+SPEC = EvalSpec(n_samples=8, diversity_samples=4, div_equ_samples=4, batch_size=8, max_new_tokens=8, chunk_problems=2)
+
+
+def _stable(metrics: dict) -> dict:
+    """metrics.json without its timings (wall-clock seconds differ between any two runs)."""
+    return {k: v for k, v in metrics.items() if not k.startswith("seconds")}
+
+
+def test_shard_ranges_cover_every_problem_once():
+    for p, s in ((7, 3), (3, 5), (512, 64), (1, 1)):
+        ranges = [shard_range(p, i, s) for i in range(s)]
+        assert ranges[0][0] == 0 and ranges[-1][1] == p
+        assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:]))
+        assert max(hi - lo for lo, hi in ranges) - min(hi - lo for lo, hi in ranges) <= 1
+    with pytest.raises(ValueError, match="shard 3"):
+        shard_range(7, 3, 3)
+
+
+def test_one_shard_and_three_shards_give_identical_metrics(tiny_base, tiny_problems, tmp_path):
+    problems = tiny_problems["test"][:7]
+    one = evaluate(str(tiny_base), problems, SPEC, tmp_path / "one")
+    # three shard jobs, another batch size and part size: the same samples, the same metrics
+    other = dataclasses.replace(SPEC, batch_size=3, chunk_problems=1)
+    for i in range(3):
+        sample_shard(str(tiny_base), problems, other, tmp_path / "three", i, 3)
+    three = merge(problems, SPEC, tmp_path / "three", 3, str(tiny_base))
+    assert json.dumps(_stable(one)) == json.dumps(_stable(three))
+    saved = json.loads((tmp_path / "three/metrics.json").read_text())
+    assert _stable(saved) == json.loads(json.dumps(_stable(one)))
+    texts = lambda paths: [t for p in paths for t in pa.concat_tables(eval_store.row_groups(p)).column("text").to_pylist()]  # noqa: E731
+    assert texts([tmp_path / "one/samples/0-of-1.parquet"]) == texts([tmp_path / f"three/samples/{i}-of-3.parquet" for i in range(3)])
+
+
+def test_a_killed_shard_resumes_at_its_first_missing_part(tiny_base, tiny_problems, tmp_path, monkeypatch):
+    import divrl.evaluate as ev
+
+    problems = tiny_problems["test"][:6]
+    whole = sample_shard(str(tiny_base), problems, SPEC, tmp_path / "whole")
+    real, calls = ev.sampler, []
+
+    def dying(model, specs):
+        draw = real(model, specs)
+
+        def fn(prompts, keys):
+            calls.append(list(keys))
+            if len(calls) == 2:
+                raise KeyboardInterrupt("preempted")
+            return draw(prompts, keys)
+        return fn
+
+    monkeypatch.setattr(ev, "sampler", dying)
+    with pytest.raises(KeyboardInterrupt):
+        sample_shard(str(tiny_base), problems, SPEC, tmp_path / "resumed")
+    assert not (tmp_path / "resumed/samples/0-of-1.parquet").exists()  # no half file under the final name
+    calls.clear()
+    monkeypatch.setattr(ev, "sampler", real)
+    monkeypatch.setattr(ev, "sampler", lambda m, s: (lambda p, k: calls.append(list(k)) or real(m, s)(p, k)))
+    resumed = sample_shard(str(tiny_base), problems, SPEC, tmp_path / "resumed")
+    assert calls == [[str(p["id"]) for p in problems[2:4]], [str(p["id"]) for p in problems[4:6]]]  # part 1 kept
+    assert pa.concat_tables(eval_store.row_groups(resumed)).equals(pa.concat_tables(eval_store.row_groups(whole)))
+    assert not list((tmp_path / "resumed/samples").glob(".*"))  # parts and temporaries cleaned up
+
+
+def _problem_table(q: int, n: int, length: int) -> pa.Table:
+    texts = [f"<think>{'x' * (length - 40)} {q}:{j}</think><answer>{j % 7}+{q}</answer>" for j in range(n)]
+    correct = [j % 3 == 0 for j in range(n)]
+    answers = [f"{j % 7}+{q}" if ok or j < 16 else None for j, ok in enumerate(correct)]
+    return eval_store.table_of(q, f"p{q}", texts, [float(c) for c in correct], correct, answers)
+
+
+def test_storage_round_trip_keeps_every_column_and_the_provenance(tmp_path):
+    tables = [_problem_table(q, 32, 200) for q in range(3)]
+    tables[1] = pa.concat_tables([tables[1], eval_store.table_of(1, "p1", ["g"], [0.0], [False], [None], first=eval_store.GREEDY)])
+    path = eval_store.write(tmp_path / "s.parquet", tables, {"shard": 0, "model": "m"})
+    assert eval_store.meta_of(path) == {"shard": 0, "model": "m"}
+    got = list(eval_store.problems([path]))
+    assert [(q, pid) for q, pid, _ in got] == [(0, "p0"), (1, "p1"), (2, "p2")]
+    for (_, _, cols), table in zip(got, tables):
+        assert cols == table.to_pydict()
+    assert [p.name for p in tmp_path.iterdir()] == ["s.parquet"]  # written under a temporary name, then renamed
+    print(f"bytes per sample (32 × 200-char completions, zstd): {path.stat().st_size / (3 * 32 + 1):.1f}")
+
+
+def test_metrics_stream_in_memory_bounded_by_one_problem(tmp_path):
+    # 60 problems × 2000 samples of ~400 characters: ~48 MB of text; one problem ~0.8 MB
+    p, n, length = 60, 2000, 400
+    path = eval_store.write(tmp_path / "big.parquet", (_problem_table(q, n, length) for q in range(p)), {})
+    spec = EvalSpec(n_samples=n, diversity_samples=8, div_equ_samples=16)
+    acc = Metrics(spec, lambda t: [], embed=None)
+    tracemalloc.start()
+    arrow_peak = 0
+    for q, pid, cols in eval_store.problems([path]):
+        acc.add({"id": pid}, cols)
+        arrow_peak = max(arrow_peak, pa.total_allocated_bytes())
+        del cols
+    result = acc.result()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    total = p * n * length
+    assert result["n_problems"] == p and result["mean_at_1"] == pytest.approx(667 / 2000)
+    assert peak < 6 * n * length < total / 8, f"peak {peak / 1e6:.1f} MB for {total / 1e6:.0f} MB of samples"
+    assert arrow_peak < 6 * n * length, f"arrow held {arrow_peak / 1e6:.1f} MB"
