@@ -129,8 +129,8 @@ def test_rule_parser_finds_what_snakemake_lists(root, snakemake_calls):
     rc, stdout, stderr = snakemake_calls["list"]
     assert rc == 0, stderr
     listed = {line.strip() for line in stdout.splitlines() if re.fullmatch(r"\w+", line.strip())}
-    # these exist only when the config asks for them (a difficulty filter, sweeps)
-    conditional = {"difficulty", "sweep_report"}
+    # these exist only when the config asks for them (a difficulty filter, sweeps, shards)
+    conditional = {"difficulty", "sweep_report", "sample_base_shard", "evaluate_shard"}  # eval.shards > 1
     assert listed and set(all_rules(root)) - conditional == listed
 
 
