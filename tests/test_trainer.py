@@ -99,3 +99,18 @@ def test_dra_official_reward_trains_with_the_verifier_as_correctness(tiny_base, 
     assert verdict([None], [short_wrong], answer=["2"]) == [0.0]
     trainer.train()
     assert trainer._correct is not None and str(trainer._correct.dtype) == "torch.bool"
+
+
+def test_progress_bar_names_the_run_and_no_deprecation_flood(tiny_base, tiny_problems, tmp_path, capfd):
+    train("grpo", {}, 4, SPEC, str(tiny_base), tiny_problems["train"], tmp_path / "o", tmp_path / "ck")
+    err = capfd.readouterr().err
+    assert "grpo seed 4:" in err
+    assert "FutureWarning" not in err
+
+
+def test_report_to_needs_the_integration_installed():
+    from divrl.train.run import check_report_to
+
+    with pytest.raises(ValueError, match=r"train.report_to: 'no_such_tracker_xyz' is not installed"):
+        check_report_to(("no_such_tracker_xyz",))
+    check_report_to(())

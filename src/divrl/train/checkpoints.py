@@ -78,7 +78,7 @@ def fingerprint(method: str, params: dict, seed: int, train_section: dict, base_
     """Everything that determines a training run; equal fingerprints ⇒ the same run."""
     data = hashlib.sha256(json.dumps(problems, sort_keys=True).encode()).hexdigest()
     # where and how often we log or save does not change the trained model
-    train = {k: v for k, v in sorted(train_section.items()) if k not in ("save_steps", "logging_steps", "threads")}
+    train = {k: v for k, v in sorted(train_section.items()) if k not in ("save_steps", "logging_steps", "threads", "report_to")}
     body = {"method": method, "params": params, "seed": seed, "train": train,
             "base_model": model_identity(base_model), "train_problems": data}
     body["digest"] = hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()

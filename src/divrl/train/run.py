@@ -8,14 +8,17 @@ of the *same* run (`checkpoints.py`: fingerprints, damaged checkpoints, forced r
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import time
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from datasets import Dataset
 from transformers import TrainerCallback
+from transformers.trainer_callback import ProgressCallback
 from trl import GRPOConfig
 
 from divrl import methods
@@ -25,6 +28,9 @@ from divrl.train import checkpoints
 from divrl.train.trainer import MethodGRPOTrainer
 
 log = logging.getLogger(__name__)
+# TRL 1.16 still calls transformers' renamed `is_gradient_checkpointing` each step; the
+# warning says nothing a user can act on and floods every train log.
+warnings.filterwarnings("ignore", message=r".*is_gradient_checkpointing.* is deprecated", category=FutureWarning)
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,7 @@ class TrainSpec:
     use_vllm: bool = False  # TRL's vLLM rollouts (colocate mode); needs `pip install divrl[vllm]`
     vllm_gpu_memory_utilization: float = 0.3
     gradient_checkpointing: bool = False
+    report_to: tuple = ()  # TRL/transformers integrations for training curves: "tensorboard", "wandb"
     save_steps: int = 50
     logging_steps: int = 10
     embedding_model: str = "minilm"
@@ -83,6 +90,26 @@ class _FingerprintEveryCheckpoint(TrainerCallback):
         ckpt = Path(args.output_dir) / f"checkpoint-{state.global_step}"
         if state.is_world_process_zero and ckpt.is_dir():
             checkpoints.write_fingerprint(ckpt, self.fp)
+
+
+class _LabelledProgress(TrainerCallback):
+    """Names the run on transformers' progress bar ("ds seed 1: 40/160"), so a log or a
+    terminal with several jobs says whose bar it is."""
+
+    def __init__(self, label: str, handler):
+        self.label, self.handler = label, handler
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        for cb in self.handler.callbacks:
+            if isinstance(cb, ProgressCallback) and getattr(cb, "training_bar", None) is not None:
+                cb.training_bar.set_description(self.label)
+
+
+def check_report_to(report_to) -> None:
+    """Each integration in train.report_to must be installed: one line naming the package, before training."""
+    for name in report_to:
+        if importlib.util.find_spec(name) is None:
+            raise ValueError(f"train.report_to: {name!r} is not installed (pip install {name})")
 
 
 def per_device_batch(spec: TrainSpec) -> int:
@@ -131,6 +158,7 @@ def build_trainer(
     method = methods.get(method_name)
     params = method.params(method_params)
     require_model(base_model, "base model", "base")
+    check_report_to(spec.report_to)
     task = task_of(problems)
     rewards = task.trl_rewards(spec.reward)  # correctness stays the task's verifier under every option
     dataset = Dataset.from_list([{"prompt": p["prompt"], **{f: p[f] for f in task.fields}} for p in problems])
@@ -161,10 +189,11 @@ def build_trainer(
         save_steps=spec.save_steps,
         save_total_limit=2,  # two, so a damaged newest checkpoint still leaves one to fall back to
         logging_steps=spec.logging_steps,
-        report_to=[],
+        report_to=list(spec.report_to) or "none",
+        run_name=f"{method_name} seed {seed}",
         use_cpu=spec.device == "cpu",
         bf16=spec.bf16,
-        gradient_checkpointing=spec.gradient_checkpointing,
+        activation_checkpointing=spec.gradient_checkpointing,  # transformers 5's name (the old one warns)
         ddp_find_unused_parameters=False,
         # TRL loads a model named by a string in float32 on the host in every process;
         # with bf16 load it in bf16 (as open-r1/open-rs do): half the host memory
@@ -208,6 +237,7 @@ def train(
     state.wait_for_everyone()
     resume = plan.resume
     trainer.add_callback(_FingerprintEveryCheckpoint(fp))
+    trainer.add_callback(_LabelledProgress(f"{method_name} seed {seed}", trainer.callback_handler))
     t0 = time.time()
     if resume and checkpoints.global_step(resume) >= spec.steps:
         log.info("%s is at the final step %d: finishing without another optimizer step", resume, spec.steps)
