@@ -113,3 +113,63 @@ def test_metrics_stream_in_memory_bounded_by_one_problem(tmp_path):
     assert result["n_problems"] == p and result["mean_at_1"] == pytest.approx(667 / 2000)
     assert peak < 6 * n * length < total / 8, f"peak {peak / 1e6:.1f} MB for {total / 1e6:.0f} MB of samples"
     assert arrow_peak < 6 * n * length, f"arrow held {arrow_peak / 1e6:.1f} MB"
+
+
+# ------------------------------------------------------------------ workflow: plans and rows
+def _dry_run(root, cfg: dict, tmp_path, *extra):
+    import subprocess
+    import sys
+
+    import yaml
+
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    cmd = [sys.executable, "-m", "snakemake", "-n", *extra, "--configfile", str(path)]
+    return subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=300)
+
+
+def test_sharded_paper_dry_run_shows_shard_jobs_gpus_runtimes_and_cost(root, tmp_path):
+    import yaml
+
+    cfg = yaml.safe_load((root / "config/paper/ds_countdown.yaml").read_text())
+    cfg["results"] = str(tmp_path / "results")
+    cfg["eval"]["shards"] = 4
+    res = _dry_run(root, cfg, tmp_path, "--profile", "profiles/slurm")
+    assert res.returncode == 0, res.stderr[-2000:]
+    blocks = [b for b in res.stdout.split("\nrule ")[1:] if b.startswith("evaluate_shard:")]
+    assert len(blocks) == 27 * 4  # 9 methods × 3 seeds × 4 shards
+    assert all("gpu=1" in b and "runtime=720" in b for b in blocks)
+    assert {b.split("samples/")[1].split(".parquet")[0] for b in blocks} == {f"{i}-of-4" for i in range(4)}
+    # the cost before submitting: 512 problems × 8193 samples × 8192 tokens × 0.5 at 20000 tokens/s
+    assert "GPU-hours estimate" in res.stderr and "evaluate_shard" in res.stderr
+    per_model = 512 * 8193 * 8192 * 0.5 / 20000 / 3600
+    assert f"{per_model / 4:8.2f} h" in res.stderr
+
+
+def test_published_checkpoint_is_evaluated_without_training_and_is_a_row(root, tiny_base, tiny_problems, tmp_path):
+    import pandas as pd
+    import yaml
+
+    from divrl.report.build import write
+
+    cfg = yaml.safe_load((root / ".test/config/config.yaml").read_text())
+    cfg["results"] = str(tmp_path / "results")
+    cfg["evaluate_models"] = {"published": str(tiny_base)}
+    res = _dry_run(root, cfg, tmp_path, "--cores", "1", "-p")
+    assert res.returncode == 0, res.stderr[-2000:]
+    plan = res.stdout
+    assert "eval/published/seed0/countdown/metrics.json" in plan and f"--model {tiny_base} " in plan
+    assert "train/published" not in plan  # nothing to train
+    # the same evaluation code, then a row in every table
+    problems = tiny_problems["test"][:4]
+    out = tmp_path / "results"
+    paths = []
+    for run in ("base/countdown", "grpo/seed0/countdown", "published/seed0/countdown"):
+        evaluate(str(tiny_base), problems, SPEC, out / "eval" / run)
+        paths.append(str(out / "eval" / run / "metrics.json"))
+    write(paths, out, [1, 4, 8])
+    summary = pd.read_csv(out / "tables/summary.csv", index_col=0)
+    assert set(summary.index) == {"base", "grpo", "published"}
+    for table in ("ds_style.md", "dra_style.md", "r1zero_div_style.md"):
+        assert "published" in (out / "tables" / table).read_text()
+    assert (out / "figures/passk.png").stat().st_size > 5000

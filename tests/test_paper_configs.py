@@ -96,6 +96,9 @@ def test_paper_config_plans_a_sane_slurm_dag(plans, name):
     assert count("data") == 1 and count("report") == 1
     assert count("base") == 0  # a named model: nothing to pretrain
     assert count("train") == runs and count("evaluate") == runs * benches and count("sample_base") == benches
+    shards = cfg["eval"].get("shards", 1)  # S > 1: S shard jobs per evaluation, evaluate/sample_base merge them
+    if shards > 1:
+        assert count("evaluate_shard") == runs * benches * shards and count("sample_base_shard") == benches * shards
     report = next(j for j in planned if j["rule"] == "report")
     assert "--paper " in report["shell"]  # the scorecard is part of every paper config's report
     gpus_train = cfg["cluster"]["train_gpus"]
@@ -110,9 +113,13 @@ def test_paper_config_plans_a_sane_slurm_dag(plans, name):
             if gpus_train > 1:
                 assert f"--num_processes {gpus_train} " in job["shell"] and "-m divrl train" in job["shell"]
                 assert "--mixed_precision bf16" in job["shell"]  # train.bf16, not the accelerate file, decides
-        if job["rule"] in ("evaluate", "sample_base"):
+        sampling = ("evaluate_shard", "sample_base_shard") if shards > 1 else ("evaluate", "sample_base")
+        if job["rule"] in sampling:
             assert int(res["gpu"]) == cfg["cluster"]["eval_gpus"]
             assert '"backend": "vllm"' in job["shell"]
+            assert int(res["runtime"]) == cfg["cluster"]["eval_runtime"]
+        elif job["rule"] in ("evaluate", "sample_base"):  # the merge: CPU only
+            assert int(res["gpu"]) == 0 and "divrl evaluate-merge" in job["shell"] and f"--shards {shards}" in job["shell"]
 
 
 def _updates_per_generation(t: dict) -> int:

@@ -252,3 +252,11 @@ MERGE_SHELL = (
     "{params.divrl} evaluate-merge --params {params.section} --threads {threads} --model {params.model}"
     f" --problems {{input.problems}} --shards {SHARDS} --out-dir $(dirname {{output.metrics}}) > {{log}} 2>&1"
 )
+
+# A dry run shows what the config will cost before anything is submitted (divrl.estimate).
+# (Snakemake decides on its dry-run executor after parsing: read the command line.)
+DRY_RUN = any(a in ("--dry-run", "--dryrun", "--dry_run") or (a[:1] == "-" and a[1:2] != "-" and a[1:].isalpha() and "n" in a) for a in sys.argv[1:])
+if DRY_RUN:
+    from divrl.estimate import table as cost_table
+
+    sys.stderr.write(cost_table(config) + "\n")
