@@ -170,6 +170,19 @@ def _gone(pid: int) -> bool:
         return True
 
 
+def _outlives_killed_parent(parent: subprocess.Popen, pid: int) -> bool:
+    """SIGKILL `parent`; True if `pid` is still alive 10 s later (then it is killed, not leaked)."""
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while not _gone(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    alive = not _gone(pid)
+    if alive:
+        os.kill(pid, 9)
+    return alive
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux-only")
 def test_divrl_dies_with_its_parent(tmp_path):
     """SIGKILL the parent shell of a `divrl` process (as when Snakemake or a job shell is
@@ -181,15 +194,7 @@ def test_divrl_dies_with_its_parent(tmp_path):
     pid = int(parent.stdout.readline())
     time.sleep(3)  # past the import and the prctl call
     assert not _gone(pid)
-    parent.kill()
-    parent.wait()
-    deadline = time.monotonic() + 10
-    while not _gone(pid) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    alive = not _gone(pid)
-    if alive:
-        os.kill(pid, 9)
-    assert not alive, "divrl outlived its parent"
+    assert _outlives_killed_parent(parent, pid) is False, "divrl outlived its parent"
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux-only")
@@ -206,15 +211,7 @@ def test_a_program_started_through_divrl_procs_dies_with_its_parent():
         except FileNotFoundError:
             break
         time.sleep(0.05)
-    parent.kill()
-    parent.wait()
-    deadline = time.monotonic() + 10
-    while not _gone(pid) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    alive = not _gone(pid)
-    if alive:
-        os.kill(pid, 9)
-    assert not alive, "the exec'd program outlived its parent"
+    assert _outlives_killed_parent(parent, pid) is False, "the exec'd program outlived its parent"
 
 
 def test_rules_exec_divrl(root, tmp_path):
