@@ -1,8 +1,15 @@
-"""Time every evaluation metric at the DS paper's scale: 500 problems × 8192 samples.
+"""Time evaluation at the DS paper's scale: 500 problems × 8192 samples.
 
-    python benchmarks/eval_scale.py [--problems 500] [--samples 8192] [--seeds 3]
+    python benchmarks/eval_scale.py [--problems 500] [--samples 8192] [--seeds 3] [--only counts|real]
+        [--task countdown_tinyzero|math] [--chars 2000] [--diversity-samples 64]
 
-Builds synthetic correctness data per seed (a [P, N] boolean matrix drawn from a
+`real` (eval_real.py): the path a shard and its merge take on synthetic completions of
+realistic length: scoring (reward + answer keys), writing the Parquet shard, reading it
+back and every metric streamed per problem (embeddings of the first diversity samples
+included), with seconds, bytes per sample and peak RSS per stage, plus a linear
+extrapolation to 500 × 8192 when run smaller (the CPU here is shared: measure small).
+
+`counts`: builds synthetic correctness data per seed (a [P, N] boolean matrix drawn from a
 per-problem success rate, reduced to correct counts and pass@1 = c/N), then times:
 pass@k on the log grid k = 1..N (`pass_at_k_many`), Potential@k on that grid and at
 every k = 1..N, mean ± std over seeds, and a 2000-resample bootstrap CI of pass@k at
@@ -37,7 +44,21 @@ def main() -> None:
     ap.add_argument("--samples", type=int, default=8192)
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--n-boot", type=int, default=2000)
+    ap.add_argument("--only", choices=["counts", "real"], default=None, help="one part only (default: both)")
+    ap.add_argument("--task", choices=["countdown_tinyzero", "math"], default="countdown_tinyzero")
+    ap.add_argument("--chars", type=int, default=2000, help="characters per synthetic completion (~4 per token)")
+    ap.add_argument("--diversity-samples", type=int, default=64, help="samples per problem embedded (0: no embeddings)")
+    ap.add_argument("--out", default=None, help="where the real path writes its Parquet file (default: a temp dir)")
     args = ap.parse_args()
+    if args.only != "counts":
+        from eval_real import run
+
+        run(args)
+    if args.only != "real":
+        counts_part(args)
+
+
+def counts_part(args) -> None:
     n, seeds = args.samples, range(args.seeds)
     times: dict[str, float] = {}
 

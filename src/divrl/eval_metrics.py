@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from divrl.eval_store import GREEDY
+from divrl.eval_store import GREEDY, STATS
 from divrl.metrics.diversity import mean_pairwise_cosine
 from divrl.metrics.passk import k_grid, pass_at_k_many
 from divrl.metrics.potential import distinct_answers, div_equ, potential_at_k
@@ -54,8 +54,11 @@ class Metrics:
         ok_texts = {t.strip(): a for t, a, ok in zip(texts, answers, correct) if ok}
         row = {"id": pid, "c": sum(correct), "distinct_correct": len(ok_texts),
                "distinct_canonical": len({a or t for t, a in ok_texts.items()})}
-        heads = [t.strip() for t in texts[: self.m]]
-        row["cosine"], (row["spearman_rho"], row["spearman_p"]) = self._embedding(heads, rewards[: self.m])
+        stored = [cols[k][sampled[0]] for k in STATS] if "cosine" in cols else [None]
+        if stored[0] is not None:  # the shard job computed them (on its GPU)
+            row["cosine"], row["spearman_rho"], row["spearman_p"] = stored
+        else:
+            row["cosine"], (row["spearman_rho"], row["spearman_p"]) = self.embedding_stats(texts, rewards)
         row["n_solutions"] = len(problem.get("solutions", []))
         row["div_equ"] = div_equ([texts], m=self.m_equ, equations=self.equations).per_problem[0]
         row["_answers"] = distinct_answers([answers], m=self.m_equ, canonical=_answer_key)
@@ -66,7 +69,10 @@ class Metrics:
         self.formatted += sum(r > 0 for r in rewards)
         self.rows.append(row)
 
-    def _embedding(self, heads: list[str], rewards: list[float]) -> tuple[float, tuple[float, float]]:
+    def embedding_stats(self, texts: list[str], rewards: list[float]) -> tuple[float, tuple[float, float]]:
+        """Mean pairwise cosine and Spearman(reward, diversity) over the first m samples."""
+        heads = [t.strip() for t in texts[: self.m]]
+        rewards = rewards[: self.m]
         if self.embed is None or not heads:
             return float("nan"), (float("nan"), float("nan"))
         uniq = sorted(set(heads))

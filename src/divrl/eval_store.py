@@ -10,6 +10,8 @@ One row per sample, one row group per problem (so a reader holds one problem at 
     correct  bool     reward == CORRECT
     answer   string   the task's canonical answer (null: none), filled where a metric
                       reads it: correct samples and the first div_equ_samples
+    cosine, spearman_rho, spearman_p   float64   the problem's embedding metrics over
+                      its first diversity_samples (same on each of its rows; null: not computed)
 
 The file's key-value metadata holds `divrl` = JSON of the writer's provenance (model,
 spec, shard, problem range, fingerprint). Files are written to a temporary name and
@@ -34,15 +36,23 @@ SCHEMA = pa.schema([
     ("reward", pa.float32()),
     ("correct", pa.bool_()),
     ("answer", pa.string()),
+    # per-problem embedding statistics, repeated on its rows (run-length encoded to ~0 bytes);
+    # the shard job computes them where the GPU is, null: left to the merge
+    ("cosine", pa.float64()),
+    ("spearman_rho", pa.float64()),
+    ("spearman_p", pa.float64()),
 ])
+STATS = ("cosine", "spearman_rho", "spearman_p")
 COMPRESSION = "zstd"
 GREEDY = -1  # `sample` of the greedy decode
 
 
 def table_of(problem: int, pid: str, texts: list[str], rewards: list[float], correct: list[bool],
-             answers: list[str | None], first: int = 0) -> pa.Table:
-    """One problem's rows (sample indices first, first+1, …; pass first=GREEDY for the greedy row)."""
+             answers: list[str | None], first: int = 0, stats: tuple | None = None) -> pa.Table:
+    """One problem's rows (sample indices first, first+1, …; pass first=GREEDY for the greedy row);
+    stats: (cosine, spearman_rho, spearman_p) of the problem, if computed."""
     n = len(texts)
+    values = stats or (None, None, None)
     return pa.table({
         "problem": pa.array([problem] * n, pa.int32()),
         "id": pa.array([str(pid)] * n, pa.string()),
@@ -51,6 +61,7 @@ def table_of(problem: int, pid: str, texts: list[str], rewards: list[float], cor
         "reward": pa.array(rewards, pa.float32()),
         "correct": pa.array(correct, pa.bool_()),
         "answer": pa.array(answers, pa.string()),
+        **{name: pa.array([v] * n, pa.float64()) for name, v in zip(STATS, values)},
     }, schema=SCHEMA)
 
 

@@ -65,6 +65,13 @@ def sampling_of(spec: EvalSpec, n: int | None = None) -> SampleSpec:
     )
 
 
+def _embedder(spec: EvalSpec):
+    """texts -> unit vectors with the spec's encoder and device (loaded at the first call)."""
+    from divrl import embedding
+
+    return lambda texts: embedding.embed(texts, spec.embedding_model, spec.device)
+
+
 def shard_range(n_problems: int, shard: int, shards: int) -> tuple[int, int]:
     """Problems [lo, hi) of shard `shard` of `shards`: contiguous, sizes differ by at most one."""
     if not 0 <= shard < shards:
@@ -115,6 +122,8 @@ def sample_shard(model_dir: str, problems: list[dict], spec: EvalSpec, out_dir: 
     sample_spec = sampling_of(spec)
     specs = [sample_spec, greedy_of(sample_spec)] if spec.greedy else [sample_spec]
     draw = None  # the model loads only if some part is missing
+    # the embedding metrics per problem here, where the GPU is, so the merge is cheap
+    stats = Metrics(spec, task.equations_of, _embedder(spec)).embedding_stats
     step = max(1, spec.chunk_problems)
     files = []
     for a in range(lo, hi, step):
@@ -129,7 +138,9 @@ def sample_shard(model_dir: str, problems: list[dict], spec: EvalSpec, out_dir: 
         completions, *rest = draw([p["prompt"] for p in chunk], ids)
         tables = []
         for j, (p, texts) in enumerate(zip(chunk, completions)):
-            tables.append(eval_store.table_of(a + j, p["id"], texts, *score_problem(task, p, texts, m_answers)))
+            scored = score_problem(task, p, texts, m_answers)
+            cos, (rho, pval) = stats(texts, scored[0])
+            tables.append(eval_store.table_of(a + j, p["id"], texts, *scored, stats=(cos, rho, pval)))
             if rest:
                 g = rest[0][j]
                 tables[-1] = eval_store.pa.concat_tables([tables[-1], eval_store.table_of(
@@ -154,12 +165,7 @@ def merge(problems: list[dict], spec: EvalSpec, out_dir: str | Path, shards: int
         if (meta.get("problems"), meta.get("n_problems")) != (list(shard_range(len(problems), i, shards)), len(problems)):
             raise ValueError(f"evaluate: {path} holds problems {meta.get('problems')}, not shard {i} of {shards} of these {len(problems)}")
     task = task_of(problems)
-    embed = None
-    if spec.diversity_samples >= 0 and spec.embedding_model:
-        from divrl import embedding
-
-        embed = lambda texts: embedding.embed(texts, spec.embedding_model, spec.device)  # noqa: E731
-    acc = Metrics(spec, task.equations_of, embed)
+    acc = Metrics(spec, task.equations_of, _embedder(spec))  # used only where a shard left them out
     for pos, (at, pid, cols) in enumerate(eval_store.problems(paths)):
         if at != pos or pid != str(problems[pos]["id"]):
             raise ValueError(f"evaluate: samples hold problem {pid!r} at position {at}, expected {problems[pos]['id']!r} at {pos}")
@@ -188,9 +194,7 @@ def score(problems: list[dict], completions: list[list[str]], spec: EvalSpec,
           greedy: list[str] | None = None) -> tuple[dict, list[list[float]]]:
     """Metrics of given completions (no model, no files: testable on fixed text)."""
     task = task_of(problems)
-    from divrl import embedding
-
-    acc = Metrics(spec, task.equations_of, lambda texts: embedding.embed(texts, spec.embedding_model, spec.device))
+    acc = Metrics(spec, task.equations_of, _embedder(spec))
     m_answers = min(spec.div_equ_samples, spec.n_samples)
     rewards = []
     for i, (p, texts) in enumerate(zip(problems, completions)):
