@@ -101,8 +101,16 @@ def test_several_test_sets_get_their_own_tables_and_an_average(tmp_path):
             fake_metrics(tmp_path / f"eval/grpo/seed0/{name}/metrics.json", [0.3 + shift, 0.4, 0.5], 1.0),
             fake_metrics(tmp_path / f"eval/grpo/seed1/{name}/metrics.json", [0.5 + shift, 0.6, 0.7], 2.0),
         ]
-    first = write([str(p) for p in paths], tmp_path / "out", [1, 4], task="math")
+    stats = tmp_path / "stats.json"  # minerva-style golds such as "-1./3" once dropped rows silently
+    stats.write_text(json.dumps({"multiplicity": {}, "filter": {
+        "train": {"x": {"input": 9, "kept": 9}},
+        "math500": {"input": 500, "dropped_unparseable_answer": 2, "dropped_malformed": 0, "kept": 498},
+        "aime24": {"input": 30, "dropped_unparseable_answer": 0, "kept": 30}}}))
+    first = write([str(p) for p in paths], tmp_path / "out", [1, 4], data_stats=str(stats), task="math")
     assert first == tmp_path / "out/tables/benchmarks.md"
+    note = "Test set math500: kept 498 of 500 rows (dropped: unparseable_answer 2)"
+    assert note in first.read_text() and note in (tmp_path / "out/tables/math500/summary.md").read_text()
+    assert "aime24: kept" not in first.read_text()
     for name in ("math500", "aime24"):
         assert (tmp_path / f"out/tables/{name}/summary.md").exists()
         assert (tmp_path / f"out/figures/{name}/passk.png").stat().st_size > 1000

@@ -11,7 +11,7 @@ import logging
 from collections import defaultdict
 from pathlib import Path
 
-from divrl.report import compare, figures, paper_tables, tables, vs_paper
+from divrl.report import compare, figures, paper_tables, tables, test_sets, vs_paper
 from divrl.report.collect import bench, load_problems, load_runs
 from divrl.report.curves import load_logs
 
@@ -27,6 +27,7 @@ def write(metrics: list[str], out_dir: str | Path, ks: list[int], train_logs: li
     out = Path(out_dir)
     logs = load_logs(train_logs) if train_logs else None
     at1 = {}
+    lost = test_sets.lost_rows(data_stats)
     for name, paths in by_bench.items():
         sub = "" if len(by_bench) == 1 else name
         runs, problems = load_runs(paths), load_problems(paths)
@@ -39,10 +40,13 @@ def write(metrics: list[str], out_dir: str | Path, ks: list[int], train_logs: li
             found = compare.write(problems, out / "tables" / sub, out / "figures" / sub, usable)
             for line in found.get("significant", []):
                 log.info("significant: %s", line)
+        test_sets.note_lost_rows(out / "tables" / sub / "summary.md", lost, [name])
         at1[name] = runs[runs.k == 1]
         log.info("report %s: %d methods (incl. base) -> %s", name, len(table), out / "tables" / sub)
     if paper:  # the config's published numbers against ours: tables/vs_paper.md
         vs_paper.write(metrics, paper, out)
     if len(by_bench) == 1:
         return out / "tables" / "summary.md"
-    return paper_tables.write_benchmarks(at1, out / "tables")
+    table = paper_tables.write_benchmarks(at1, out / "tables")
+    test_sets.note_lost_rows(table, lost, list(by_bench), log_it=False)
+    return table
