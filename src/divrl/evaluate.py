@@ -171,6 +171,7 @@ def merge(problems: list[dict], spec: EvalSpec, out_dir: str | Path, shards: int
             raise ValueError(f"evaluate: samples hold problem {pid!r} at position {at}, expected {problems[pos]['id']!r} at {pos}")
         acc.add(problems[pos], cols)
     metrics = acc.result()
+    # the shard jobs' wall time (sampling, scoring and their embeddings), summed over shards
     sampling = sum(eval_store.meta_of(p).get("seconds", 0.0) for p in paths)
     metrics.update(model=str(model or eval_store.meta_of(paths[0]).get("model")), spec=asdict(spec),
                    seconds_sampling=sampling, seconds=sampling + time.time() - t0)
