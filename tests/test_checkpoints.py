@@ -20,10 +20,15 @@ FP = {"digest": "a" * 64}
 
 
 def fake_checkpoint(folder: Path, step: int, digest: str = FP["digest"]) -> Path:
+    import torch
+    from safetensors.torch import save_file
+
     c = folder / f"checkpoint-{step}"
     c.mkdir(parents=True)
     (c / "trainer_state.json").write_text(json.dumps({"global_step": step}))
     (c / ck.FINGERPRINT).write_text(json.dumps({"digest": digest}))
+    save_file({"w": torch.randn(64, 64)}, c / "model.safetensors")
+    torch.save({"s": torch.randn(64, 64)}, c / "optimizer.pt")
     return c
 
 
@@ -53,18 +58,24 @@ def test_finished_run_means_forced_rerun(tmp_path):
     assert plan.resume is None and "forced rerun" in plan.moves[0][2]
 
 
-@pytest.mark.parametrize("damage", ["trainer_state.json", "model.safetensors", "optimizer.pt", "fingerprint"])
+@pytest.mark.parametrize("damage", ["trainer_state.json", "model.safetensors", "optimizer.pt", "fingerprint",
+                                    "no optimizer", "deepspeed shard"])
 def test_damaged_newest_checkpoint_falls_back(tmp_path, damage):
     import torch
-    from safetensors.torch import save_file
 
     for step in (2, 4):
-        c = fake_checkpoint(tmp_path, step)
-        save_file({"w": torch.randn(64, 64)}, c / "model.safetensors")
-        torch.save({"s": torch.randn(64, 64)}, c / "optimizer.pt")
+        fake_checkpoint(tmp_path, step)
     newest = tmp_path / "checkpoint-4"
     if damage == "fingerprint":
-        (newest / ck.FINGERPRINT).unlink()  # killed between trainer_state.json and our fingerprint
+        (newest / ck.FINGERPRINT).unlink()  # an old-format checkpoint, or one copied without it
+    elif damage == "no optimizer":  # transformers would resume it with fresh Adam moments, silently
+        (newest / "optimizer.pt").unlink()
+    elif damage == "deepspeed shard":  # ZeRO keeps the optimizer in global_step*/; check inside
+        (newest / "optimizer.pt").unlink()
+        shard = newest / "global_step4" / "bf16_zero_pp_rank_0_mp_rank_00_optim_states.pt"
+        shard.parent.mkdir()
+        torch.save({"s": torch.randn(64, 64)}, shard)
+        shard.write_bytes(shard.read_bytes()[:200])
     else:
         path = newest / damage
         path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
@@ -72,7 +83,8 @@ def test_damaged_newest_checkpoint_falls_back(tmp_path, damage):
     assert plan.resume == str(tmp_path / "checkpoint-2")
     [(src, dst, why)] = plan.moves
     assert src == newest and dst == tmp_path / ck.SET_ASIDE / "checkpoint-4-T"
-    assert (damage if damage != "fingerprint" else ck.FINGERPRINT) in why and "\n" not in why
+    named = {"fingerprint": ck.FINGERPRINT, "no optimizer": "optimizer state", "deepspeed shard": "optim_states.pt"}
+    assert named.get(damage, damage) in why and "\n" not in why
 
 
 def test_fingerprint_covers_what_determines_the_run(tmp_path):
@@ -148,3 +160,14 @@ def test_reruns_resume_only_what_they_should(tiny_base, tiny_problems, tmp_path,
     assert changed["resumed_from"] is None and "different run" in changed["set_aside"][0]["why"]
     assert not same(weights(tmp_path, "a"), weights(tmp_path, "e"))
     assert changed["spec"]["lr"] == 3e-4
+
+
+def test_fingerprint_ignores_what_an_out_of_memory_rerun_changes(tmp_path):
+    model = tmp_path / "m"
+    model.mkdir()
+    (model / "model.safetensors").write_bytes(b"x")
+    a = ck.fingerprint("ds", {}, 0, {"lr": 1e-4, "gradient_checkpointing": False, "vllm_gpu_memory_utilization": 0.3},
+                       str(model), [])
+    b = ck.fingerprint("ds", {}, 0, {"lr": 1e-4, "gradient_checkpointing": True, "vllm_gpu_memory_utilization": 0.5},
+                       str(model), [])
+    assert a["digest"] == b["digest"] and a["code"] == ck.code_digest()

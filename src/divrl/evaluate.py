@@ -100,14 +100,15 @@ def score_problem(task, problem: dict, texts: list[str], m_answers: int) -> tupl
     return rewards, correct, answers
 
 
-def _fingerprint(model_dir: str, spec: EvalSpec, ids: list[str]) -> str:
+def _fingerprint(model_dir: str, spec: EvalSpec, rows: list[dict]) -> str:
     """What decides a part's samples: the model (and its files' sizes and times), the
-    sampling settings (not batch size or engine memory, which change no sample), the ids."""
+    sampling settings (not batch size or engine memory, which change no sample), and the
+    problems themselves — whole rows, not ids: a fixed template or gold keeps the ids."""
     stamp = []
     if Path(model_dir).is_dir():
         stamp = sorted((f.name, f.stat().st_size, int(f.stat().st_mtime)) for f in Path(model_dir).iterdir() if f.is_file())
     keep = {k: v for k, v in asdict(spec).items() if k not in ("batch_size", "gpu_memory_utilization", "chunk_problems")}
-    text = json.dumps([str(model_dir), stamp, keep, ids], sort_keys=True)
+    text = json.dumps([str(model_dir), stamp, keep, rows], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -129,7 +130,7 @@ def sample_shard(model_dir: str, problems: list[dict], spec: EvalSpec, out_dir: 
     for a in range(lo, hi, step):
         chunk = problems[a : min(hi, a + step)]
         ids = [str(p["id"]) for p in chunk]
-        path, fp = parts / f"{a:07d}.parquet", _fingerprint(model_dir, spec, ids)
+        path, fp = parts / f"{a:07d}.parquet", _fingerprint(model_dir, spec, chunk)
         files.append(path)
         if path.exists() and eval_store.meta_of(path).get("fingerprint") == fp:
             log.info("shard %d/%d: problems %d-%d already sampled", shard, shards, a, a + len(chunk) - 1)
@@ -166,10 +167,14 @@ def merge(problems: list[dict], spec: EvalSpec, out_dir: str | Path, shards: int
             raise ValueError(f"evaluate: {path} holds problems {meta.get('problems')}, not shard {i} of {shards} of these {len(problems)}")
     task = task_of(problems)
     acc = Metrics(spec, task.equations_of, _embedder(spec))  # used only where a shard left them out
+    seen = 0
     for pos, (at, pid, cols) in enumerate(eval_store.problems(paths)):
         if at != pos or pid != str(problems[pos]["id"]):
             raise ValueError(f"evaluate: samples hold problem {pid!r} at position {at}, expected {problems[pos]['id']!r} at {pos}")
         acc.add(problems[pos], cols)
+        seen = pos + 1
+    if seen != len(problems):
+        raise ValueError(f"evaluate: the samples cover {seen} of {len(problems)} problems; rerun the evaluation's shards")
     metrics = acc.result()
     # the shard jobs' wall time (sampling, scoring and their embeddings), summed over shards
     sampling = sum(eval_store.meta_of(p).get("seconds", 0.0) for p in paths)

@@ -12,8 +12,9 @@ training problems), and a finished run leaves a marker. Nothing is ever deleted:
 checkpoints of another run are moved to a sibling folder `<dir>.set-aside-<time>`,
 a damaged checkpoint to `<dir>/set_aside/`, each with one log line naming why.
 
-A checkpoint is sound when `trainer_state.json` parses, every safetensors header
-covers its file, and every torch pickle (`*.pt`, `*.pth`, `*.bin`) is a readable zip:
+A checkpoint is sound when `trainer_state.json` parses, it holds weights and optimizer
+state, every safetensors header covers its file, and every torch pickle (`*.pt`,
+`*.pth`, `*.bin`, DeepSpeed's shards included) is a readable zip:
 this catches the truncation a kill or a full disk leaves behind, without loading
 gigabytes. transformers writes `trainer_state.json` last, so a folder without it
 was killed while saving.
@@ -74,13 +75,32 @@ def _cached_revision(repo_id: str) -> Optional[str]:
     return ref.read_text().strip() if ref.is_file() else None
 
 
+# Settings that change how a run is carried out or logged, not what it computes: a user
+# turns these after an out-of-memory kill, and must not lose the run's checkpoints.
+_NOT_THE_RUN = ("save_steps", "logging_steps", "threads", "report_to", "vllm_gpu_memory_utilization",
+                "gradient_checkpointing")
+# The code that decides what a training step computes: methods, trainer, task rewards. A
+# bug fixed there between a kill and its rerun must not be resumed over.
+_CODE = ("methods", "train", "tasks")
+
+
+def code_digest() -> str:
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for part in _CODE:
+        for path in sorted((root / part).rglob("*.py")):
+            h.update(str(path.relative_to(root)).encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
 def fingerprint(method: str, params: dict, seed: int, train_section: dict, base_model: str, problems: list) -> dict:
     """Everything that determines a training run; equal fingerprints ⇒ the same run."""
     data = hashlib.sha256(json.dumps(problems, sort_keys=True).encode()).hexdigest()
     # where and how often we log or save does not change the trained model
-    train = {k: v for k, v in sorted(train_section.items()) if k not in ("save_steps", "logging_steps", "threads", "report_to")}
+    train = {k: v for k, v in sorted(train_section.items()) if k not in _NOT_THE_RUN}
     body = {"method": method, "params": params, "seed": seed, "train": train,
-            "base_model": model_identity(base_model), "train_problems": data}
+            "base_model": model_identity(base_model), "train_problems": data, "code": code_digest()}
     body["digest"] = hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
     return body
 
@@ -108,10 +128,24 @@ def checkpoint_problem(checkpoint: Path) -> Optional[str]:
         return f"{state} is not valid JSON ({err})"
     if not isinstance(step, int):
         return f"{state} has no integer global_step"
-    for path in sorted(checkpoint.iterdir()):
+    missing = _missing_parts(checkpoint)
+    if missing:
+        return f"{checkpoint} has no {missing} (transformers would silently start it afresh)"
+    for path in sorted(p for p in checkpoint.rglob("*") if p.is_file()):  # DeepSpeed keeps shards in global_step*/
         problem = _file_problem(path)
         if problem:
             return f"{path} {problem}"
+    return None
+
+
+def _missing_parts(checkpoint: Path) -> Optional[str]:
+    """What a resumable checkpoint must hold: weights, and the optimizer (optimizer.pt,
+    or DeepSpeed's global_step*/ shards). Without them transformers resumes anyway,
+    with fresh Adam moments — different numbers, no error."""
+    if not any(checkpoint.glob("model*.safetensors")) and not any(checkpoint.glob("pytorch_model*.bin")):
+        return "model weights"
+    if not (checkpoint / "optimizer.pt").is_file() and not any(checkpoint.glob("global_step*")):
+        return "optimizer state"
     return None
 
 

@@ -81,14 +81,18 @@ def last_complete_checkpoint(folder: str | Path) -> str | None:
 
 
 class _FingerprintEveryCheckpoint(TrainerCallback):
-    """Writes the run's fingerprint into each checkpoint right after transformers saves it."""
+    """Writes the run's fingerprint into each checkpoint folder *before* transformers saves
+    into it: `trainer_state.json`, written last, then marks a checkpoint whose identity is
+    already on disk (a kill in between cannot leave a complete checkpoint without one)."""
 
     def __init__(self, fp: dict):
         self.fp = fp
 
-    def on_save(self, args, state, control, **kwargs):
-        ckpt = Path(args.output_dir) / f"checkpoint-{state.global_step}"
-        if state.is_world_process_zero and ckpt.is_dir():
+    def on_step_end(self, args, state, control, **kwargs):
+        # DefaultFlowCallback, which runs before us, has decided whether this step saves
+        if control.should_save and state.is_world_process_zero:
+            ckpt = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+            ckpt.mkdir(parents=True, exist_ok=True)
             checkpoints.write_fingerprint(ckpt, self.fp)
 
 
@@ -239,15 +243,15 @@ def train(
     trainer.add_callback(_FingerprintEveryCheckpoint(fp))
     trainer.add_callback(_LabelledProgress(f"{method_name} seed {seed}", trainer.callback_handler))
     t0 = time.time()
+    out = Path(out_dir)
     if resume and checkpoints.global_step(resume) >= spec.steps:
         log.info("%s is at the final step %d: finishing without another optimizer step", resume, spec.steps)
-        _load_final_checkpoint(trainer, resume)
+        _finish_from_final_checkpoint(trainer, resume, out / "model")
     else:
         if resume:
             log.info("resuming from %s", resume)
         trainer.train(resume_from_checkpoint=resume)
-    out = Path(out_dir)
-    trainer.save_model(str(out / "model"))  # every rank: DeepSpeed gathers the shards
+        trainer.save_model(str(out / "model"))  # every rank: DeepSpeed gathers the shards
     info = {
         "method": method_name,
         "params": params,
@@ -268,12 +272,24 @@ def train(
     return info
 
 
-def _load_final_checkpoint(trainer: MethodGRPOTrainer, resume: str) -> None:
+def _finish_from_final_checkpoint(trainer: MethodGRPOTrainer, resume: str, model_dir: Path) -> None:
     """The model and log history of a checkpoint at the last step, without training.
 
-    (`Trainer.train(resume_from_checkpoint=…)` at max_steps still runs one more step.)
+    `Trainer.train(resume_from_checkpoint=…)` at max_steps still runs one more step, and
+    `save_model` without `train` fails under DeepSpeed (no engine was built). The
+    checkpoint already holds the model transformers saved (whole weights: ZeRO-2 does
+    not shard parameters), so rank 0 copies its files.
     """
+    import shutil
+
     from transformers import TrainerState
 
-    trainer._load_from_checkpoint(resume)
     trainer.state = TrainerState.load_from_json(str(Path(resume) / "trainer_state.json"))
+    if trainer.is_world_process_zero():
+        model_dir.mkdir(parents=True, exist_ok=True)
+        for f in Path(resume).iterdir():
+            if f.is_file() and (f.name.startswith(("model", "pytorch_model")) or f.name in _MODEL_FILES):
+                shutil.copy2(f, model_dir / f.name)
+
+
+_MODEL_FILES = ("config.json", "generation_config.json")
