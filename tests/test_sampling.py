@@ -309,3 +309,18 @@ def test_gumbel_keys_are_stable_and_uniform():
     picks = (logits + gumbel(rows, 3, 3)).argmax(1)
     freq = torch.bincount(picks, minlength=3).float() / 4096
     assert torch.allclose(freq, logits.softmax(0), atol=0.03)
+
+
+def test_keyed_noise_in_row_blocks_equals_one_block(monkeypatch):
+    """Blocking bounds memory at paper-scale vocabularies; it must not change one bit."""
+    import torch
+
+    from divrl.sampling import keyed
+
+    rows = keyed.row_keys(3, "p7", 0, 10)
+    scores = torch.randn(10, 50)
+    whole = keyed.GumbelPick(rows)(torch.zeros(10, 4, dtype=torch.long), scores)
+    monkeypatch.setattr(keyed, "_MAX_ELEMENTS", 120)  # blocks of 2 rows
+    blocked = keyed.GumbelPick(rows)(torch.zeros(10, 4, dtype=torch.long), scores)
+    assert torch.equal(whole, blocked)
+    assert torch.equal(whole, scores + keyed.gumbel(rows, 4, 50))

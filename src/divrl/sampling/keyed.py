@@ -67,5 +67,14 @@ class GumbelPick:
         self.rows = rows
 
     def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
-        noise = gumbel(self.rows.to(scores.device), input_ids.shape[1], scores.shape[1])
-        return scores.float() + noise  # -inf (cut by top-k/top-p) stays -inf
+        rows = self.rows.to(scores.device)
+        out = scores.float().clone()  # -inf (cut by top-k/top-p) stays -inf
+        # the hash holds several int64 [rows, vocab] temporaries: at 1024 rows × a 152k
+        # vocabulary that is ~1.2 GB each, so noise is made a block of rows at a time
+        block = max(1, _MAX_ELEMENTS // max(1, scores.shape[1]))
+        for a in range(0, rows.numel(), block):
+            out[a : a + block] += gumbel(rows[a : a + block], input_ids.shape[1], scores.shape[1])
+        return out
+
+
+_MAX_ELEMENTS = 1 << 24  # per noise block: 128 MB of int64
