@@ -171,3 +171,12 @@ def test_fingerprint_ignores_what_an_out_of_memory_rerun_changes(tmp_path):
     b = ck.fingerprint("ds", {}, 0, {"lr": 1e-4, "gradient_checkpointing": True, "vllm_gpu_memory_utilization": 0.5},
                        str(model), [])
     assert a["digest"] == b["digest"] and a["code"] == ck.code_digest()
+
+
+def test_two_set_asides_in_one_second_do_not_collide(tmp_path):
+    folder = tmp_path / "ck"
+    for _ in range(2):
+        fake_checkpoint(folder, 4)
+        ck.mark_finished(folder, FP, tmp_path / "out")
+        ck.plan_resume(folder, FP, now="T").apply()
+    assert (tmp_path / "ck.set-aside-T").is_dir() and (tmp_path / "ck.set-aside-T.1").is_dir()

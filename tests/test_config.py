@@ -74,3 +74,17 @@ def test_snakemake_rejects_bad_config_before_any_job(root, tmp_path):
     assert res.returncode != 0
     assert "config: methods.made_up: unknown method 'made_up'" in res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_evaluation_settings_belong_to_test_sets_only():
+    src = {"source": "openai/gsm8k", "name": "main", "split": "train", "format": "gsm8k"}
+    cfg = {"task": "math", "base": {"model": "org/model"},
+           "datasets": {"train": [{**src, "eval": {"n_samples": 4}}], "test": {"gsm8k": {**src, "split": "test"}}}}
+    with pytest.raises(ConfigError, match=r"datasets.train.0.eval: only test sets take 'eval'"):
+        validate(cfg)
+    cfg["datasets"]["train"] = [src]
+    cfg["datasets"]["test"]["gsm8k"]["eval"] = {"n_samples": 4, "temperature": 0.0}
+    with pytest.raises(ConfigError, match=r"datasets.test.gsm8k.eval.temperature"):
+        validate(cfg)
+    cfg["datasets"]["test"]["gsm8k"]["eval"] = {"n_samples": 4, "temperature": 0.9}
+    assert validate(cfg)["datasets"]["test"]["gsm8k"]["eval"] == {"n_samples": 4, "temperature": 0.9}

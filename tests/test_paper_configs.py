@@ -185,6 +185,23 @@ def test_r1_zero_div_is_the_papers_setup(root, tmp_path):
     assert avg[("grpo", "greedy_at_1")] == 61.0 and avg[("div", "greedy_at_1")] == 64.4 and avg[("div", "mean_at_1")] == 63.56
 
 
+def test_r1_zero_div_analysis_set_is_evaluated_as_in_section_3(plans):
+    """MATH-500 a second time with §3's own settings (16 samples, T 0.9), outside Table 1's average."""
+    cfg, stdout, stderr, rc = plans["r1_zero_div"]
+    assert rc == 0, stderr[-2000:]
+    planned = jobs(stdout)
+    sampling = [j for j in planned if j["rule"] in ("evaluate", "sample_base", "evaluate_shard", "sample_base_shard")]
+    own = [j for j in sampling if "/math500_div/" in j["shell"]]
+    rest = [j for j in sampling if "/math500_div/" not in j["shell"]]
+    assert own and rest
+    assert all('"n_samples": 16' in j["shell"] and '"temperature": 0.9' in j["shell"] for j in own)
+    assert all('"n_samples": 8' in j["shell"] and '"temperature": 0.5' in j["shell"] for j in rest)
+    report = next(j for j in planned if j["rule"] == "report")
+    assert "--not-averaged math500_div" in report["shell"]
+    data = next(j for j in planned if j["rule"] == "data")
+    assert '"in_average"' not in data["shell"] and '"n_samples": 16' not in data["shell"]  # no data rerun
+
+
 def test_dra_is_the_official_recipe(root):
     cfg = validate(raw(root, "dra_grpo"))
     assert cfg["seeds"] == [2025] and validate(raw(root, "dra_grpo_seed42"))["seeds"] == [2025, 42]

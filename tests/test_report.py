@@ -119,3 +119,19 @@ def test_several_test_sets_get_their_own_tables_and_an_average(tmp_path):
     # grpo seeds: (0.3 + 0.4) / 2 and (0.5 + 0.6) / 2 -> 0.45 ± 0.141
     assert table.loc["grpo", "avg"].startswith("0.450 ± 0.141")
     assert table.loc["base", "avg"].startswith("0.250")
+
+
+def test_a_set_out_of_the_average_keeps_its_column(tmp_path):
+    from divrl.report.build import write
+
+    paths = []
+    for name, shift in (("math500", 0.0), ("aime24", 0.1), ("math500_div", 0.3)):
+        paths += [
+            fake_metrics(tmp_path / f"eval/base/{name}/metrics.json", [0.2 + shift, 0.4, 0.8]),
+            fake_metrics(tmp_path / f"eval/grpo/seed0/{name}/metrics.json", [0.3 + shift, 0.4, 0.5], 1.0),
+        ]
+    first = write([str(p) for p in paths], tmp_path / "out", [1, 4], task="math", not_averaged=["math500_div"])
+    table = pd.read_csv(tmp_path / "out/tables/benchmarks.csv", index_col=0, dtype=str)
+    assert list(table.columns) == ["math500", "aime24", "math500_div", "avg"]
+    assert table.loc["base", "avg"].startswith("0.250")  # (0.2 + 0.3) / 2: math500_div left out
+    assert "(without math500_div)" in first.read_text()

@@ -177,7 +177,8 @@ def cmd_report(args) -> None:
 
     ks = json.loads(args.k_show) if args.k_show else [1, 8, 64, 256]
     paper = json.loads(args.paper) if args.paper else None
-    summary = write(args.metrics, args.out_dir, ks, args.train_logs, args.data_stats, args.task, paper)
+    summary = write(args.metrics, args.out_dir, ks, args.train_logs, args.data_stats, args.task, paper,
+                    not_averaged=args.not_averaged or [])
     print(summary.read_text())
 
 
@@ -293,6 +294,7 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--data-stats", help="data/stats.json (solution multiplicity table)")
     sp.add_argument("--task", default="countdown", help="task name, for table labels")
     sp.add_argument("--paper", help="JSON of the config's paper: section (published numbers -> tables/vs_paper.md)")
+    sp.add_argument("--not-averaged", nargs="*", help="test sets left out of the benchmark average (in_average: false)")
 
     sp = verb("sweep-report", cmd_sweep_report, "sweep table and figure; the best grid point is chosen on the validation split", section=False)
     sp.add_argument("--metrics", nargs="+", required=True, help="…/eval/RUN/seedS/SET/metrics.json of grid points and reference methods")

@@ -164,6 +164,10 @@ def _check_batch(cfg: dict) -> None:
         )
 
 
+# keys of a data source that say how a *test* set is evaluated, not how it is read
+TEST_ONLY_KEYS = ("eval", "in_average")
+
+
 def _check_datasets(cfg: dict) -> None:
     """Names the schema cannot know: data formats, templates, test-set names, and pairings."""
     ds = cfg["datasets"]
@@ -174,6 +178,10 @@ def _check_datasets(cfg: dict) -> None:
     from divrl.tasks import formats, templates
 
     sources = [(f"datasets.train.{i}", s) for i, s in enumerate(ds["train"])]
+    for where, src in sources:
+        for key in TEST_ONLY_KEYS:
+            if key in src:
+                raise ConfigError(f"config: {where}.{key}: only test sets take {key!r} (it sets how a benchmark is evaluated)")
     sources += [(f"datasets.test.{name}", s) for name, s in ds["test"].items()]
     for where, src in sources:
         if src["format"] not in formats.names():

@@ -4,7 +4,7 @@ import os
 import sys
 
 from divrl import methods
-from divrl.config import ConfigError, point_path, sweep_points, validate
+from divrl.config import TEST_ONLY_KEYS, ConfigError, point_path, sweep_points, validate
 from divrl.config_checks import read_yaml
 
 # Jobs call `divrl`: find the one installed beside this Snakemake even when its
@@ -80,10 +80,35 @@ def data_section():
     return {
         "task": config["task"],
         "data": config["data"],
-        "datasets": DATASETS,
+        # how a test set is evaluated is not how it is read: changing it reruns no data job
+        "datasets": _without_eval_keys(DATASETS),
         "base_model": HUB_BASE,
         "validation": config["validation"]["problems"],
     }
+
+
+def _without_eval_keys(datasets):
+    if not datasets:
+        return datasets
+    test = {b: {k: v for k, v in s.items() if k not in TEST_ONLY_KEYS} for b, s in datasets["test"].items()}
+    return {**datasets, "test": test}
+
+
+def eval_section(wildcards, device=None):
+    """The eval section for one test set: its own `eval:` settings replace the section's."""
+    own = (DATASETS["test"].get(wildcards.bench, {}).get("eval") or {}) if DATASETS else {}
+    section = {**with_device("eval"), **own}
+    if device:
+        section["device"] = device
+    return as_json(section)
+
+
+def merge_section(wildcards):
+    return eval_section(wildcards, device="cpu")  # the merge embeds on CPU
+
+
+# test sets left out of the benchmark average (an analysis set such as a second MATH-500 run)
+NOT_AVERAGED = [b for b, s in (DATASETS["test"].items() if DATASETS else []) if s.get("in_average") is False]
 
 
 def problems_of(wildcards):

@@ -12,7 +12,7 @@ if SHARDS == 1:
             samples=f"{BASE_RUN}/samples/0-of-1.parquet",
         params:
             divrl=DIVRL,
-            section=as_json(with_device("eval")),
+            section=eval_section,
             model=BASE,
         threads: config["eval"]["threads"]
         log:
@@ -38,7 +38,7 @@ else:
             samples=f"{BASE_RUN}/samples/{{shard}}-of-{SHARDS}.parquet",
         params:
             divrl=DIVRL,
-            section=as_json(with_device("eval")),
+            section=eval_section,
             model=BASE,
         threads: config["eval"]["threads"]
         log:
@@ -62,7 +62,7 @@ else:
             metrics=f"{BASE_RUN}/metrics.json",
         params:
             divrl=DIVRL,
-            section=as_json({**with_device("eval"), "device": "cpu"}),  # the merge embeds on CPU
+            section=merge_section,
             model=BASE,
         threads: config["eval"]["threads"]
         log:

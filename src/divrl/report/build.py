@@ -19,7 +19,8 @@ log = logging.getLogger(__name__)
 
 
 def write(metrics: list[str], out_dir: str | Path, ks: list[int], train_logs: list[str] | None = None,
-          data_stats: str | None = None, task: str = "countdown", paper: dict | None = None) -> Path:
+          data_stats: str | None = None, task: str = "countdown", paper: dict | None = None,
+          not_averaged: list[str] = ()) -> Path:
     """Write everything; returns the summary.md a person should read first."""
     by_bench: dict[str, list[str]] = defaultdict(list)
     for path in metrics:
@@ -44,9 +45,9 @@ def write(metrics: list[str], out_dir: str | Path, ks: list[int], train_logs: li
         at1[name] = runs[runs.k == 1]
         log.info("report %s: %d methods (incl. base) -> %s", name, len(table), out / "tables" / sub)
     if paper:  # the config's published numbers against ours: tables/vs_paper.md
-        vs_paper.write(metrics, paper, out)
+        vs_paper.write(metrics, paper, out, not_averaged)
     if len(by_bench) == 1:
         return out / "tables" / "summary.md"
-    table = paper_tables.write_benchmarks(at1, out / "tables")
+    table = paper_tables.write_benchmarks(at1, out / "tables", not_averaged)
     test_sets.note_lost_rows(table, lost, list(by_bench), log_it=False)
     return table

@@ -153,13 +153,15 @@ def write(runs: pd.DataFrame, problems: pd.DataFrame, out_dir: str | Path, ks: l
     confidence_intervals(problems, ci_ks).to_csv(out / "bootstrap_ci.csv", index=False)
 
 
-def write_benchmarks(at1: dict[str, pd.DataFrame], out_dir: str | Path) -> Path:
+def write_benchmarks(at1: dict[str, pd.DataFrame], out_dir: str | Path, not_averaged=()) -> Path:
     """pass@1 per test set and their unweighted average (DRA-GRPO / R1-zero-Div table layout).
 
     at1: test set -> runs at k = 1. The average is taken per seed, then mean ± std over
     seeds, so it carries the seed spread; the base model has one sample set, no spread.
+    Sets in `not_averaged` (in_average: false) get their column but stay out of the average.
     """
-    per_seed = pd.concat([d.assign(bench=name) for name, d in at1.items()])
+    averaged = {name: d for name, d in at1.items() if name not in set(not_averaged)} or at1
+    per_seed = pd.concat([d.assign(bench=name) for name, d in averaged.items()])
     table = {name: {m: _cell(d[d.method == m].pass_at_k) for m in order(per_seed.method)} for name, d in at1.items()}
     avg = per_seed.groupby(["method", "seed"], dropna=False).pass_at_k.mean().reset_index()
     table["avg"] = {m: _cell(avg[avg.method == m].pass_at_k) for m in order(per_seed.method)}
@@ -168,7 +170,9 @@ def write_benchmarks(at1: dict[str, pd.DataFrame], out_dir: str | Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     df.to_csv(out / "benchmarks.csv")
     n = ", ".join(f"{name} {int(d.n.iloc[0])}" for name, d in at1.items())
-    caption = (f"pass@1 per test set (samples per problem: {n}) and their unweighted average; "
-               f"mean ± std over seeds, {_n_caption(per_seed)}.")
+    left_out = [name for name in at1 if name not in averaged]
+    caption = (f"pass@1 per test set (samples per problem: {n}) and their unweighted average"
+               + (f" (without {', '.join(left_out)})" if left_out else "")
+               + f"; mean ± std over seeds, {_n_caption(per_seed)}.")
     (out / "benchmarks.md").write_text(_markdown(df, caption))
     return out / "benchmarks.md"

@@ -97,14 +97,16 @@ def _boot(per_bench: list[np.ndarray], seed: int = 0) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
-def ours(data: dict, row: dict) -> dict:
+def ours(data: dict, row: dict, not_averaged=()) -> dict:
     """mean, std, seeds, CI (fractions) for one published row; NaN where we have nothing."""
     method, metric, k, b = row["method"], row["metric"], row.get("k", 1), row["bench"]
     out = {"mean": math.nan, "std": math.nan, "seeds": 0, "ci_low": math.nan, "ci_high": math.nan, "ci": ""}
     if metric in _UNMEASURED:
         out["ci"] = "not measured"
         return out
-    benches = sorted({bb for (_, _, bb) in data if bb != "validation"}) if b == "avg" else [b]
+    # avg: every test set but the validation split and sets kept out of the benchmark average
+    left_out = {"validation", *not_averaged}
+    benches = sorted({bb for (_, _, bb) in data if bb not in left_out}) if b == "avg" else [b]
     seeds = sorted({s for (mm, s, _) in data if mm == method}, key=lambda s: -1 if s is None else s)
     if row.get("seed") is not None and row["seed"] in seeds:
         seeds = [row["seed"]]
@@ -143,10 +145,10 @@ def rows_of(paper: dict) -> list[dict]:
     return rows
 
 
-def table(data: dict, paper: dict) -> pd.DataFrame:
+def table(data: dict, paper: dict, not_averaged=()) -> pd.DataFrame:
     out = []
     for row in rows_of(paper):
-        o = ours(data, row)
+        o = ours(data, row, not_averaged)
         lo_p, hi_p = row.get("range") or (row["value"], row["value"])
         mean, lo, hi = (100 * o[x] for x in ("mean", "ci_low", "ci_high"))
         diff = mean - hi_p if mean > hi_p else mean - lo_p if mean < lo_p else 0.0
@@ -219,12 +221,12 @@ def figure(data: dict, paper: dict, path: Path) -> None:
     _save(fig, path)
 
 
-def write(metrics: list[str | Path], paper: dict, out_dir: str | Path) -> Path | None:
+def write(metrics: list[str | Path], paper: dict, out_dir: str | Path, not_averaged=()) -> Path | None:
     """tables/vs_paper.{md,csv} (and figures/vs_paper.png with curves) under out_dir; None without a paper section."""
     if not (paper.get("rows") or paper.get("curves")):
         return None
     data, out = load(metrics), Path(out_dir)
-    df = table(data, paper)
+    df = table(data, paper, not_averaged)
     (out / "tables").mkdir(parents=True, exist_ok=True)
     df.to_csv(out / "tables" / "vs_paper.csv", index=False)
     md = out / "tables" / "vs_paper.md"

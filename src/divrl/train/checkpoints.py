@@ -181,10 +181,20 @@ class ResumePlan:
 
     def apply(self) -> None:
         """Carry out the moves (main process only), one log line each."""
-        for source, target, reason in self.moves:
+        for i, (source, target, reason) in enumerate(self.moves):
             target.parent.mkdir(parents=True, exist_ok=True)
+            target = _free_name(target)  # two reruns within one second share a time stamp
             source.rename(target)
+            self.moves[i] = (source, target, reason)
             log.warning("%s: %s; set aside as %s", source, reason, target)
+
+
+def _free_name(target: Path) -> Path:
+    n, free = 1, target
+    while free.exists():
+        free = target.with_name(f"{target.name}.{n}")
+        n += 1
+    return free
 
 
 def _numbered(folder: Path) -> list[Path]:
