@@ -139,6 +139,9 @@ class MethodGRPOTrainer(GRPOTrainer):
         out["divrl_reward"] = rewards
         out["divrl_correct"] = group.correct
         out["divrl_length"] = group.lengths
+        # the generated mask, kept before DAPO's dropping zeroes whole groups of it: log π_old
+        # must be the completions' own, not 0 for dropped groups
+        out["divrl_mask"] = out["completion_mask"].clone()
         if group.embeddings is not None:
             out["divrl_embedding"] = group.embeddings
         out["is_correct"] = group.correct
@@ -149,7 +152,7 @@ class MethodGRPOTrainer(GRPOTrainer):
         """Advantages from the loss forward's detached log-probs (TRL reads them next)."""
         inputs = self._loss_inputs
         order = torch.argsort(inputs["divrl_position"])  # undo TRL's shuffle: groups contiguous again
-        total = sequence_logp(logps.detach(), inputs["completion_mask"], self.method_params.get("length_normalized", False))
+        total = sequence_logp(logps.detach(), inputs["divrl_mask"], self.method_params.get("length_normalized", False))
         emb = inputs.get("divrl_embedding")
         group = GroupInputs(
             correct=inputs["divrl_correct"][order], logp_old=total[order],
