@@ -114,3 +114,12 @@ def test_report_to_needs_the_integration_installed():
     with pytest.raises(ValueError, match=r"train.report_to: 'no_such_tracker_xyz' is not installed"):
         check_report_to(("no_such_tracker_xyz",))
     check_report_to(())
+
+
+def test_vllm_rollouts_without_trls_default_importance_correction():
+    """TRL 1.16 corrects vLLM/trainer log-prob mismatch by default; the papers' stacks did not."""
+    from divrl.train.run import _vllm_args
+
+    args = _vllm_args(TrainSpec(**{**SPEC.__dict__, "use_vllm": True}))
+    assert args["vllm_importance_sampling_correction"] is False and args["vllm_mode"] == "colocate"
+    assert _vllm_args(SPEC) == {}

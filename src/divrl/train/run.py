@@ -57,6 +57,7 @@ class TrainSpec:
     per_device_batch_size: int = 0
     gradient_accumulation_steps: int = 1
     use_vllm: bool = False  # TRL's vLLM rollouts (colocate mode); needs `pip install divrl[vllm]`
+    vllm_importance_sampling_correction: bool = False  # TRL 1.16's default is on; the papers' stacks had none
     vllm_gpu_memory_utilization: float = 0.3
     gradient_checkpointing: bool = False
     report_to: tuple = ()  # TRL/transformers integrations for training curves: "tensorboard", "wandb"
@@ -137,7 +138,8 @@ def _vllm_args(spec: TrainSpec) -> dict:
     """TRL's own vLLM integration, switched on by `train.use_vllm` (colocate: no extra server)."""
     if not spec.use_vllm:
         return {}
-    return {"use_vllm": True, "vllm_mode": "colocate", "vllm_gpu_memory_utilization": spec.vllm_gpu_memory_utilization}
+    return {"use_vllm": True, "vllm_mode": "colocate", "vllm_gpu_memory_utilization": spec.vllm_gpu_memory_utilization,
+            "vllm_importance_sampling_correction": spec.vllm_importance_sampling_correction}
 
 
 def _global_then_method_args(spec: TrainSpec, method, params: dict) -> dict:
