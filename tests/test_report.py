@@ -135,3 +135,18 @@ def test_a_set_out_of_the_average_keeps_its_column(tmp_path):
     assert list(table.columns) == ["math500", "aime24", "math500_div", "avg"]
     assert table.loc["base", "avg"].startswith("0.250")  # (0.2 + 0.3) / 2: math500_div left out
     assert "(without math500_div)" in first.read_text()
+
+
+def test_report_reference_is_configurable(tmp_path):
+    """report.reference: e.g. DRA-Dr.GRPO is compared with dr_grpo, not grpo."""
+    from divrl.cli import main
+
+    paths = [
+        fake_metrics(tmp_path / "eval/base/metrics.json", [0.2, 0.4, 0.8]),
+        fake_metrics(tmp_path / "eval/grpo/seed0/metrics.json", [0.3, 0.4, 0.5], 1.0),
+        fake_metrics(tmp_path / "eval/dr_grpo/seed0/metrics.json", [0.3, 0.5, 0.6], 1.0),
+    ]
+    assert main(["report", "--metrics", *map(str, paths), "--out-dir", str(tmp_path / "out"), "--k-show", "[1, 4]",
+                 "--reference", "dr_grpo"]) == 0
+    text = (tmp_path / "out/tables/compare.md").read_text()
+    assert "against the reference `dr_grpo`" in text and "| grpo | dr_grpo |" in text

@@ -50,6 +50,7 @@ rule report:
         task=config["task"],
         paper=f"--paper {as_json(PAPER)}" if PAPER else "",
         not_averaged=f"--not-averaged {' '.join(NOT_AVERAGED)}" if NOT_AVERAGED else "",
+        reference=config["report"]["reference"],
     log:
         f"{R}/logs/report.log",
     benchmark:
@@ -62,7 +63,7 @@ rule report:
     shell:
         "{params.divrl} report --metrics {input.base} {input.runs} --k-show {params.k_show}"
         " --train-logs {input.train_logs} --data-stats {input.data_stats} --task {params.task}"
-        " --out-dir {params.out_dir} {params.paper} {params.not_averaged} > {log} 2>&1"
+        " --out-dir {params.out_dir} {params.paper} {params.not_averaged} --reference {params.reference} > {log} 2>&1"
 
 
 if SWEEP_RUNS:

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 def write(metrics: list[str], out_dir: str | Path, ks: list[int], train_logs: list[str] | None = None,
           data_stats: str | None = None, task: str = "countdown", paper: dict | None = None,
-          not_averaged: list[str] = ()) -> Path:
+          not_averaged: list[str] = (), reference: str = "grpo") -> Path:
     """Write everything; returns the summary.md a person should read first."""
     by_bench: dict[str, list[str]] = defaultdict(list)
     for path in metrics:
@@ -38,7 +38,7 @@ def write(metrics: list[str], out_dir: str | Path, ks: list[int], train_logs: li
         figures.write(runs, out / "figures" / sub, logs, problems, label)
         if problems.method.nunique() > 1:  # paired comparisons need two runs on the same problems
             usable = [k for k in ks if k <= problems.n.min()] or [1]  # k_show may exceed this run's N
-            found = compare.write(problems, out / "tables" / sub, out / "figures" / sub, usable)
+            found = compare.write(problems, out / "tables" / sub, out / "figures" / sub, usable, reference=reference)
             for line in found.get("significant", []):
                 log.info("significant: %s", line)
         test_sets.note_lost_rows(out / "tables" / sub / "summary.md", lost, [name])

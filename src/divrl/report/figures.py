@@ -80,7 +80,7 @@ def accuracy_vs_diversity(runs: pd.DataFrame, path: Path, title: str) -> None:
     _save(fig, path)
 
 
-def training_curves(logs: pd.DataFrame, path: Path) -> None:
+def training_curves(logs: pd.DataFrame, path: Path, label: str = "Countdown toy") -> None:
     """One panel per logged quantity, one line per method (mean over seeds, band min–max)."""
     from divrl.report.curves import PANELS
 
@@ -98,7 +98,7 @@ def training_curves(logs: pd.DataFrame, path: Path) -> None:
     for ax in axes[1]:
         ax.set_xlabel("RL step")
     axes[0, 0].legend(fontsize=7, loc="best")
-    fig.suptitle("RL training on the Countdown toy (line: mean over seeds; band: min–max)", fontsize=11)
+    fig.suptitle(f"RL training, {label} (line: mean over seeds; band: min–max)", fontsize=11)
     _save(fig, path)
 
 
@@ -150,6 +150,6 @@ def write(runs: pd.DataFrame, out_dir: str | Path, logs: pd.DataFrame | None = N
     if (runs.method == "base").any():
         passk_minus_base(runs, out / "passk_minus_base.png", title)
     if logs is not None and len(logs):
-        training_curves(logs, out / "training_curves.png")
+        training_curves(logs, out / "training_curves.png", label)
     if problems is not None and len(problems):
         spearman_hist(problems, out / "spearman.png")
