@@ -100,6 +100,22 @@ def score_problem(task, problem: dict, texts: list[str], m_answers: int) -> tupl
     return rewards, correct, answers
 
 
+def problem_table(task, pos: int, problem: dict, texts: list[str], m_answers: int,
+                  greedy: list[str] | None = None, stats=None):
+    """One problem's stored rows: its scored samples, then (if given) its scored greedy decode.
+    stats: the embedding metrics, fn(texts, rewards) -> (cosine, (rho, p)), or None."""
+    scored = score_problem(task, problem, texts, m_answers)
+    values = None
+    if stats is not None:
+        cos, (rho, pval) = stats(texts, scored[0])
+        values = (cos, rho, pval)
+    table = eval_store.table_of(pos, problem["id"], texts, *scored, stats=values)
+    if greedy is None:
+        return table
+    row = eval_store.table_of(pos, problem["id"], greedy, *score_problem(task, problem, greedy, 0), first=eval_store.GREEDY)
+    return eval_store.pa.concat_tables([table, row])
+
+
 def _fingerprint(model_dir: str, spec: EvalSpec, rows: list[dict]) -> str:
     """What decides a part's samples: the model (and its files' sizes and times), the
     sampling settings (not batch size or engine memory, which change no sample), and the
@@ -137,15 +153,8 @@ def sample_shard(model_dir: str, problems: list[dict], spec: EvalSpec, out_dir: 
             continue
         draw = draw or sampler(model_dir, specs)
         completions, *rest = draw([p["prompt"] for p in chunk], ids)
-        tables = []
-        for j, (p, texts) in enumerate(zip(chunk, completions)):
-            scored = score_problem(task, p, texts, m_answers)
-            cos, (rho, pval) = stats(texts, scored[0])
-            tables.append(eval_store.table_of(a + j, p["id"], texts, *scored, stats=(cos, rho, pval)))
-            if rest:
-                g = rest[0][j]
-                tables[-1] = eval_store.pa.concat_tables([tables[-1], eval_store.table_of(
-                    a + j, p["id"], g, *score_problem(task, p, g, 0), first=eval_store.GREEDY)])
+        tables = [problem_table(task, a + j, p, texts, m_answers, rest[0][j] if rest else None, stats)
+                  for j, (p, texts) in enumerate(zip(chunk, completions))]
         eval_store.write(path, tables, {"fingerprint": fp})
     meta = {"model": str(model_dir), "spec": asdict(spec), "shard": shard, "shards": shards, "problems": [lo, hi],
             "n_problems": len(problems), "seconds": time.time() - t0}
@@ -204,11 +213,7 @@ def score(problems: list[dict], completions: list[list[str]], spec: EvalSpec,
     m_answers = min(spec.div_equ_samples, spec.n_samples)
     rewards = []
     for i, (p, texts) in enumerate(zip(problems, completions)):
-        table = eval_store.table_of(i, p["id"], texts, *score_problem(task, p, texts, m_answers))
-        if greedy is not None:
-            g = eval_store.table_of(i, p["id"], [greedy[i]], *score_problem(task, p, [greedy[i]], 0), first=eval_store.GREEDY)
-            table = eval_store.pa.concat_tables([table, g])
-        cols = table.to_pydict()
+        cols = problem_table(task, i, p, texts, m_answers, None if greedy is None else [greedy[i]]).to_pydict()
         rewards.append([r for r, j in zip(cols["reward"], cols["sample"]) if j != eval_store.GREEDY])
         acc.add(p, cols)
     return acc.result(), rewards
