@@ -13,10 +13,7 @@ from pathlib import Path
 import yaml
 
 from divrl.errors import ConfigError
-from divrl.models.locate import looks_local
-
-# Data-file suffixes: "gsm8k.jsonl" is a (missing) file, never a hub id (as in tasks/hub.py).
-DATA_SUFFIXES = (".parquet", ".jsonl", ".json", ".csv")
+from divrl.models.locate import looks_like_data_path, looks_local
 
 
 def check_finite(node, where: str = "") -> None:
@@ -56,7 +53,7 @@ def _check_published(cfg: dict) -> None:
 
 
 def _missing(name: str, data: bool) -> bool:
-    local = looks_local(name) or (data and Path(name).suffix.lower() in DATA_SUFFIXES)
+    local = looks_like_data_path(name) if data else looks_local(name)
     return local and not Path(name).expanduser().exists()
 
 

@@ -1,4 +1,4 @@
-"""Is a model name a local folder (which must exist) or a hub id (resolved by transformers)?"""
+"""Is a model or data-set name a local path (which must exist) or a hub id (resolved by transformers or `datasets`)?"""
 
 from __future__ import annotations
 
@@ -9,6 +9,16 @@ from pathlib import Path
 def looks_local(name: str) -> bool:
     """A path rather than a hub id ("org/name"): absolute, relative, or deeper than one slash."""
     return name.startswith((".", "/", "~")) or name.count("/") > 1
+
+
+# Single data files `datasets` reads with a packaged builder (.json covers JSON Lines too).
+DATA_FILE_BUILDERS = {".parquet": "parquet", ".jsonl": "json", ".json": "json", ".csv": "csv"}
+
+
+def looks_like_data_path(source: str) -> bool:
+    """A data source that is a path, never a hub id ("name" or "org/name"): looks_local, or
+    a data-file suffix ("gsm8k.jsonl" is a missing file, not a repository)."""
+    return looks_local(source) or Path(source).suffix.lower() in DATA_FILE_BUILDERS
 
 
 def _offline() -> bool:

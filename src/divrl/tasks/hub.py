@@ -27,10 +27,9 @@ from pathlib import Path
 import datasets
 from datasets.exceptions import DatasetGenerationError, DatasetNotFoundError
 
-log = logging.getLogger(__name__)
+from divrl.models.locate import DATA_FILE_BUILDERS, looks_like_data_path
 
-# Packaged `datasets` builders for single files; .json covers JSON Lines too.
-_FILE_BUILDERS = {".parquet": "parquet", ".jsonl": "json", ".json": "json", ".csv": "csv"}
+log = logging.getLogger(__name__)
 
 
 def load_rows(
@@ -57,23 +56,11 @@ def load_rows(
             ds = _load_dataset(str(path.resolve()), name, split, data_files, cache_dir, source)
     elif path.is_file():
         ds = _load_file(path, split, data_files, cache_dir)
-    elif _looks_like_path(source):
+    elif looks_like_data_path(source):  # a missing path must not reach the hub as an id
         raise ValueError(f"data source {source!r}: no such file or folder")
     else:
         ds = _load_dataset(source, name, split, data_files, cache_dir, source)
     return ds.to_list()
-
-
-def _looks_like_path(source: str) -> bool:
-    """A missing local path must not be sent to the hub as an id (it would fail confusingly).
-
-    Hub ids are "name" or "org/name"; anything deeper, rooted or with a data-file suffix is a path.
-    """
-    return (
-        source.startswith((".", "/", "~"))
-        or source.count("/") > 1
-        or Path(source).suffix.lower() in _FILE_BUILDERS
-    )
 
 
 def _is_saved_to_disk(folder: Path) -> bool:
@@ -97,9 +84,9 @@ def _pick_split(dd: datasets.DatasetDict, split: str, source: str) -> datasets.D
 
 
 def _load_file(path: Path, split: str, data_files, cache_dir: str | None) -> datasets.Dataset:
-    builder = _FILE_BUILDERS.get(path.suffix.lower())
+    builder = DATA_FILE_BUILDERS.get(path.suffix.lower())
     if builder is None:
-        known = ", ".join(sorted(_FILE_BUILDERS))
+        known = ", ".join(sorted(DATA_FILE_BUILDERS))
         raise ValueError(f"data source {str(path)!r}: unsupported file type {path.suffix!r} (use {known})")
     if data_files is not None:
         raise ValueError(f"data source {str(path)!r}: data_files only applies to a folder or hub id")
