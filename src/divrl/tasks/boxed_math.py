@@ -32,10 +32,10 @@ from math_verify import parse, verify
 from divrl.tasks import deadline
 from divrl.tasks.answer_tags import answer_blocks
 from divrl.tasks.latex_guard import refusal
+from divrl.tasks.scores import CORRECT, FORMATTED, WRONG
 
 log = logging.getLogger(__name__)
 
-from divrl.tasks.scores import CORRECT, FORMATTED, WRONG  # noqa: E402 (the shared scale)
 FORMAT = FORMATTED  # the name some callers use for the well-formed-but-wrong reward
 
 MAX_ANSWER_CHARS = 1000  # a real final answer is short; longer text is not parsed at all

@@ -22,8 +22,8 @@ import random
 import re
 
 from divrl.tasks.answer_tags import last_answer_block
+from divrl.tasks.scores import CORRECT, FORMATTED, WRONG
 
-from divrl.tasks.scores import CORRECT, FORMATTED, WRONG  # noqa: E402 (the shared scale)
 FORMAT = FORMATTED  # the name some callers use for the well-formed-but-wrong reward
 
 MIN_PEOPLE, MAX_PEOPLE = 2, 12  # 2^12 assignments is still instant to brute-force
