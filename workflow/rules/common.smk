@@ -251,16 +251,17 @@ def shard_files(prefix):
     return [f"{prefix}/samples/{i}-of-{SHARDS}.parquet" for i in range(SHARDS)]
 
 
-def eval_model(wildcards):
-    """A run's model folder: trained, or a published checkpoint (nothing to wait for if a hub id)."""
-    if wildcards.method in PUBLISHED:
-        path = PUBLISHED[wildcards.method]
-        return [path] if os.path.isdir(path) else []
-    return f"{R}/train/{wildcards.method}/seed{wildcards.seed}/model"
-
-
 def eval_model_arg(wildcards):
+    """A run's model: its trained folder, or a published checkpoint (hub id or folder)."""
     return PUBLISHED.get(wildcards.method) or f"{R}/train/{wildcards.method}/seed{wildcards.seed}/model"
+
+
+def eval_model(wildcards):
+    """The same as an input: a published hub id is nothing to wait for."""
+    path = eval_model_arg(wildcards)
+    if wildcards.method in PUBLISHED and not os.path.isdir(path):
+        return []
+    return path
 
 
 def published_metrics():
