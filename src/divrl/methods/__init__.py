@@ -6,6 +6,8 @@
 """
 
 from divrl.methods import backbones, div, dra, ds, entropy, passk, unlikeliness  # noqa: F401  (registration)
+from divrl.methods.describe import describe, describe_markdown
+from divrl.methods.hyperparameters import Hyperparameters
 from divrl.methods.registry import GroupInputs, Method, get, names, register
 
-__all__ = ["GroupInputs", "Method", "get", "names", "register"]
+__all__ = ["GroupInputs", "Hyperparameters", "Method", "describe", "describe_markdown", "get", "names", "register"]

@@ -6,6 +6,9 @@
            sum divided by a constant (max completion length). Liu et al., arXiv 2503.20783.
 """
 
+from pydantic import Field
+
+from divrl.methods.hyperparameters import Hyperparameters
 from divrl.methods.registry import Method, register
 
 GRPO = register(
@@ -43,6 +46,14 @@ def overlong_shaping(rewards, inputs, *, overlong_buffer_frac: float, overlong_p
     return rewards - overlong_penalty * (over / max(cache, 1e-9)).clamp(max=1.0)
 
 
+class DAPOParams(Hyperparameters):
+    # paper: clip 0.2/0.28; L_cache = 4096 of L_max = 20480 → 20 % (the fraction is our generalisation)
+    epsilon_high: float = Field(0.28, ge=0, description="clip-higher: upper clip ε of the importance ratio (TRL epsilon_high)")
+    overlong_buffer_frac: float = Field(
+        0.2, ge=0, le=1, description="L_cache / L_max: the share of the length limit over which the overlong penalty ramps up")
+    overlong_penalty: float = Field(1.0, ge=0, description="reward subtracted at the length limit (0 turns shaping off)")
+
+
 DAPO = register(
     Method(
         name="dapo",
@@ -52,11 +63,15 @@ DAPO = register(
         scale_by_std=True,
         reward_transform=overlong_shaping,
         drop_uniform_groups=True,
-        # paper: clip 0.2/0.28; L_cache = 4096 of L_max = 20480 → 20 % (the fraction is our generalisation)
-        defaults={"epsilon_high": 0.28, "overlong_buffer_frac": 0.2, "overlong_penalty": 1.0},
+        hyperparameters=DAPOParams,
         trl_args=lambda hp: {"epsilon_high": hp["epsilon_high"]},
     )
 )
+
+class CISPOParams(Hyperparameters):
+    # 5.0 is the value ScaleRL (arXiv 2510.13786) recommends
+    epsilon_max: float = Field(5.0, gt=0, description="ε_max: upper clip of the stop-gradient importance weight (TRL epsilon_high)")
+
 
 CISPO = register(
     Method(
@@ -65,8 +80,7 @@ CISPO = register(
         paper="arXiv 2506.13585",
         loss_type="cispo",
         scale_by_std=True,
-        # TRL's ε_max for cispo; 5.0 is the value ScaleRL (arXiv 2510.13786) recommends
-        defaults={"epsilon_max": 5.0},
+        hyperparameters=CISPOParams,
         trl_args=lambda hp: {"epsilon_high": hp["epsilon_max"]},
     )
 )

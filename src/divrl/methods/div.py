@@ -24,6 +24,11 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # torch is imported where it is used: the workflow's parse imports the
     from torch import Tensor  # registry (names, defaults) and must not pay for torch
 
+from typing import Literal
+
+from pydantic import Field
+
+from divrl.methods.hyperparameters import Hyperparameters
 from divrl.methods.registry import Method, register
 
 
@@ -54,6 +59,14 @@ def _loss_term(per_token_logps, old_per_token_logps, mask, correct, advantages, 
     return -lam * div_entropy(per_token_logps, old, mask, selected)  # maximise J_Div
 
 
+class DivParams(Hyperparameters):
+    lam: float = Field(0.01, ge=0, description="λ: weight of the entropy term J_Div (the paper's value)")
+    mask_by: Literal["correct", "positive_advantage"] = Field(
+        "correct", description="which completions enter J_Div: reward = 1 (the paper) or advantage > 0 (the authors' code)")
+    old_logp: Literal["old", "detached_current"] = Field(
+        "old", description="log-prob in the ratio's denominator: π_old (the paper) or the detached current one (the code)")
+
+
 register(
     Method(
         name="div",
@@ -61,7 +74,6 @@ register(
         paper="arXiv 2505.23433",
         loss_type="grpo",
         loss_term=_loss_term,
-        defaults={"lam": 0.01, "mask_by": "correct", "old_logp": "old"},
-        choices={"mask_by": ("correct", "positive_advantage"), "old_logp": ("old", "detached_current")},
+        hyperparameters=DivParams,
     )
 )

@@ -22,8 +22,16 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # torch is imported where it is used: the workflow's parse imports the
     from torch import Tensor  # registry (names, defaults) and must not pay for torch
 
+from pydantic import Field
+
 from divrl.methods.backbones import DR_GRPO, GRPO
+from divrl.methods.hyperparameters import Hyperparameters, compose
 from divrl.methods.registry import GroupInputs, Method, accepted_params, register, register_composer
+
+
+class DRAParams(Hyperparameters):
+    adjust_uniform_groups: bool = Field(
+        False, description="also re-weight groups whose task rewards are all equal (the official code; ours: off)")
 
 
 def dra_rewards(rewards: Tensor, embeddings: Tensor) -> Tensor:
@@ -68,13 +76,15 @@ def with_dra(backbone: Method) -> Method:
             rewards = inner(rewards, inputs, **accepted_params(inner, hp))
         return _reward_transform(rewards, inputs, adjust_uniform_groups=hp["adjust_uniform_groups"])
 
+    name = f"dra_{backbone.name}"
     return replace(
         backbone,
-        name=f"dra_{backbone.name}",
+        name=name,
         summary=f"{backbone.name} on rewards divided by (1 + within-group embedding similarity)",
         paper=f"arXiv 2505.09655 on {backbone.paper}",
         reward_transform=reward_transform,
-        defaults={**backbone.defaults, "adjust_uniform_groups": False},
+        # the backbone's fields (and its logp_reduction), then DRA's
+        hyperparameters=compose(f"{name}_params", backbone.hyperparameters, DRAParams),
         needs=backbone.needs | {"embeddings"},
     )
 

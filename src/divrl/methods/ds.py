@@ -22,6 +22,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # torch is imported where it is used: the workflow's parse imports the
     from torch import Tensor  # registry (names, defaults) and must not pay for torch
 
+from pydantic import Field
+
+from divrl.methods.hyperparameters import LengthNormalized, fixed, length_normalized_field
 from divrl.methods.registry import GroupInputs, Method, register
 
 
@@ -80,18 +83,27 @@ def _advantage_transform(
     return ds_advantages(adv, inputs.correct.bool(), inputs.logp_old, gamma_p=gamma_p, gamma_n=gamma_n)
 
 
-def _check_gammas(hp: dict, group_size: int) -> None:
-    for key in ("gamma_p", "gamma_n"):
-        if not hp[key] >= 0:  # also refuses NaN
-            raise ValueError(f"{key}={hp[key]!r} must be ≥ 0 (a negative γ reverses the smoothing)")
+class DSParams(LengthNormalized):
+    # ≥ 0: a negative γ reverses the smoothing
+    gamma_p: float = Field(0.05, ge=0, description="γ_p: correct completions get A − γ_p·log π_old(y) (ours: the paper's value is lost)")
+    gamma_n: float = Field(0.05, ge=0, description="γ_n: incorrect completions get A + γ_n·log π_old(y) (ours: the paper's value is lost)")
+    length_normalized: bool = length_normalized_field()  # False: the sum, as in the paper's formula
+    smooth_uniform_groups: bool = Field(
+        False, description="also smooth groups whose task rewards are all equal (Eq. 6 has no exception; ours: off)")
 
 
-_DEFAULTS = {"gamma_p": 0.05, "gamma_n": 0.05, "length_normalized": False, "smooth_uniform_groups": False}
+class DSPosParams(DSParams):
+    gamma_n: float = fixed(0.0, "γ_n = 0: this ablation keeps only the correct-answer term")
 
-for _name, _summary, _fixed in (
-    ("ds", "GRPO; correct: A − γ_p·log π_old(y), incorrect: A + γ_n·log π_old(y)", {}),
-    ("ds_pos", "DS ablation: only the correct-answer term (γ_n = 0)", {"gamma_n": 0.0}),
-    ("ds_neg", "DS ablation: only the incorrect-answer term (γ_p = 0)", {"gamma_p": 0.0}),
+
+class DSNegParams(DSParams):
+    gamma_p: float = fixed(0.0, "γ_p = 0: this ablation keeps only the incorrect-answer term")
+
+
+for _name, _summary, _params in (
+    ("ds", "GRPO; correct: A − γ_p·log π_old(y), incorrect: A + γ_n·log π_old(y)", DSParams),
+    ("ds_pos", "DS ablation: only the correct-answer term (γ_n = 0)", DSPosParams),
+    ("ds_neg", "DS ablation: only the incorrect-answer term (γ_p = 0)", DSNegParams),
 ):
     register(
         Method(
@@ -101,9 +113,7 @@ for _name, _summary, _fixed in (
             loss_type="grpo",
             scale_by_std=True,
             advantage_transform=_advantage_transform,
-            defaults={**_DEFAULTS, **_fixed},
-            fixed=frozenset(_fixed),
+            hyperparameters=_params,
             needs=frozenset({"logp_old"}),
-            check=_check_gammas,
         )
     )

@@ -20,6 +20,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # torch is imported where it is used: the workflow's parse imports the
     from torch import Tensor  # registry (names, defaults) and must not pay for torch
 
+from pydantic import Field
+
+from divrl.methods.hyperparameters import Hyperparameters
 from divrl.methods.registry import GroupInputs, Method, register
 
 
@@ -77,6 +80,10 @@ def _passk_transform(adv: Tensor, inputs: GroupInputs, *, k: int) -> Tensor:
     return passk_advantages(inputs.correct, k=k)
 
 
+class PassKParams(Hyperparameters):
+    k: int = Field(4, ge=1, description="k of the pass@k objective (at most the group size G)")
+
+
 register(
     Method(
         name="pkpo",
@@ -84,7 +91,7 @@ register(
         paper="arXiv 2505.15201",
         loss_type="grpo",
         reward_transform=_pkpo_transform,
-        defaults={"k": 4},
+        hyperparameters=PassKParams,
         check=lambda hp, g: _check_k(g, hp["k"]),
     )
 )
@@ -97,7 +104,7 @@ register(
         loss_type="grpo",
         advantage_transform=_passk_transform,
         replaces_advantages=True,
-        defaults={"k": 4},
+        hyperparameters=PassKParams,
         check=lambda hp, g: _check_k(g, hp["k"]),
     )
 )

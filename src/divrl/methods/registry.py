@@ -8,13 +8,19 @@ The backbone is `grpo` (centre and divide by the group std) or `dr_grpo` (centre
 only); it also fixes TRL's loss aggregation (`loss_type`). Transforms are pure
 functions over one group; per-group extras (`GroupInputs`) carry what a method
 needs: correctness flags, old-policy log-probs, completion embeddings.
+
+A method's hyperparameters are a typed class (`hyperparameters.py`): their types,
+defaults, bounds and help are declared there once, and `params()` validates against it.
 """
 
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Callable, Optional
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Callable, Literal, Optional
+
+from divrl.methods import hyperparameters as hps
+from divrl.methods.hyperparameters import Hyperparameters
 
 if TYPE_CHECKING:  # torch is imported where it is used: the workflow's parse imports the
     from torch import Tensor  # registry (names, defaults) and must not pay for torch
@@ -27,8 +33,8 @@ class GroupInputs:
     """What a hook may read about one group of G completions.
 
     correct:    [G] bool — verifier says the completion is right
-    logp_old:   [G] float — log π_old(y_i), the sum of token log-probs, or their mean when
-                the method has a `length_normalized` hyperparameter set to True
+    logp_old:   [G] float — log π_old(y_i): the sum of its token log-probs, or their mean,
+                as the method's `logp_reduction(hp)` declares
     embeddings: [G, d] float — sentence embeddings of the completions
     lengths:    [G] int — completion lengths in tokens
     max_length: the completion length limit (a scalar shared by all groups)
@@ -57,7 +63,8 @@ class Method:
     scale_by_std: bool = True  # divide centred rewards by the group std
     reward_transform: Optional[Transform] = None  # (rewards[G], inputs, **hp) -> [G]
     advantage_transform: Optional[Transform] = None  # (adv[G], inputs, **hp) -> [G]
-    defaults: dict = field(default_factory=dict)  # hyperparameters and their defaults
+    # the typed hyperparameters: type, default, bounds, help, fixed (see hyperparameters.py)
+    hyperparameters: type[Hyperparameters] = Hyperparameters
     needs: frozenset = frozenset()  # subset of {"logp_old", "embeddings"}
     # Extra TRL GRPOConfig fields from the hyperparameters (clip-higher, entropy_coef, …).
     trl_args: Optional[Callable[[dict], dict]] = None
@@ -71,28 +78,22 @@ class Method:
     # reward re-ranks all-correct groups); property tests then check finiteness and a
     # zero group mean instead of exact zeros.
     acts_on_uniform_groups: bool = False
-    choices: dict = field(default_factory=dict)  # hyperparameter -> allowed values (for strings)
-    fixed: frozenset = frozenset()  # hyperparameters that define the method (ablations) and cannot be overridden
     replaces_advantages: bool = False  # its advantages ignore the (transformed) rewards
     # Checks that need the training setup, run at config validation: (hp, group_size) -> None or raise ValueError.
     check: Optional[Callable[[dict, int], None]] = None
 
+    @property
+    def defaults(self) -> dict:
+        """Every hyperparameter's default, in declaration order (derived from the class)."""
+        return hps.defaults(self.hyperparameters)
+
     def params(self, overrides: Optional[dict] = None) -> dict:
-        """Defaults updated by `overrides`; unknown names raise a clear error."""
-        overrides = dict(overrides or {})
-        unknown = sorted(set(overrides) - set(self.defaults))
-        if unknown:
-            known = ", ".join(sorted(self.defaults)) or "none"
-            raise ValueError(f"method {self.name!r}: unknown hyperparameter(s) {unknown}; known: {known}")
-        for key, value in overrides.items():
-            default = self.defaults[key]
-            if key in self.fixed and value != default:
-                raise ValueError(f"method {self.name!r}: {key} is fixed at {default!r} (it defines the method)")
-            if isinstance(default, bool) != isinstance(value, bool) or not isinstance(value, _same_kind(default)):
-                raise ValueError(f"method {self.name!r}: {key}={value!r} should be {type(default).__name__} like its default {default!r}")
-            if key in self.choices and value not in self.choices[key]:
-                raise ValueError(f"method {self.name!r}: {key}={value!r} is not one of {list(self.choices[key])}")
-        return {**self.defaults, **overrides}
+        """Defaults updated by `overrides`, validated; errors are one-line ValueErrors naming method and key."""
+        return hps.check(self.hyperparameters, self.name, dict(overrides or {}))
+
+    def logp_reduction(self, hp: dict) -> Literal["sum", "mean"]:
+        """How the trainer reduces token log-probs to log π_old(y): declared by the method's class."""
+        return self.hyperparameters.model_validate(self.params(hp)).logp_reduction()
 
     def validate(self, overrides: Optional[dict], group_size: int) -> dict:
         """params(), plus the method's own checks against the group size G."""
@@ -135,16 +136,6 @@ class Method:
     def extra_trl_args(self, hp: dict) -> dict:
         """GRPOConfig fields this method sets (besides loss_type and scale_rewards)."""
         return self.trl_args(self.params(hp)) if self.trl_args else {}
-
-
-def _same_kind(default) -> tuple:
-    """Accepted types for an override: ints where a float is the default, else the default's type
-    (an int hyperparameter such as pkpo's k refuses 9.0: it would reach range() or comb() as a float)."""
-    if isinstance(default, bool):
-        return (bool,)
-    if isinstance(default, float):
-        return (int, float)
-    return (type(default),)
 
 
 def all_equal(rewards: Tensor) -> bool:
@@ -193,6 +184,10 @@ _COMPOSERS: dict[str, Callable[[Method], Method]] = {}
 
 def register_composer(prefix: str, compose: Callable[[Method], Method]) -> None:
     _COMPOSERS[prefix] = compose
+
+
+def composer_prefixes() -> list[str]:
+    return list(_COMPOSERS)
 
 
 def register(method: Method) -> Method:

@@ -14,6 +14,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # torch is imported where it is used: the workflow's parse imports the
     from torch import Tensor  # registry (names, defaults) and must not pay for torch
 
+from pydantic import Field
+
+from divrl.methods.hyperparameters import LengthNormalized, length_normalized_field
 from divrl.methods.registry import GroupInputs, Method, register
 
 
@@ -36,6 +39,12 @@ def _reward_transform(rewards: Tensor, inputs: GroupInputs, *, beta_rank: float)
     return unlikeliness_rewards(rewards, inputs.correct, inputs.logp_old, beta_rank=beta_rank)
 
 
+class UnlikelinessParams(LengthNormalized):
+    # ≤ 1 keeps every correct reward's factor 1 − β(G − rank)/G positive
+    beta_rank: float = Field(0.25, ge=0, le=1, description="β_rank: how much the most likely correct completion's reward shrinks")
+    length_normalized: bool = length_normalized_field()  # how log π_old(y) ranks completions
+
+
 register(
     Method(
         name="unlikeliness",
@@ -43,7 +52,7 @@ register(
         paper="arXiv 2506.02355",
         loss_type="grpo",
         reward_transform=_reward_transform,
-        defaults={"beta_rank": 0.25, "length_normalized": False},
+        hyperparameters=UnlikelinessParams,
         needs=frozenset({"logp_old"}),
         acts_on_uniform_groups=True,
     )
