@@ -3,20 +3,31 @@
 TRL 1.16 computes group advantages inside `_generate_and_score_completions`. We let
 it run, then recompute `advantages` from the raw rewards with the configured
 `divrl.methods.Method` (reward transform → backbone normalisation → advantage
-transform). The trainer never looks at a method's name: it reads the method's
-fields — `needs` (old-policy log-probs, completion embeddings), `drop_uniform_groups`,
-`loss_term` — and acts on them.
+transform). The trainer never looks at a method's name or hyperparameters: it reads
+the method's fields — `needs` (old-policy log-probs, completion embeddings),
+`drop_uniform_groups`, `loss_term` — and asks it how to reduce token log-probs
+(`logp_reduction`).
 
 Methods that need log π_old(y) (DS, unlikeliness) would cost an extra no-grad forward.
 On-policy, with the whole generated batch in one loss forward (one process,
 steps_per_generation = 1: the default), π_old is the loss forward's own detached
 log-probs, so their advantages are computed *inside* the loss, from that forward,
-before TRL reads them ("deferred"). Otherwise the extra forward runs.
+before TRL reads them ("deferred"). Otherwise the extra forward runs. Both paths build
+the method's inputs and advantages with the same two functions (`_group_inputs`,
+`_method_advantages`), over the whole gathered batch in generation order.
+
+Keys we add to TRL's batch dict (TRL shuffles and splits every per-completion tensor in
+it, so whatever the loss needs per completion must travel there):
+- `divrl_correct` [B] bool: the verifier's verdict, for a method's `loss_term`;
+- `divrl_position` [B] int (deferred path only): each row's index in generation order,
+  to undo TRL's shuffle, so groups are contiguous again when the advantages are formed.
 
 `tests/test_trl_contract.py` fails loudly if the pinned TRL's internals move.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, replace
 
 import torch
 from accelerate.utils import gather
@@ -27,15 +38,36 @@ from divrl.methods import GroupInputs, Method
 from divrl.methods.registry import accepted_params
 
 
-def sequence_logp(per_token: torch.Tensor, mask: torch.Tensor, length_normalized: bool) -> torch.Tensor:
-    """log π(y) per completion [B] from token log-probs [B, T]: their sum, or mean when length_normalized.
+def sequence_logp(per_token: torch.Tensor, mask: torch.Tensor, reduction: str) -> torch.Tensor:
+    """log π(y) per completion [B] from token log-probs [B, T]: their "sum", or "mean" per token.
 
     Padding is selected out, not multiplied by 0: a padded position's log-prob may be
     −inf, and −inf · 0 is NaN.
     """
+    if reduction not in ("sum", "mean"):
+        raise ValueError(f"log-prob reduction {reduction!r} is not 'sum' or 'mean'")
     keep = mask.bool()
     total = torch.where(keep, per_token, torch.zeros_like(per_token)).sum(dim=1)
-    return total / keep.sum(dim=1).clamp_min(1) if length_normalized else total
+    return total / keep.sum(dim=1).clamp_min(1) if reduction == "mean" else total
+
+
+@dataclass
+class _HookState:
+    """What TRL's hooks hand each other within one step, in the order TRL calls them.
+
+    _calculate_rewards → rewards, correct, completions (whole batch, all processes; texts local)
+    _generate_and_score_completions → group, group_size, logp_mask (deferred path only)
+    _compute_loss → loss_inputs, policy_logps (the forward inside the loss)
+    """
+
+    rewards: torch.Tensor | None = None  # [B_total] weighted reward sums
+    correct: torch.Tensor | None = None  # [B_total] bool
+    completions: list[str] | None = None  # [B_local] this process's texts
+    group: GroupInputs | None = None  # the method's inputs, generation order (logp_old: None until known)
+    group_size: int = 0
+    logp_mask: torch.Tensor | None = None  # [B, T] generated mask, kept before DAPO's dropping zeroes it
+    loss_inputs: dict | None = None  # the dict TRL reads "advantages" from after its forward
+    policy_logps: torch.Tensor | None = None  # [B, T] with gradients, from the loss forward
 
 
 class MethodGRPOTrainer(GRPOTrainer):
@@ -49,63 +81,89 @@ class MethodGRPOTrainer(GRPOTrainer):
         # when a reward option mixes in format/length terms (DRA's), the verifier's own column
         self.correct_reward = correct_reward
         self.correct_index = correct_index
-        self._correct: torch.Tensor | None = None
-        self._raw_rewards: torch.Tensor | None = None
-        self._completions: list[str] | None = None
-        self._policy_logps: torch.Tensor | None = None
-        self._loss_inputs: dict | None = None
+        self._hook_state = _HookState()
         # None: decide per batch (see module docstring); False forces the extra forward (tests)
         self.defer_logp_old: bool | None = None
+
+    @property
+    def _correct(self) -> torch.Tensor | None:
+        return self._hook_state.correct
+
+    @property
+    def _completions(self) -> list[str] | None:
+        return self._hook_state.completions
 
     # TRL hook 1: rewards of all processes, (B_total, n_funcs), contiguous groups of G.
     def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
         rewards_per_func = super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)
         weights = self.reward_weights.to(rewards_per_func.device)
-        self._raw_rewards = (rewards_per_func * weights).nansum(dim=1)
+        s = self._hook_state = _HookState(rewards=(rewards_per_func * weights).nansum(dim=1))
         if self.correct_index is None:
-            self._correct = self._raw_rewards >= self.correct_reward
+            s.correct = s.rewards >= self.correct_reward
         else:
-            self._correct = rewards_per_func[:, self.correct_index] >= 1.0
-        self._completions = list(completions)  # this process's slice, as text
+            s.correct = rewards_per_func[:, self.correct_index] >= 1.0
+        s.completions = list(completions)  # this process's slice, as text
         return rewards_per_func
 
     # TRL hook 2: replace the advantages TRL computed with the method's.
     def _generate_and_score_completions(self, inputs):
         out = super()._generate_and_score_completions(inputs)
-        rewards = self._raw_rewards  # gathered from all processes: whole groups
-        correct = self._correct
-        mask = out["completion_mask"]
-        extras = {"lengths": gather(mask.sum(dim=1)), "max_length": self.args.max_completion_length}
-        defer = self._can_defer_logp_old(out)
-        if "logp_old" in self.method.needs and not defer:
-            extras["logp_old"] = gather(self._sequence_logp_old(out))
-        if "embeddings" in self.method.needs:
-            extras["embeddings"] = gather(self.embed(self._completions).to(rewards.device))
-        group = GroupInputs(correct=correct, **extras)
+        s = self._hook_state
         mode = "train" if self.model.training else "eval"
-        group_size = self.num_generations if mode == "train" else self.num_generations_eval
-        self._metrics[mode]["accuracy"].append(correct.float().mean().item())
-        if defer:  # advantages need log π_old: computed in the loss forward (_apply_deferred)
-            self._stash_for_loss(out, rewards, group, group_size)
-            if self.method.drop_uniform_groups:
-                self._drop_uniform_groups(out, rewards, slice(None), group_size)
-            return out
-        advantages = self.method.batch_advantages(rewards, group_size, group, **self.method_params)
-        # TRL's completions table logged its own advantages: show the ones that are used
+        s.group_size = self.num_generations if mode == "train" else self.num_generations_eval
+        n_local = out["completion_mask"].shape[0]
+        local = slice(self.accelerator.process_index * n_local, (self.accelerator.process_index + 1) * n_local)
+        defer = self._can_defer_logp_old(out)
+        logp_old = None
+        if "logp_old" in self.method.needs and not defer:
+            logp_old = gather(self._sequence_logp_old(out))
+        s.group = self._group_inputs(out, logp_old)
+        self._metrics[mode]["accuracy"].append(s.correct.float().mean().item())
+        out["divrl_correct"] = s.correct[local]
+        if defer:  # advantages need log π_old: computed in the loss forward (_advantages_in_loss)
+            s.logp_mask = out["completion_mask"].clone()
+            out["divrl_position"] = torch.arange(n_local, device=s.rewards.device)
+            out["advantages"] = torch.zeros_like(s.rewards)  # placeholder until the loss forward
+        else:
+            s.logp_mask = None
+            advantages = self._method_advantages(s.group, mode)
+            out["advantages"] = advantages[local].to(out["advantages"].device)
+        if self.method.drop_uniform_groups:
+            self._drop_uniform_groups(out, s.rewards, local, s.group_size)
+        return out
+
+    def _group_inputs(self, out: dict, logp_old: torch.Tensor | None) -> GroupInputs:
+        """What the method reads about the whole gathered batch (generation order, groups contiguous)."""
+        mask = out["completion_mask"]
+        embeddings = None
+        if "embeddings" in self.method.needs:
+            embeddings = gather(self.embed(self._hook_state.completions).to(self._hook_state.rewards.device))
+        return GroupInputs(
+            correct=self._hook_state.correct, logp_old=logp_old, embeddings=embeddings,
+            lengths=gather(mask.sum(dim=1)), max_length=self.args.max_completion_length,
+        )
+
+    def _method_advantages(self, group: GroupInputs, mode: str, position: torch.Tensor | None = None) -> torch.Tensor:
+        """The method's advantages for the whole batch (one call: hooks see whole groups).
+
+        Returned in generation order [B_total], or in the row order of a shuffled batch
+        dict when `position` (its rows' generation indices) is given.
+        """
+        s = self._hook_state
+        advantages = self.method.batch_advantages(s.rewards, s.group_size, group, **self.method_params)
+        # TRL's completions table logged its own advantages (generation order): show the ones that are used
         logged = self._logs["advantages"]
         for _ in range(min(len(logged), advantages.numel())):
             logged.pop()
         logged.extend(advantages.tolist())
-
-        n_local = mask.shape[0]
-        local = slice(self.accelerator.process_index * n_local, (self.accelerator.process_index + 1) * n_local)
-        out["advantages"] = advantages[local].to(out["advantages"].device)
-        out["is_correct"] = correct[local]  # (B,) tensors survive TRL's shuffle and split
-        if self.method.drop_uniform_groups:
-            self._drop_uniform_groups(out, rewards, local, group_size)
-
+        if position is not None:
+            advantages = advantages[position]
+        # over the rows as the batch holds them (the float sum's order is part of the logged value)
         self._metrics[mode]["advantage_abs_mean"].append(advantages.abs().mean().item())
-        return out
+        return advantages
+
+    def _sequence_logp(self, per_token: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return sequence_logp(per_token, mask, self.method.logp_reduction(self.method_params))
 
     def _drop_uniform_groups(self, out: dict, rewards: torch.Tensor, local: slice, group_size: int) -> None:
         """DAPO dynamic sampling, as masking: all-equal groups leave the loss and its token count.
@@ -133,42 +191,18 @@ class MethodGRPOTrainer(GRPOTrainer):
             and self.model.training
         )
 
-    def _stash_for_loss(self, out: dict, rewards: torch.Tensor, group: GroupInputs, group_size: int) -> None:
-        """Per-completion tensors for _apply_deferred; (B,) tensors survive TRL's shuffle."""
-        out["divrl_position"] = torch.arange(rewards.numel(), device=rewards.device)
-        out["divrl_reward"] = rewards
-        out["divrl_correct"] = group.correct
-        out["divrl_length"] = group.lengths
-        # the generated mask, kept before DAPO's dropping zeroes whole groups of it: log π_old
-        # must be the completions' own, not 0 for dropped groups
-        out["divrl_mask"] = out["completion_mask"].clone()
-        if group.embeddings is not None:
-            out["divrl_embedding"] = group.embeddings
-        out["is_correct"] = group.correct
-        out["advantages"] = torch.zeros_like(rewards)  # placeholder until the loss forward
-        self._deferred_group_size = group_size
-
-    def _apply_deferred(self, logps: torch.Tensor) -> None:
-        """Advantages from the loss forward's detached log-probs (TRL reads them next)."""
-        inputs = self._loss_inputs
-        order = torch.argsort(inputs["divrl_position"])  # undo TRL's shuffle: groups contiguous again
-        total = sequence_logp(logps.detach(), inputs["divrl_mask"], self.method_params.get("length_normalized", False))
-        emb = inputs.get("divrl_embedding")
-        group = GroupInputs(
-            correct=inputs["divrl_correct"][order], logp_old=total[order],
-            embeddings=None if emb is None else emb[order], lengths=inputs["divrl_length"][order],
-            max_length=self.args.max_completion_length,
-        )
-        rewards = inputs["divrl_reward"][order]
-        adv_sorted = self.method.batch_advantages(rewards, self._deferred_group_size, group, **self.method_params)
-        advantages = torch.empty_like(adv_sorted)
-        advantages[order] = adv_sorted
+    def _advantages_in_loss(self, inputs: dict, logps: torch.Tensor) -> None:
+        """Deferred path: log π_old from the loss forward's detached log-probs, then the advantages TRL reads next."""
+        s = self._hook_state
+        position = inputs["divrl_position"]
+        order = torch.argsort(position)  # undo TRL's shuffle: generation order, groups contiguous again
+        logp_old = self._sequence_logp(logps.detach()[order], s.logp_mask)
+        advantages = self._method_advantages(replace(s.group, logp_old=logp_old), "train", position)
         inputs["advantages"] = advantages.to(inputs["advantages"].device)
-        self._metrics["train"]["advantage_abs_mean"].append(advantages.abs().mean().item())
 
     @torch.no_grad()
     def _sequence_logp_old(self, out: dict) -> torch.Tensor:
-        """log π_old(y) per completion [B_local]: sum (or mean) of token log-probs.
+        """log π_old(y) per completion [B_local], reduced over tokens as the method declares.
 
         TRL leaves `old_per_token_logps` unset when generation and optimisation are in
         step (then π_old = π_θ at sampling time); we compute it in that case.
@@ -180,32 +214,33 @@ class MethodGRPOTrainer(GRPOTrainer):
             per_token, _, _ = self._get_per_token_logps_and_entropies(
                 self.model, ids, attn, out["completion_ids"].size(1), batch_size=self.args.per_device_train_batch_size
             )
-        return sequence_logp(per_token, out["completion_mask"], self.method_params.get("length_normalized", False))
+        return self._sequence_logp(per_token, out["completion_mask"])
 
     # TRL hook 3: extra loss terms, from the log-probs of the loss's own forward pass.
     def _get_per_token_logps_and_entropies(self, *args, **kw):
         logps, entropies, aux = super()._get_per_token_logps_and_entropies(*args, **kw)
+        s = self._hook_state
         if torch.is_grad_enabled():
-            self._policy_logps = logps  # the forward inside _compute_loss (carries gradients)
-            if self._loss_inputs is not None and "divrl_position" in self._loss_inputs:
-                self._apply_deferred(logps)
+            s.policy_logps = logps  # the forward inside _compute_loss (carries gradients)
+            if s.loss_inputs is not None and "divrl_position" in s.loss_inputs:
+                self._advantages_in_loss(s.loss_inputs, logps)
         return logps, entropies, aux
 
     def _compute_loss(self, model, inputs):
-        self._policy_logps = None
-        self._loss_inputs = inputs  # the dict TRL reads "advantages" from after its forward
+        s = self._hook_state
+        s.policy_logps, s.loss_inputs = None, inputs
         try:
             loss = super()._compute_loss(model, inputs)
         finally:
-            self._loss_inputs = None
-        if self.method.loss_term is None or self._policy_logps is None:  # e.g. TRL's no-grad eval pass
+            s.loss_inputs = None
+        if self.method.loss_term is None or s.policy_logps is None:  # e.g. TRL's no-grad eval pass
             return loss
         hp = accepted_params(self.method.loss_term, self.method_params)
         term = self.method.loss_term(
-            self._policy_logps,
+            s.policy_logps,
             inputs.get("old_per_token_logps"),
             inputs["completion_mask"],
-            inputs["is_correct"],
+            inputs["divrl_correct"],
             inputs["advantages"],
             **hp,
         )
