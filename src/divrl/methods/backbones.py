@@ -37,6 +37,14 @@ def overlong_shaping(rewards, inputs, *, overlong_buffer_frac: float, overlong_p
 
     With L_max the length limit and L_cache = frac·L_max: 0 up to L_max − L_cache,
     then falling linearly to −penalty at L_max. rewards, lengths: [G].
+
+    The same numbers as `trl.rewards.get_soft_overlong_punishment(L_max, L_cache)` times
+    `overlong_penalty` (tests/test_overlong_shaping.py checks it across lengths), but not
+    that function: TRL's is a *reward function* over completion_ids, which would enter
+    TRL's reward columns — the weighted sum that decides correctness and the per-function
+    reward logs — and it takes an integer L_cache and a fixed −1 scale. Here the shaping
+    is a step of the method's advantage hook on lengths, so it runs before DRA and only
+    for the methods that declare it.
     """
     if overlong_penalty == 0 or inputs.lengths is None or not inputs.max_length:
         return rewards
