@@ -5,7 +5,7 @@ import json
 import pytest
 
 from divrl.evaluate import EvalSpec
-from divrl.tasks.difficulty import DifficultySpec, filter_by_difficulty, pass_rates
+from divrl.difficulty import DifficultySpec, filter_by_difficulty, pass_rates
 from divrl.tasks.problems import load_problems
 
 SAMPLING = EvalSpec(n_samples=4, batch_size=64, max_new_tokens=8)

@@ -24,22 +24,28 @@ from divrl.procs import die_with_parent
 log = logging.getLogger("divrl")
 
 
-def _spec(cls, values: dict):
-    """A spec dataclass from a config section; keys it does not know are ignored."""
-    names = {f.name for f in dataclasses.fields(cls)}
-    return cls(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in values.items() if k in names})
+def _spec(cls, values: dict, where: str):
+    """A settings class from a config section; an unknown or bad key is a one-line error naming it."""
+    from divrl.settings.model import parse
+
+    return parse(cls, values, where)
 
 
-def _section(args, name: str) -> dict:
+def _config(args) -> dict | None:
+    """The config file given by hand (--config), loaded and validated; None under the workflow."""
     if args.params:
-        return json.loads(args.params)
+        return None
     if args.config:
         from divrl.config import load
 
-        cfg = load(args.config)
-        extra = {"device": cfg["device"], "dtype": cfg["dtype"]}
-        return {**extra, **cfg[name]}
+        return load(args.config)
     raise ValueError("give the config section as --params JSON or a config file as --config FILE")
+
+
+def _section(args, build) -> dict:
+    """--params JSON (from a rule), or the same section built from --config by settings.sections."""
+    cfg = _config(args)
+    return json.loads(args.params) if cfg is None else build(cfg)
 
 
 def _threads(n: int | None) -> None:
@@ -50,23 +56,12 @@ def _threads(n: int | None) -> None:
 
 
 # ----------------------------------------------------------------- verbs
-def _data_section(args) -> dict:
-    """`divrl data` reads the task, the toy generator's keys or the data sets, and the base."""
-    if args.params:
-        return json.loads(args.params)
-    if args.config:
-        from divrl.config import load
-
-        cfg = load(args.config)
-        return {"task": cfg["task"], "data": cfg["data"], "datasets": cfg["datasets"], "base_model": cfg["base"]["model"],
-                "validation": cfg["validation"]["problems"]}
-    raise ValueError("give the data section as --params JSON or a config file as --config FILE")
-
-
 def cmd_data(args) -> None:
     from divrl.tasks.problems import write_jsonl
 
-    section = _data_section(args)
+    from divrl.settings import sections
+
+    section = _section(args, sections.data_section)
     out = Path(args.out_dir)
     n_val = section.get("validation", 0)
     if section.get("datasets"):
@@ -78,7 +73,7 @@ def cmd_data(args) -> None:
     from divrl.tasks.countdown_data import DataSpec, generate, multiplicity_stats
     from divrl.tasks.prepare import hold_out
 
-    spec = _spec(DataSpec, section.get("data", section))
+    spec = _spec(DataSpec, section["data"], "data")
     splits = generate(spec)
     splits["train"], validation = hold_out(splits["train"], n_val)
     if validation:
@@ -96,38 +91,38 @@ def cmd_data(args) -> None:
 
 
 def cmd_difficulty(args) -> None:
+    from divrl.difficulty import DifficultySpec, filter_by_difficulty
     from divrl.evaluate import EvalSpec
-    from divrl.tasks.difficulty import DifficultySpec, filter_by_difficulty
+    from divrl.settings import sections
+    from divrl.settings.model import names
     from divrl.tasks.problems import load_problems
 
     require_model(args.model, "base model", "base")
     _threads(args.threads)
-    section = {**_section(args, "eval"), **_section_extra(args, "difficulty")}
-    filter_by_difficulty(args.model, load_problems(args.problems), _spec(DifficultySpec, section),
-                         _spec(EvalSpec, section), args.out)
-
-
-def _section_extra(args, name: str) -> dict:
-    """By hand (--config): the datasets.difficulty block; the workflow merges it into --params."""
-    if args.params or not args.config:
-        return {}
-    from divrl.config import load
-
-    return (load(args.config)["datasets"] or {}).get(name, {})
+    # one section: the eval keys (how to sample) and datasets.difficulty's (what to keep)
+    section = _section(args, sections.difficulty_section)
+    own = {k: v for k, v in section.items() if k in names(DifficultySpec)}
+    sampling = {k: v for k, v in section.items() if k not in own}
+    filter_by_difficulty(args.model, load_problems(args.problems), _spec(DifficultySpec, own, "datasets.difficulty"),
+                         _spec(EvalSpec, sampling, "eval"), args.out)
 
 
 def cmd_base(args) -> None:
     from divrl.models.tiny import TinySpec, pretrain
+    from divrl.settings.base_model import BaseSpec
+    from divrl.settings.model import narrow
+    from divrl.settings.sections import section
     from divrl.tasks.problems import load_problems
 
-    section = _section(args, "base")
+    spec = _spec(BaseSpec, _section(args, lambda cfg: section(cfg, "base")), "base")
     _threads(args.threads)
-    info = pretrain(load_problems(args.problems), _spec(TinySpec, section), args.out, section.get("device", "cpu"))
+    info = pretrain(load_problems(args.problems), narrow(spec, TinySpec), args.out, spec.device)
     log.info("base model saved to %s (%.0fs, final loss %.3f)", args.out, info["seconds"], info["history"][-1]["loss"])
 
 
 def cmd_train(args) -> None:
     from divrl import methods
+    from divrl.settings.sections import section
     from divrl.tasks.problems import load_problems
     from divrl.train.run import TrainSpec, train
 
@@ -141,22 +136,29 @@ def cmd_train(args) -> None:
         method_params = {}
     methods.get(args.method).params(method_params)  # name and hyperparameters first: cheapest to get wrong
     require_model(args.base, "base model", "base")
-    section = _section(args, "train")
+    spec = _spec(TrainSpec, _section(args, lambda cfg: section(cfg, "train")), "train")
     _threads(args.threads)
     info = train(
-        args.method, method_params, args.seed, _spec(TrainSpec, section), args.base,
+        args.method, method_params, args.seed, spec, args.base,
         load_problems(args.problems), args.out_dir, args.checkpoints,
     )
     log.info("trained %s seed %d in %.0fs -> %s/model", args.method, args.seed, info["seconds"], args.out_dir)
 
 
+def _eval_spec(args):
+    from divrl.evaluate import EvalSpec
+    from divrl.settings.sections import eval_section
+
+    return _spec(EvalSpec, _section(args, eval_section), "eval")
+
+
 def cmd_evaluate(args) -> None:
-    from divrl.evaluate import EvalSpec, evaluate
+    from divrl.evaluate import evaluate
     from divrl.tasks.problems import load_problems
 
     require_model(args.model, "model", "train (or base)")
     _threads(args.threads)
-    spec = _spec(EvalSpec, _section(args, "eval"))
+    spec = _eval_spec(args)
     if args.shards is None:  # one job: every problem, then metrics.json
         evaluate(args.model, load_problems(args.problems), spec, args.out_dir)
         return
@@ -166,11 +168,11 @@ def cmd_evaluate(args) -> None:
 
 
 def cmd_evaluate_merge(args) -> None:
-    from divrl.evaluate import EvalSpec, merge
+    from divrl.evaluate import merge
     from divrl.tasks.problems import load_problems
 
     _threads(args.threads)
-    merge(load_problems(args.problems), _spec(EvalSpec, _section(args, "eval")), args.out_dir, args.shards, args.model)
+    merge(load_problems(args.problems), _eval_spec(args), args.out_dir, args.shards, args.model)
 
 
 def cmd_report(args) -> None:

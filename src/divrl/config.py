@@ -1,8 +1,10 @@
 """Load, fill and validate a workflow config; errors are one line naming the key.
 
-The schema (workflow/schemas/config.schema.yaml, linked into the package) gives
-every key a type, a description and a default. Validation happens before any job
-runs: in the Snakefile (common.smk) and again in each `divrl` command.
+Every key is defined once, in divrl.settings; the schema checked here
+(workflow/schemas/config.schema.yaml, linked into the package) is generated from it
+(`python -m divrl.settings.schema`) and gives every key a type, a description and a
+default. Validation happens before any job runs: in the Snakefile (common.smk) and
+again in each `divrl` command.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ import yaml
 
 from divrl.config_checks import check_finite, check_runnable, read_yaml
 from divrl.errors import ConfigError  # noqa: F401 -- re-exported: `from divrl.config import ConfigError`
+from divrl.settings.model import parse
+from divrl.settings.sections import TEST_ONLY_KEYS
+from divrl.settings.train import Train, check_batch
 
 SCHEMA_PATH = Path(__file__).with_name("config.schema.yaml")
 
@@ -71,8 +76,6 @@ def _where(err: jsonschema.ValidationError) -> str:
 
 def validate(config: dict) -> dict:
     """Defaults filled in, schema and registry checked; raises ConfigError."""
-    from divrl import methods  # late: importing torch is not needed to read YAML
-
     cfg = _fill_defaults(copy.deepcopy(dict(config)), schema())
     check_finite(cfg)  # first: NaN passes every bound (nan <= 0 is False), so the schema lets it through
     errors = sorted(_Validator(schema()).iter_errors(cfg), key=lambda e: list(e.absolute_path))
@@ -82,10 +85,7 @@ def validate(config: dict) -> dict:
             raise ConfigError(f"config: {_where(err)}: {err.message} (see workflow/schemas/config.schema.yaml)")
         raise ConfigError(f"config: {_where(err)}: {err.message}")
     for name, params in cfg["methods"].items():
-        try:
-            methods.get(name).validate(params, cfg["train"]["num_generations"])
-        except ValueError as err:
-            raise ConfigError(f"config: methods.{name}: {err}") from None
+        _check_method(cfg, f"methods.{name}", name, params)
     _check_datasets(cfg)
     _check_batch(cfg)
     _check_sweeps(cfg)
@@ -114,58 +114,43 @@ def point_path(point: dict) -> str:
     return ",".join(f"{k}={json.dumps(v) if not isinstance(v, str) else v}" for k, v in point.items())
 
 
-def _check_sweeps(cfg: dict) -> None:
-    from divrl import methods
+def _check_method(cfg: dict, where: str, name: str, params: dict) -> None:
+    """A method's name and hyperparameters, by the method itself (the one place they are
+    checked, for `methods` and for every sweep point)."""
+    from divrl import methods  # late: importing torch is not needed to read YAML
 
+    try:
+        methods.get(name).validate(params, cfg["train"]["num_generations"])
+    except ValueError as err:
+        raise ConfigError(f"config: {where}: {err}") from None
+
+
+def _check_sweeps(cfg: dict) -> None:
     if not cfg["sweeps"]:
         return
     if cfg["validation"]["problems"] < 1:
         raise ConfigError("config: sweeps need a validation split to choose on: set validation.problems (e.g. 100)")
     for method, points in sweep_points(cfg).items():
         for point in points:
-            try:
-                methods.get(method).validate({**cfg["methods"].get(method, {}), **point}, cfg["train"]["num_generations"])
-            except ValueError as err:
-                raise ConfigError(f"config: sweeps.{method}: {err}") from None
+            _check_method(cfg, f"sweeps.{method}", method, {**cfg["methods"].get(method, {}), **point})
             if not re.fullmatch(r"[A-Za-z0-9_.=,+\-]+", point_path(point)):
                 raise ConfigError(f"config: sweeps.{method}: values must be numbers, booleans or plain words ({point})")
 
 
 def _check_batch(cfg: dict) -> None:
-    """The per-device batch must add up to prompts_per_step whole groups per optimizer step."""
-    t = cfg["train"]
+    """The per-device batch adds up over the processes the cluster section launches
+    (settings.train.check_batch); a vLLM model fits the GPUs an evaluation job gets."""
     procs = cfg["cluster"]["train_gpus"] if cfg["device"] == "cuda" else 1
-    want = t["prompts_per_step"] * t["num_generations"]
-    per_device = t["per_device_batch_size"]
-    if not per_device:
-        if want % (procs * t["gradient_accumulation_steps"]):
-            raise ConfigError(
-                f"config: train.per_device_batch_size: prompts_per_step × num_generations = {want} completions do not "
-                f"split over {procs} process(es) × {t['gradient_accumulation_steps']} accumulation steps; set it explicitly"
-            )
-        per_device = want // (procs * t["gradient_accumulation_steps"])
-    total = per_device * procs * t["gradient_accumulation_steps"]
-    if total != want:
-        raise ConfigError(
-            f"config: train.per_device_batch_size: {per_device} × {procs} process(es) × "
-            f"{t['gradient_accumulation_steps']} accumulation = {total} completions per step, but prompts_per_step × "
-            f"num_generations = {want}"
-        )
-    if (per_device * procs) % t["num_generations"]:
-        raise ConfigError(
-            f"config: train.per_device_batch_size: {per_device} × {procs} process(es) is not a "
-            f"multiple of num_generations = {t['num_generations']} (TRL generates whole groups per micro-step)"
-        )
+    try:
+        check_batch(parse(Train, cfg["train"], "train"), procs)
+    except ValueError as err:
+        raise ConfigError(f"config: {err}") from None
     e = cfg["eval"]
     if e["backend"] == "vllm" and cfg["device"] == "cuda" and e["tensor_parallel_size"] > cfg["cluster"]["eval_gpus"]:
         raise ConfigError(
             f"config: eval.tensor_parallel_size: {e['tensor_parallel_size']} GPUs per model but an evaluation job "
             f"gets cluster.eval_gpus = {cfg['cluster']['eval_gpus']}"
         )
-
-
-# keys of a data source that say how a *test* set is evaluated, not how it is read
-TEST_ONLY_KEYS = ("eval", "in_average")
 
 
 def _check_datasets(cfg: dict) -> None:

@@ -20,49 +20,24 @@ import logging
 import os
 import shutil
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, fields
 from pathlib import Path
 
 from divrl import eval_store
 from divrl.eval_metrics import Metrics
 from divrl.sampling import SampleSpec, greedy as greedy_of, sampler
+from divrl.settings.evaluation import EvalSpec
 from divrl.tasks.problems import task_of
 from divrl.tasks.registry import CORRECT
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class EvalSpec:
-    n_samples: int = 256
-    temperature: float = 1.0
-    top_p: float = 1.0
-    top_k: int = 0  # 0: off (DS Countdown evaluates with top-k 50)
-    greedy: bool = True  # one greedy decode per problem: greedy Pass@1, Potential@k
-    max_new_tokens: int = 16
-    batch_size: int = 1024
-    seed: int = 1234
-    diversity_samples: int = 64  # samples per problem for the embedding metrics (0: all)
-    div_equ_samples: int = 16  # R1-zero-Div's Div-Equ uses 16 samples per prompt
-    embedding_model: str = "minilm"
-    backend: str = "hf"  # "vllm" at paper scale (N in the thousands)
-    tensor_parallel_size: int = 1
-    gpu_memory_utilization: float = 0.9
-    max_model_len: int | None = None
-    device: str = "cpu"
-    dtype: str = "float32"
-    chunk_problems: int = 16  # problems per saved part of a shard (a killed job resumes there)
-
-
 def sampling_of(spec: EvalSpec, n: int | None = None) -> SampleSpec:
-    """The sampling part of an evaluation spec (also used by the difficulty filter)."""
-    return SampleSpec(
-        n=n or spec.n_samples, temperature=spec.temperature, top_p=spec.top_p, top_k=spec.top_k,
-        max_new_tokens=spec.max_new_tokens,
-        batch_size=spec.batch_size, seed=spec.seed, device=spec.device, dtype=spec.dtype, backend=spec.backend,
-        tensor_parallel_size=spec.tensor_parallel_size, gpu_memory_utilization=spec.gpu_memory_utilization,
-        max_model_len=spec.max_model_len,
-    )
+    """The sampling part of an evaluation spec (also used by the difficulty filter): every
+    SampleSpec key the eval section has, by name, so a new sampling key cannot be left out."""
+    shared = {f.name for f in fields(SampleSpec)} & {f.name for f in fields(spec)}
+    return SampleSpec(n=n or spec.n_samples, **{k: getattr(spec, k) for k in sorted(shared)})
 
 
 def _embedder(spec: EvalSpec):
@@ -123,7 +98,7 @@ def _fingerprint(model_dir: str, spec: EvalSpec, rows: list[dict]) -> str:
     stamp = []
     if Path(model_dir).is_dir():
         stamp = sorted((f.name, f.stat().st_size, int(f.stat().st_mtime)) for f in Path(model_dir).iterdir() if f.is_file())
-    keep = {k: v for k, v in asdict(spec).items() if k not in ("batch_size", "gpu_memory_utilization", "chunk_problems")}
+    keep = {k: v for k, v in asdict(spec).items() if k not in ("batch_size", "gpu_memory_utilization", "chunk_problems", "shards")}
     text = json.dumps([str(model_dir), stamp, keep, rows], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

@@ -4,8 +4,9 @@ import os
 import sys
 
 from divrl import methods
-from divrl.config import TEST_ONLY_KEYS, ConfigError, point_path, sweep_points, validate
+from divrl.config import ConfigError, point_path, sweep_points, validate
 from divrl.config_checks import read_yaml
+from divrl.settings import sections
 
 # Jobs call `divrl`: find the one installed beside this Snakemake even when its
 # virtualenv is not activated.
@@ -76,31 +77,13 @@ wildcard_constraints:
 
 
 def data_section():
-    """What `divrl data` needs: the toy generator's keys or the data sets, the task, the base."""
-    return {
-        "task": config["task"],
-        "data": config["data"],
-        # how a test set is evaluated is not how it is read: changing it reruns no data job
-        "datasets": _without_eval_keys(DATASETS),
-        "base_model": HUB_BASE,
-        "validation": config["validation"]["problems"],
-    }
-
-
-def _without_eval_keys(datasets):
-    if not datasets:
-        return datasets
-    test = {b: {k: v for k, v in s.items() if k not in TEST_ONLY_KEYS} for b, s in datasets["test"].items()}
-    return {**datasets, "test": test}
+    """What `divrl data` needs (settings.sections: the same section `divrl data --config` builds)."""
+    return sections.data_section(config)
 
 
 def eval_section(wildcards, device=None):
     """The eval section for one test set: its own `eval:` settings replace the section's."""
-    own = (DATASETS["test"].get(wildcards.bench, {}).get("eval") or {}) if DATASETS else {}
-    section = {**with_device("eval"), **own}
-    if device:
-        section["device"] = device
-    return as_json(section)
+    return as_json(sections.eval_section(config, wildcards.bench, device))
 
 
 def merge_section(wildcards):
@@ -131,8 +114,7 @@ def as_json(value):
 
 def with_device(section):
     """A rule's config section plus device/dtype; `threads` travels as --threads (no rerun)."""
-    values = {k: v for k, v in config[section].items() if k != "threads"}
-    return {**values, "device": config["device"], "dtype": config["dtype"]}
+    return sections.section(config, section)
 
 
 def gpus(n=1):

@@ -35,7 +35,7 @@ if DIFFICULTY:
             stats=f"{R}/data/difficulty.json",
         params:
             divrl=DIVRL,
-            section=as_json({**with_device("eval"), **DATASETS["difficulty"]}),
+            section=as_json(sections.difficulty_section(config)),
             base=BASE,
         threads: config["eval"]["threads"]
         log:

@@ -13,7 +13,7 @@ import logging
 import math
 import random
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -21,22 +21,9 @@ from tqdm import tqdm
 from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
 from divrl.models.tokenizer import build_tokenizer
+from divrl.settings.base_model import TinySpec  # noqa: F401 -- re-exported: the toy model's spec, defined once in settings
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class TinySpec:
-    hidden_size: int = 96
-    num_layers: int = 3
-    num_heads: int = 4
-    max_positions: int = 64
-    sft_steps: int = 1000
-    batch_size: int = 128
-    lr: float = 2e-3
-    warmup_steps: int = 100
-    weight_decay: float = 0.01
-    seed: int = 0
 
 
 def build_model(spec: TinySpec, tokenizer: PreTrainedTokenizerFast) -> LlamaForCausalLM:
@@ -85,6 +72,21 @@ def _batch(data: list, pad_id: int, rng: random.Random, size: int, device) -> di
     return {k: v.to(device) for k, v in dict(input_ids=ids, labels=labels, attention_mask=mask).items()}
 
 
+def lr_factor(step: int, warmup: int, total: int) -> float:
+    """Linear warm-up, then cosine to zero, as a factor of the peak lr.
+
+    Not transformers.get_cosine_schedule_with_warmup: its cosine part is the same, but its
+    warm-up starts at 0 (step / warmup) where this one starts at 1 / warmup ((step + 1) /
+    warmup), so its first step does not move the weights and every warm-up step's rate is
+    one step behind. Switching would change the toy base model, hence every default table
+    (tests/test_settings_tiny_schedule.py compares the two step by step).
+    """
+    if step < warmup:
+        return (step + 1) / warmup
+    frac = (step - warmup) / max(1, total - warmup)
+    return 0.5 * (1 + math.cos(math.pi * frac))
+
+
 def pretrain(problems: list[dict], spec: TinySpec, out_dir: str | Path, device: str = "cpu") -> dict:
     """Build, train and save (save_pretrained) the base model; return its training log."""
     torch.manual_seed(spec.seed)
@@ -95,13 +97,7 @@ def pretrain(problems: list[dict], spec: TinySpec, out_dir: str | Path, device: 
     log.info("tiny Llama: %d layers, d=%d, %.2fM parameters", spec.num_layers, spec.hidden_size, n_params / 1e6)
     opt = torch.optim.AdamW(model.parameters(), lr=spec.lr, betas=(0.9, 0.98), weight_decay=spec.weight_decay)
 
-    def schedule(step: int) -> float:  # linear warm-up, then cosine to zero
-        if step < spec.warmup_steps:
-            return (step + 1) / spec.warmup_steps
-        frac = (step - spec.warmup_steps) / max(1, spec.sft_steps - spec.warmup_steps)
-        return 0.5 * (1 + math.cos(math.pi * frac))
-
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, schedule)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: lr_factor(step, spec.warmup_steps, spec.sft_steps))
     data = _tokenize(problems, tokenizer)
     history, t0 = [], time.time()
     model.train()

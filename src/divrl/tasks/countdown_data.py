@@ -10,27 +10,15 @@ from __future__ import annotations
 import itertools
 import logging
 import random
-from dataclasses import dataclass
 from fractions import Fraction
 
 from tqdm import tqdm
 
 from divrl.tasks.countdown import canonical, prompt
+from divrl.settings.data import DataSpec  # noqa: F401 -- re-exported: the generator's spec, defined once in settings
 from divrl.tasks.countdown_solver import all_expressions
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class DataSpec:
-    num_numbers: tuple[int, ...] = (3,)
-    min_number: int = 1
-    max_number: int = 20
-    min_target: int = 1
-    max_target: int = 100
-    n_test: int = 100
-    max_problems: int = 50_000
-    seed: int = 0
 
 
 def generate(spec: DataSpec) -> dict[str, list[dict]]:

@@ -16,7 +16,8 @@ import logging
 import random
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+
+from divrl.settings.data import FilterSpec  # noqa: F401 -- re-exported: datasets.filter, defined once in settings
 
 log = logging.getLogger(__name__)
 
@@ -29,16 +30,6 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-
 # Cyrillic, Greek-only, ... text). Math symbols and digits are not letters, so LaTeX-heavy
 # English problems are unaffected; a question without letters is kept.
 MIN_ASCII_LETTER_SHARE = 0.5
-
-
-@dataclass(frozen=True)
-class FilterSpec:
-    dedupe: bool = True
-    english_only: bool = False
-    max_question_chars: int | None = None
-    max_prompt_tokens: int | None = None
-    max_rows: int | None = None
-    seed: int = 0
 
 
 def is_english(text: str) -> bool:

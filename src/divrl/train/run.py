@@ -13,7 +13,7 @@ import json
 import logging
 import time
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 from datasets import Dataset
@@ -23,6 +23,8 @@ from trl import GRPOConfig
 
 from divrl import methods
 from divrl.models.locate import require_model
+from divrl.settings.train import TrainSpec  # noqa: F401 -- re-exported: the train job's spec, defined once in settings
+from divrl.settings.train import per_device_batch as _per_device_batch
 from divrl.tasks.problems import task_of
 from divrl.train import checkpoints
 from divrl.train.trainer import MethodGRPOTrainer
@@ -31,42 +33,6 @@ log = logging.getLogger(__name__)
 # TRL 1.16 still calls transformers' renamed `is_gradient_checkpointing` each step; the
 # warning says nothing a user can act on and floods every train log.
 warnings.filterwarnings("ignore", message=r".*is_gradient_checkpointing.* is deprecated", category=FutureWarning)
-
-
-@dataclass(frozen=True)
-class TrainSpec:
-    steps: int = 300
-    prompts_per_step: int = 8
-    num_generations: int = 8
-    max_completion_length: int = 16
-    temperature: float = 1.0
-    lr: float = 1e-4
-    lr_scheduler: str = "constant"
-    warmup_ratio: float = 0.0
-    min_lr_rate: float = 0.1  # cosine_with_min_lr only: floor as a share of lr (DRA: 0.1)
-    loss_type: str | None = None  # None: the method's own aggregation; set to hold it fixed across methods
-    epsilon_high: float | None = None  # clip-higher upper ε for every method (DS math: 0.25); None: ε
-    beta: float = 0.0  # KL coefficient (0: no reference model)
-    entropy_coef: float = 0.0  # entropy bonus for every method; a method's own α (entropy_bonus/penalty) replaces it
-    epsilon: float = 0.2  # PPO clip (binds only off-policy: num_iterations or steps_per_generation > 1)
-    num_iterations: int = 1
-    steps_per_generation: int = 1
-    # Completions per device per micro-step; 0: prompts_per_step × num_generations (one
-    # process, no accumulation). With several processes a group may span them: the
-    # method hooks see the gathered batch, so that is fine (tests/test_multiprocess.py).
-    per_device_batch_size: int = 0
-    gradient_accumulation_steps: int = 1
-    use_vllm: bool = False  # TRL's vLLM rollouts (colocate mode); needs `pip install divrl[vllm]`
-    vllm_importance_sampling_correction: bool = False  # TRL 1.16's default is on; the papers' stacks had none
-    vllm_gpu_memory_utilization: float = 0.3
-    gradient_checkpointing: bool = False
-    report_to: tuple = ()  # TRL/transformers integrations for training curves: "tensorboard", "wandb"
-    save_steps: int = 50
-    logging_steps: int = 10
-    embedding_model: str = "minilm"
-    reward: str = "tinyzero"  # the task's reward option (math: "dra_official" = DRA's format + cosine-scaled accuracy)
-    device: str = "cpu"
-    bf16: bool = False
 
 
 def last_complete_checkpoint(folder: str | Path) -> str | None:
@@ -118,20 +84,11 @@ def check_report_to(report_to) -> None:
 
 
 def per_device_batch(spec: TrainSpec) -> int:
-    """Completions per device per micro-step: explicit, or prompts_per_step whole groups
-    spread over the processes and accumulation steps (never multiplied by them)."""
-    if spec.per_device_batch_size:
-        return spec.per_device_batch_size
+    """Completions per device per micro-step over the processes this job has
+    (settings.train.per_device_batch, the same arithmetic the config check uses)."""
     from accelerate import PartialState
 
-    total = spec.prompts_per_step * spec.num_generations
-    parts = PartialState().num_processes * spec.gradient_accumulation_steps
-    if total % parts:
-        raise ValueError(
-            f"train: prompts_per_step × num_generations = {total} completions do not split over "
-            f"{parts} process(es) × accumulation steps; set train.per_device_batch_size"
-        )
-    return total // parts
+    return _per_device_batch(spec, PartialState().num_processes)
 
 
 def _vllm_args(spec: TrainSpec) -> dict:
@@ -234,7 +191,9 @@ def train(
 
     trainer = build_trainer(method_name, method_params, seed, spec, base_model, problems, checkpoint_dir)
     params = trainer.method_params
-    fp = checkpoints.fingerprint(method_name, params, seed, asdict(spec), base_model, problems)
+    # dtype is the sampling dtype (training precision is train.bf16): it changes no trained model
+    run = {k: v for k, v in asdict(spec).items() if k != "dtype"}
+    fp = checkpoints.fingerprint(method_name, params, seed, run, base_model, problems)
     state = PartialState()
     plan = checkpoints.plan_resume(checkpoint_dir, fp)  # every process reads the same folder
     state.wait_for_everyone()

@@ -4,28 +4,24 @@ Several recipes (e.g. open-rs, DAPO) drop problems whose base-model pass rate is
 they give all-equal groups, hence zero advantage and no gradient. `samples` completions
 per problem estimate the rate; problems outside [min_pass, max_pass] are dropped and
 counted in difficulty.json beside the output.
+
+A step of its own (the `difficulty` rule), not part of tasks/: it samples from the base
+model with the evaluation's settings, so it sits above both.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 
 from divrl.evaluate import EvalSpec, sampling_of
 from divrl.sampling import sample
+from divrl.settings.data import DifficultySpec
 from divrl.tasks.problems import task_of, write_jsonl
 from divrl.tasks.registry import CORRECT
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class DifficultySpec:
-    samples: int = 8
-    min_pass: float = 0.0
-    max_pass: float = 1.0
 
 
 def pass_rates(model: str, problems: list[dict], samples: int, sampling: EvalSpec) -> list[float]:

@@ -1,0 +1,51 @@
+"""`report` (tables and figures) and `paper` (published numbers set against ours)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Optional
+
+from pydantic import Field
+
+from divrl.settings.model import default, optional, settings
+
+PositiveInt = Annotated[int, Field(ge=1)]
+
+
+@settings
+class Report:
+    k_show: list[PositiveInt] = default([1, 8, 64, 256], "pass@k columns of the markdown table (k > N is dropped; the csv has every k).")
+    select_k: int = Field(1, ge=1, description="Sweeps: the best grid point maximises mean validation pass@select_k over seeds.")
+    reference: str = Field("grpo", description="The method every other one is compared with in tables/compare.md (and against base). Absent from the runs: every method is compared with base only. E.g. dr_grpo for DRA-Dr.GRPO.")
+
+ROW_METRICS = Literal["pass_at_k", "mean_at_1", "greedy_at_1", "minus_base", "minus_grpo", "div_equ", "ngram_diversity", "self_bleu"]
+
+
+@settings(json_schema_extra={"oneOf": [{"required": ["value"]}, {"required": ["range"]}]})
+class Row:
+    table: str = Field(description="Where it is printed (e.g. Table 1, §4.4).")
+    method: str = Field(description="Our method name (a key of `methods`) or base.")
+    bench: str = Field(description="Test-set name (a key of datasets.test, or the task for the toy) or avg (mean over every test set).")
+    metric: ROW_METRICS = Field(description="pass_at_k: unbiased pass@k; mean_at_1: mean accuracy over the N samples (Avg@N); greedy_at_1: greedy-decode accuracy; minus_base / minus_grpo: pass@k minus the base model's / GRPO's; div_equ: Div-Equ; ngram_diversity, self_bleu: printed but not measured here.")
+    k: int = Field(1, ge=1, description="k of pass@k (pass_at_k, minus_base, minus_grpo).")
+    value: Optional[float] = optional("The published number (percent).")
+    range: Optional[list[float]] = optional("A published range [low, high] (e.g. DS's 'Pass@1 gains of 0.2%–2.9%'); ours agrees when its CI overlaps it.", min_length=2, max_length=2)
+    seed: Optional[int] = Field(None, description="Compare with our run at this seed only (the paper's recipe used it), or null for every seed.")
+    note: str = Field("", description="Why this row reads as it does (inferred labels, variants).")
+
+
+@settings
+class Curve:
+    table: str = Field(description="Where it is printed.")
+    method: str = Field(description="Our method name.")
+    bench: str = Field(description="Test-set name.")
+    metric: Literal["pass_at_k", "minus_base"] = Field(description="The curve's quantity (percent).")
+    k: list[PositiveInt] = Field(min_length=1, description="The printed k values.")
+    value: list[float] = Field(min_length=1, description="The printed values, one per k (percent).")
+    note: str = Field("", description="Caveats (e.g. a lost header).")
+
+
+@settings
+class Paper:
+    source: str = Field("", description="The paper (arXiv id) and where its numbers were read (PAPER_PARAMS.md).")
+    rows: list[Row] = default([], "Published single numbers (or ranges) to set against ours.")
+    curves: list[Curve] = default([], "Published curves over k (e.g. DS's Pass@K − base), overlaid on ours in figures/vs_paper.png.")

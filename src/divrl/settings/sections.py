@@ -1,0 +1,53 @@
+"""The config section each workflow rule passes to its `divrl` verb as `--params` JSON.
+
+One place for both callers: workflow/rules/common.smk (the rules) and cli.py's
+`--config FILE` (a verb run by hand), which used to build them each in their own way.
+A rule reruns when its section's JSON changes (Snakemake's params trigger), so each
+holds what its job reads and nothing else: `threads` travels as --threads, how a test
+set is evaluated is not part of how the data are read.
+"""
+
+from __future__ import annotations
+
+# keys of a data source that say how a *test* set is evaluated, not how it is read
+TEST_ONLY_KEYS = ("eval", "in_average")
+
+
+def section(cfg: dict, name: str) -> dict:
+    """A model job's section (base, train or eval) with device and dtype, without threads."""
+    values = {k: v for k, v in cfg[name].items() if k != "threads"}
+    return {**values, "device": cfg["device"], "dtype": cfg["dtype"]}
+
+
+def eval_section(cfg: dict, bench: str | None = None, device: str | None = None) -> dict:
+    """The eval section for one test set: its own `eval:` settings replace the section's."""
+    datasets = cfg["datasets"]
+    own = (datasets["test"].get(bench, {}).get("eval") or {}) if datasets and bench else {}
+    out = {**section(cfg, "eval"), **own}
+    if device:
+        out["device"] = device
+    return out
+
+
+def difficulty_section(cfg: dict) -> dict:
+    """The difficulty filter samples like an evaluation: the eval section plus datasets.difficulty."""
+    return {**section(cfg, "eval"), **cfg["datasets"]["difficulty"]}
+
+
+def data_section(cfg: dict) -> dict:
+    """What `divrl data` needs: the toy generator's keys or the data sets, the task, the base."""
+    return {
+        "task": cfg["task"],
+        "data": cfg["data"],
+        # how a test set is evaluated is not how it is read: changing it reruns no data job
+        "datasets": without_eval_keys(cfg["datasets"]),
+        "base_model": cfg["base"]["model"],
+        "validation": cfg["validation"]["problems"],
+    }
+
+
+def without_eval_keys(datasets: dict | None) -> dict | None:
+    if not datasets:
+        return datasets
+    test = {b: {k: v for k, v in s.items() if k not in TEST_ONLY_KEYS} for b, s in datasets["test"].items()}
+    return {**datasets, "test": test}
