@@ -38,6 +38,27 @@ def test_unknown_method_is_one_line_error(tmp_path, tiny_base):
     assert "unknown method 'nope'" in res.stderr and "Traceback" not in res.stderr
 
 
+def test_unknown_section_key_is_one_line_error_naming_it(tmp_path):
+    # a rule's --params with a key its spec does not know: refused, not silently dropped
+    params = '{"task": "countdown", "data": {"n_tset": 5}, "datasets": null, "base_model": null, "validation": 0}'
+    res = run("data", "--params", params, "--out-dir", str(tmp_path))
+    assert res.returncode == 2 and res.stderr.strip().count("\n") == 0
+    assert "data.n_tset: unknown key (known: num_numbers," in res.stderr and "Traceback" not in res.stderr
+
+
+def test_data_by_hand_reads_the_rule_section(root, tmp_path):
+    # --config builds the section the workflow passes (settings.sections), here the toy's data
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("data: {max_number: 9, max_target: 30, n_test: 8}\nvalidation: {problems: 4}\n")
+    res = run("data", "--config", str(cfg), "--out-dir", str(tmp_path / "data"))
+    assert res.returncode == 0, res.stderr
+    import json
+
+    stats = json.loads((tmp_path / "data/stats.json").read_text())
+    assert stats["spec"]["max_number"] == 9 and stats["multiplicity"]["test"]["n_problems"] == 8
+    assert len((tmp_path / "data/validation.jsonl").read_text().splitlines()) == 4
+
+
 def test_validate(root):
     res = run("validate", str(root / "config/config.yaml"))
     assert res.returncode == 0 and "ok" in res.stdout

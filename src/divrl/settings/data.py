@@ -61,7 +61,7 @@ SourceEval = _per_test_set_eval()
 
 @settings
 class Source:
-    """One data set."""
+    """One data set: each entry of datasets.train and each value of datasets.test."""
 
     source: str = Field(description="Hub id (e.g. openai/gsm8k) or a local folder in hub layout, a save_to_disk folder, or a parquet/jsonl file.")
     format: str = Field(description="Column layout (`divrl formats` lists them: gsm8k, math, dapo17k, countdown_tasks, …).")

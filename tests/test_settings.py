@@ -1,0 +1,123 @@
+"""divrl.settings: one definition per key — defaults, refusals, the specs the verbs build."""
+
+import dataclasses
+import json
+
+import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+
+from divrl.config import ConfigError, validate
+from divrl.settings import sections
+from divrl.settings.base_model import BaseSpec, TinySpec
+from divrl.settings.data import DifficultySpec, FilterSpec, SourceEval
+from divrl.settings.evaluation import PER_TEST_SET, EvalSpec
+from divrl.settings.model import names, narrow, parse
+from divrl.settings.run import Config
+from divrl.settings.train import Train, TrainSpec, check_batch, per_device_batch
+
+
+def test_defaults_are_the_toy_config(root):
+    # every key the toy sets is its default: a config setting one key changes only that key
+    toy = yaml.safe_load((root / "config/config.yaml").read_text())
+    empty = validate({})
+    for key, value in toy.items():
+        if isinstance(value, dict) and key != "methods":
+            for sub, v in value.items():
+                assert empty[key][sub] == v, f"{key}.{sub}: default {empty[key][sub]!r}, toy {v!r}"
+        else:
+            assert empty[key] == value, key
+    assert validate(toy) == empty
+
+
+def test_schema_defaults_equal_the_classes():
+    # the filled-in config (from the generated schema) and the classes' own defaults agree
+    cfg = validate({})
+    built = dataclasses.asdict(Config())
+    for key, value in built.items():
+        assert json.loads(json.dumps(cfg[key])) == json.loads(json.dumps(value)), key
+
+
+@pytest.mark.parametrize("cls,section", [(TrainSpec, "train"), (EvalSpec, "eval"), (BaseSpec, "base")])
+def test_each_rule_section_is_exactly_its_spec(cls, section):
+    # what a rule passes (--params) has every key its spec has, and no other
+    got = sections.section(validate({}), section)
+    assert set(got) == set(names(cls))
+    assert json.loads(json.dumps(dataclasses.asdict(parse(cls, got, section)))) == got
+
+
+@pytest.mark.parametrize("cls,where", [(TrainSpec, "train"), (EvalSpec, "eval"), (DifficultySpec, "datasets.difficulty"),
+                                       (FilterSpec, "datasets.filter"), (TinySpec, "base")])
+def test_unknown_key_is_one_line_naming_it(cls, where):
+    with pytest.raises(ValueError, match=rf"^{where}\.stpes: unknown key \(known: ") as err:
+        parse(cls, {"stpes": 3}, where)
+    assert "\n" not in str(err.value)
+
+
+def test_bad_value_names_the_key():
+    with pytest.raises(ValueError, match=r"^train\.steps: .*greater than or equal to 1 \(got 0\)$"):
+        parse(TrainSpec, {"steps": 0}, "train")
+
+
+def test_per_test_set_eval_keys_share_the_eval_bounds():
+    assert set(SourceEval.model_fields) == set(PER_TEST_SET)
+    with pytest.raises(ConfigError, match="datasets.test.t.eval.n_samples: 0 is less than the minimum of 1"):
+        validate({"task": "math", "datasets": {"train": [{"source": "a/b", "format": "math"}],
+                                               "test": {"t": {"source": "a/b", "format": "math", "eval": {"n_samples": 0}}}}})
+
+
+def test_narrow_keeps_only_the_target_keys():
+    spec = parse(BaseSpec, {"hidden_size": 32, "model": None, "device": "cpu"}, "base")
+    tiny = narrow(spec, TinySpec)
+    assert type(tiny) is TinySpec and tiny.hidden_size == 32 and not hasattr(tiny, "device")
+
+
+@given(prompts=st.integers(1, 16), group=st.integers(2, 16), procs=st.integers(1, 8), acc=st.integers(1, 8))
+def test_derived_batch_is_whole_groups_or_a_named_error(prompts, group, procs, acc):
+    t = Train(prompts_per_step=prompts, num_generations=group, gradient_accumulation_steps=acc)
+    want = prompts * group
+    if want % (procs * acc):
+        with pytest.raises(ValueError, match="train.per_device_batch_size: .* do not split over"):
+            per_device_batch(t, procs)
+        return
+    per_device = per_device_batch(t, procs)
+    assert per_device * procs * acc == want
+    if (per_device * procs) % group:
+        with pytest.raises(ValueError, match="not a multiple of num_generations"):
+            check_batch(t, procs)
+    else:
+        check_batch(t, procs)
+
+
+@given(explicit=st.integers(1, 64), procs=st.integers(1, 4))
+def test_explicit_batch_wins_and_the_check_counts_it(explicit, procs):
+    t = Train(per_device_batch_size=explicit)  # 8 prompts × 8 = 64 completions per step
+    assert per_device_batch(t, procs) == explicit
+    if explicit * procs != 64:
+        with pytest.raises(ValueError, match=f"{explicit} × {procs} process"):
+            check_batch(t, procs)
+
+
+def test_sampling_spec_takes_every_shared_key():
+    from divrl.evaluate import sampling_of
+    from divrl.sampling import SampleSpec
+
+    spec = EvalSpec(top_k=50, top_p=0.7, seed=9, max_model_len=77, backend="vllm", tensor_parallel_size=2, dtype="bfloat16")
+    got = sampling_of(spec, n=8)
+    assert got.n == 8 and sampling_of(spec).n == spec.n_samples
+    for f in dataclasses.fields(SampleSpec):
+        if f.name != "n":
+            assert getattr(got, f.name) == getattr(spec, f.name), f.name
+
+
+def test_old_spec_names_are_the_settings_classes():
+    from divrl.difficulty import DifficultySpec as D
+    from divrl.evaluate import EvalSpec as E
+    from divrl.models.tiny import TinySpec as T
+    from divrl.tasks.countdown_data import DataSpec
+    from divrl.tasks.filters import FilterSpec as F
+    from divrl.train.run import TrainSpec as R
+
+    assert (D, E, T, F, R) == (DifficultySpec, EvalSpec, TinySpec, FilterSpec, TrainSpec)
+    assert DataSpec().num_numbers == (3,) and DifficultySpec().samples == 0
