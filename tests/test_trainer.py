@@ -123,3 +123,17 @@ def test_vllm_rollouts_without_trls_default_importance_correction():
     args = _vllm_args(TrainSpec(**{**SPEC.__dict__, "use_vllm": True}))
     assert args["vllm_importance_sampling_correction"] is False and args["vllm_mode"] == "colocate"
     assert _vllm_args(SPEC) == {}
+
+
+def test_sequence_logp_reduces_as_the_method_declares():
+    import torch
+
+    from divrl.train.trainer import sequence_logp
+
+    per_token = torch.tensor([[-1.0, -2.0, float("-inf")], [-3.0, 0.0, 0.0]])  # −inf on padding must not leak
+    mask = torch.tensor([[1, 1, 0], [1, 0, 0]])
+    assert sequence_logp(per_token, mask, "sum").tolist() == [-3.0, -3.0]
+    assert sequence_logp(per_token, mask, "mean").tolist() == [-1.5, -3.0]
+    with pytest.raises(ValueError, match="'max' is not"):
+        sequence_logp(per_token, mask, "max")
+    assert methods.get("ds").logp_reduction({"length_normalized": True}) == "mean"
