@@ -19,6 +19,6 @@ include: "workflow/rules/report.smk"
 
 rule all:
     input:
-        rules.report.output,
+        rules.report.input,
         rules.sweep_report.output if SWEEP_RUNS else [],
     default_target: True

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -5,9 +7,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from divrl.metrics import paired
+from divrl.metrics.per_problem import gains_losses
 from divrl.report import compare
 
 KS = [1, 4, 16]
+
+
+def write(problems, tables, figures, ks, reference="grpo", **kw):
+    """compare.write with the files the report_compare rule declares, under tables/ and figures/."""
+    return compare.write(problems, ks, reference=reference, compare_csv=tables / "compare.csv",
+                         compare_md_path=tables / "compare.md", power_md=tables / "power.md",
+                         gains_losses_csv=tables / "gains_losses.csv", gains_losses_md=tables / "gains_losses.md",
+                         pass1_change=[figures / "pass1_change.png", figures / "pass1_change.pdf"], **kw)
 
 
 def frame(methods=("grpo", "ds"), seeds=2, problems=30, n=16, shift=None, seed=0, base=True):
@@ -26,7 +37,7 @@ def frame(methods=("grpo", "ds"), seeds=2, problems=30, n=16, shift=None, seed=0
 @pytest.fixture(scope="module")
 def written(tmp_path_factory):
     out = tmp_path_factory.mktemp("report")
-    summary = compare.write(frame(shift={"ds": 0.1}), out / "tables", out / "figures", KS, n_boot=500)
+    summary = write(frame(shift={"ds": 0.1}), out / "tables", out / "figures", KS, n_boot=500)
     return out, summary
 
 
@@ -73,7 +84,7 @@ def test_gains_losses_on_a_hand_made_frame():
     df = pd.DataFrame(rows, columns=["method", "seed", "problem", "c"]).assign(n=4)
     ids, runs = compare.align(df)
     assert ids == ["a", "b", "c", "d"]
-    row = compare.gains_losses(runs).iloc[0]
+    row = compare.gains_losses(runs, "grpo").iloc[0]
     # pooled x: a 1, b 0, c 4, d 0 → gained a; lost b; c kept; d never solved
     assert (row.gained, row.lost, row.net, row.solvable_by_base) == (1, 1, 0, 2)
     assert (row.gained_per_seed, row.lost_per_seed) == (0.5, 1.5)
@@ -91,17 +102,17 @@ def test_table_matches_paired_functions(seeds, problems, seed, nan_seed):
         df["seed"] = df["seed"].astype(float)
     df = df.sample(frac=1, random_state=seed % 1000)  # row order must not matter
     _, runs = compare.align(df)
-    table = compare.comparisons(runs, [1, 2], n_boot=50, seed=seed)
+    table = compare.comparisons(runs, [1, 2], "grpo", n_boot=50, seed=seed)
     want = paired.compare_counts(runs["grpo"].counts, 8, runs["base"].counts, 8, [1, 2], level=0.95, n_boot=50, seed=seed)
     np.testing.assert_allclose(table.delta, [r.delta for r in want])
     np.testing.assert_allclose(table.ci_low, [r.low for r in want])
     np.testing.assert_allclose(table.p, [r.p for r in want])
-    losses = compare.gains_losses(runs).iloc[0]
-    assert losses.gained == paired.gains_losses(runs["grpo"].counts, runs["base"].counts)["gained"]
+    losses = compare.gains_losses(runs, "grpo").iloc[0]
+    assert losses.gained == gains_losses(runs["grpo"].counts, runs["base"].counts)["gained"]
 
 
 def test_without_reference_compares_with_base_only(tmp_path):
-    summary = compare.write(frame(methods=("ds", "div")), tmp_path / "tables", tmp_path / "figures", [1, 4], n_boot=200)
+    summary = write(frame(methods=("ds", "div")), tmp_path / "tables", tmp_path / "figures", [1, 4], n_boot=200)
     table = pd.read_csv(tmp_path / "tables/compare.csv")
     assert set(table.vs) == {"base"} and summary["reference"] is None
     md = (tmp_path / "tables/compare.md").read_text()
@@ -110,13 +121,23 @@ def test_without_reference_compares_with_base_only(tmp_path):
 
 
 def test_without_base_compares_with_reference_only(tmp_path):
-    summary = compare.write(frame(methods=("grpo", "ds"), base=False), tmp_path / "tables", tmp_path / "figures", [1], n_boot=200)
+    t = tmp_path / "tables"
+    summary = compare.write(frame(methods=("grpo", "ds"), base=False), [1], reference="grpo", compare_csv=t / "compare.csv",
+                            compare_md_path=t / "compare.md", power_md=t / "power.md", n_boot=200)
     assert list(pd.read_csv(tmp_path / "tables/compare.csv").vs) == ["grpo"]
-    assert not (tmp_path / "tables/gains_losses.csv").exists() and len(summary["files"]) == 3
+    assert sorted(p.name for p in t.iterdir()) == ["compare.csv", "compare.md", "power.md"] == sorted(
+        Path(f).name for f in summary["files"])
+    with pytest.raises(ValueError, match="need a 'base' run"):  # asked for what it cannot make: an error, not a gap
+        write(frame(methods=("grpo", "ds"), base=False), t, tmp_path / "figures", [1], n_boot=20)
+
+
+def test_writes_only_the_files_it_is_given(tmp_path):
+    compare.write(frame(), [1], reference="grpo", power_md=tmp_path / "a/power.md", n_boot=20)
+    assert [p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()] == ["a/power.md"]
 
 
 def test_one_seed_is_flagged(tmp_path):
-    compare.write(frame(methods=("grpo", "ds"), seeds=1), tmp_path / "tables", tmp_path / "figures", [1], n_boot=200)
+    write(frame(methods=("grpo", "ds"), seeds=1), tmp_path / "tables", tmp_path / "figures", [1], n_boot=200)
     md = (tmp_path / "tables/compare.md").read_text()
     assert "‡ a trained method with one seed" in md
     assert "| – |" in (tmp_path / "tables/power.md").read_text()  # seeds needed: unmeasured
@@ -126,14 +147,14 @@ def test_errors_name_what_is_wrong(tmp_path):
     df = frame()
     short = df[~((df.method == "ds") & (df.seed == 1) & df.problem.isin(["p3", "p4", "p5"]))]
     with pytest.raises(ValueError, match="ds seed 1 lacks 3 of the 30 problem ids"):
-        compare.write(short, tmp_path / "tables", tmp_path / "figures", [1])
+        write(short, tmp_path / "tables", tmp_path / "figures", [1])
     with pytest.raises(ValueError, match="duplicate rows"):
-        compare.write(pd.concat([df, df.iloc[:1]]), tmp_path / "tables", tmp_path / "figures", [1])
+        write(pd.concat([df, df.iloc[:1]]), tmp_path / "tables", tmp_path / "figures", [1])
     with pytest.raises(ValueError, match="k = 32 exceeds the n = 16"):
-        compare.write(df, tmp_path / "tables", tmp_path / "figures", [1, 32])
+        write(df, tmp_path / "tables", tmp_path / "figures", [1, 32])
     with pytest.raises(ValueError, match="neither reference 'grpo' nor 'base'"):
-        compare.write(frame(methods=("ds",), base=False), tmp_path / "tables", tmp_path / "figures", [1])
+        write(frame(methods=("ds",), base=False), tmp_path / "tables", tmp_path / "figures", [1])
     with pytest.raises(ValueError, match="call write once per benchmark"):
-        compare.write(pd.concat([df.assign(bench="a"), df.assign(bench="b")]), tmp_path / "tables", tmp_path / "figures", [1])
+        write(pd.concat([df.assign(bench="a"), df.assign(bench="b")]), tmp_path / "tables", tmp_path / "figures", [1])
     with pytest.raises(ValueError, match="lacks columns"):
-        compare.write(df.drop(columns="n"), tmp_path / "tables", tmp_path / "figures", [1])
+        write(df.drop(columns="n"), tmp_path / "tables", tmp_path / "figures", [1])

@@ -7,22 +7,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import binom
 
-from divrl.metrics import paired
+from divrl.metrics import paired, paired_power
+from divrl.metrics.multitest import holm
 from divrl.metrics.paired import (
-    Variance,
     compare_counts,
-    gains_losses,
-    holm,
     paired_bootstrap,
     paired_bootstrap_many,
-    pass1_change,
-    required_problems,
-    required_seeds,
     resampled_deltas,
     seed_pass_at_k,
-    variance_components,
     z_p,
 )
+from divrl.metrics.paired_power import Variance, required_problems, required_seeds, variance_components
+from divrl.metrics.per_problem import gains_losses, pass1_change
 from divrl.metrics.passk import pass_at_k
 from divrl.metrics.stats import bootstrap_ci
 
@@ -224,6 +220,24 @@ def test_holm_matches_loop_and_never_lowers_p(p):
     assert np.all(got >= np.asarray(p))
 
 
+def former_holm(p):
+    """divrl's own vectorised Holm before statsmodels replaced it (finite p only)."""
+    p = np.asarray(p, dtype=np.float64)
+    order = np.argsort(p, kind="stable")
+    adj = np.minimum(1.0, np.maximum.accumulate((p.size - np.arange(p.size)) * p[order]))
+    out = np.empty(p.size)
+    out[order] = adj
+    return out
+
+
+@settings(max_examples=300)
+@given(st.lists(st.one_of(st.floats(0, 1), st.sampled_from([0.0, 0.0125, 0.025, 0.05, 0.5, 1.0])), min_size=1,
+                max_size=60))
+def test_holm_from_statsmodels_is_bit_identical_to_the_former_implementation(p):
+    """Ties included: the compare.md p (Holm) column must not move by one ulp with the library."""
+    np.testing.assert_array_equal(holm(p), former_holm(p))
+
+
 # ---- power ---------------------------------------------------------------------------------
 
 
@@ -232,7 +246,7 @@ def test_required_seeds_hand_computed():
     # SE*² = (0.02 / (1.95996 + 0.84162))² = 5.0964e-5; room = SE*² − 0.01/500 = 3.0964e-5;
     # per-seed need = 8e-4 + 0.04/500 = 8.8e-4 → S = ceil(28.42) = 29.
     assert required_seeds(v, 0.02, 500) == 29
-    assert paired.power(v, 0.02, 29, 29, 500) >= 0.8 > paired.power(v, 0.02, 28, 28, 500)
+    assert paired_power.power(v, 0.02, 29, 29, 500) >= 0.8 > paired_power.power(v, 0.02, 28, 28, 500)
     # base fixed: only the method's seed terms scale: (4e-4 + 0.02/500) / room → ceil(14.21) = 15
     fixed = Variance(problem=0.01, seed_a=4e-4, cell_a=0.02, seed_b=0.0, cell_b=0.0)
     assert required_seeds(fixed, 0.02, 500, b_fixed=True) == 15
@@ -249,9 +263,9 @@ def test_required_seeds_reach_target_power(problem, seed_var, cell, effect):
     v = Variance(problem, seed_var, cell, seed_var, cell)
     s = required_seeds(v, effect, 500)
     if math.isfinite(s):
-        assert paired.power(v, effect, s, s, 500) >= 0.8 - 1e-9
+        assert paired_power.power(v, effect, s, s, 500) >= 0.8 - 1e-9
         if s > 2:
-            assert paired.power(v, effect, s - 1, s - 1, 500) < 0.8 + 1e-6
+            assert paired_power.power(v, effect, s - 1, s - 1, 500) < 0.8 + 1e-6
 
 
 def test_variance_components_one_seed_and_fixed_base():

@@ -75,22 +75,7 @@ def build(c) -> argparse.ArgumentParser:
     sp.add_argument("--shards", type=int, required=True, help="S")
     sp.add_argument("--model", default=None, help="the model's name for metrics.json (default: the one the shards recorded)")
 
-    sp = verb("report", c.cmd_report, "tables (csv, markdown) and figures from metrics.json files", section=False)
-    sp.add_argument("--metrics", nargs="+", required=True, help="…/eval/base/SET/metrics.json and …/eval/METHOD/seedS/SET/metrics.json")
-    sp.add_argument("--out-dir", required=True, help="gets tables/ and figures/")
-    sp.add_argument("--k-show", help="JSON list of k for the markdown table")
-    sp.add_argument("--train-logs", nargs="*", help="…/train/METHOD/seedS/train_log.json (training curves)")
-    sp.add_argument("--data-stats", help="data/stats.json (solution multiplicity table)")
-    sp.add_argument("--task", default="countdown", help="task name, for table labels")
-    sp.add_argument("--paper", help="JSON of the config's paper: section (published numbers -> tables/vs_paper.md)")
-    sp.add_argument("--not-averaged", nargs="*", help="test sets left out of the benchmark average (in_average: false)")
-    sp.add_argument("--reference", default="grpo", help="the method every other one is compared with (report.reference)")
-
-    sp = verb("sweep-report", c.cmd_sweep_report, "sweep table and figure; the best grid point is chosen on the validation split", section=False)
-    sp.add_argument("--metrics", nargs="+", required=True, help="…/eval/RUN/seedS/SET/metrics.json of grid points and reference methods")
-    sp.add_argument("--sweeps", required=True, help='JSON {method: ["method/p=v,…", …]} (what the workflow passes)')
-    sp.add_argument("--select-k", type=int, default=1, help="choose the point with the best mean validation pass@k")
-    sp.add_argument("--out-dir", required=True, help="gets tables/sweeps.{md,csv} and figures/sweeps.png")
+    report_verbs(verb)
 
     verb("methods", c.cmd_methods, "list registered methods with their papers and hyperparameters", section=False)
     verb("formats", c.cmd_formats, "list tasks, data-set column formats and prompt templates (for `datasets:`)", section=False)
@@ -102,3 +87,89 @@ def build(c) -> argparse.ArgumentParser:
     sp.add_argument("--marker", default="results", help="README holds <!-- MARKER:start --> … <!-- MARKER:end -->")
     sp.add_argument("--figures", nargs="*", default=["passk", "passk_minus_base"], help="figure names to copy to docs/")
     return p
+
+
+def report_verbs(verb) -> None:
+    """The report verbs (divrl.report.verbs): each output file is an option naming its path,
+    and a verb writes only the files named (what its rule in workflow/rules/report.smk declares)."""
+    from divrl.report import verbs as v
+
+    def metrics(sp, what="…/eval/base/SET/metrics.json and …/eval/METHOD/seedS/SET/metrics.json of one test set"):
+        sp.add_argument("--metrics", nargs="+", required=True, help=what)
+
+    def reference(sp):
+        sp.add_argument("--reference", default="grpo", help="the method every other one is compared with, listed "
+                        "first after base (report.reference)")
+
+    def k_show(sp):
+        sp.add_argument("--k-show", help="JSON list of k for the tables (report.k_show)")
+
+    def figure(sp, flag, what):
+        sp.add_argument(flag, nargs="+", help=f"{what}: one file per format (.png, .pdf)")
+
+    sp = verb("report-tables", v.cmd_report_tables, "summary, paper-style tables and bootstrap CIs of one test set", section=False)
+    metrics(sp), k_show(sp), reference(sp)
+    sp.add_argument("--data-stats", help="data/stats.json (multiplicity table; rows a test set lost)")
+    sp.add_argument("--task", default="countdown", help="dra_style column and multiplicity label: the task with one "
+                    "test set, the test set's name with several")
+    for name, help in (("runs_csv", "one row per method × seed × k"), ("summary_csv", "mean and std over seeds"),
+                       ("summary_md", "the summary a person reads first"), ("minus_base_csv", "pass@k − base per seed")):
+        sp.add_argument("--" + name.replace("_", "-"), help=help)
+    for name in v.PAPER_TABLE_OUTPUTS:
+        sp.add_argument("--" + name.replace("_", "-"), dest=name)
+
+    sp = verb("report-figures", v.cmd_report_figures, "pass@k, pass@k − base, accuracy vs diversity, training curves "
+              "and Spearman figures of one test set", section=False)
+    metrics(sp), reference(sp)
+    sp.add_argument("--label", required=True, help="what the titles name: the test set (or 'Countdown toy')")
+    sp.add_argument("--train-logs", nargs="*", help="…/train/METHOD/seedS/train_log.json (for --curves)")
+    for flag, what in (("--passk", "pass@k against k"), ("--minus-base", "pass@k − base pass@k"),
+                       ("--scatter", "pass@1 against distinct correct answers"), ("--curves", "training curves"),
+                       ("--spearman", "Spearman(reward, diversity) per prompt")):
+        figure(sp, flag, what)
+
+    sp = verb("report-compare", v.cmd_report_compare, "paired comparisons of one test set: each method against the "
+              "reference and base, seeds needed, per-problem gains and losses", section=False)
+    metrics(sp), k_show(sp), reference(sp)
+    for name in ("compare_csv", "compare_md", "power_md", "gains_losses_csv", "gains_losses_md"):
+        sp.add_argument("--" + name.replace("_", "-"))
+    figure(sp, "--pass1-change", "per-problem pass@1 change against base")
+
+    sp = verb("report-benchmarks", v.cmd_report_benchmarks, "pass@1 per test set and their average", section=False)
+    metrics(sp, "metrics.json files of every test set")
+    reference(sp)
+    sp.add_argument("--data-stats", help="data/stats.json (rows a test set lost)")
+    sp.add_argument("--not-averaged", nargs="*", help="test sets left out of the average (in_average: false)")
+    sp.add_argument("--md", help="benchmarks.md")
+    sp.add_argument("--csv", help="benchmarks.csv")
+
+    sp = verb("report-paper", v.cmd_report_paper, "our numbers against the published ones (the config's paper: section)",
+              section=False)
+    metrics(sp, "metrics.json files of every run and test set")
+    reference(sp)
+    sp.add_argument("--paper", required=True, help="JSON of the config's paper: section")
+    sp.add_argument("--not-averaged", nargs="*", help="test sets left out of the average (in_average: false)")
+    sp.add_argument("--md", help="vs_paper.md")
+    sp.add_argument("--csv", help="vs_paper.csv")
+    figure(sp, "--figure", "published curves against ours")
+
+    sp = verb("report", v.cmd_report, "the whole report into one folder, by hand (the workflow runs report-* verbs)",
+              section=False)
+    metrics(sp, "…/eval/base/SET/metrics.json and …/eval/METHOD/seedS/SET/metrics.json")
+    sp.add_argument("--out-dir", required=True, help="gets tables/ and figures/")
+    k_show(sp), reference(sp)
+    sp.add_argument("--train-logs", nargs="*", help="…/train/METHOD/seedS/train_log.json (training curves)")
+    sp.add_argument("--data-stats", help="data/stats.json (solution multiplicity table)")
+    sp.add_argument("--task", default="countdown", help="task name, for table labels")
+    sp.add_argument("--paper", help="JSON of the config's paper: section (published numbers -> tables/vs_paper.md)")
+    sp.add_argument("--not-averaged", nargs="*", help="test sets left out of the benchmark average (in_average: false)")
+
+    sp = verb("sweep-report", v.cmd_sweep_report, "sweep table and figure; the best grid point is chosen on the "
+              "validation split", section=False)
+    metrics(sp, "metrics.json of the base model and the configured methods (references), every set")
+    sp.add_argument("--points", nargs="*", help="metrics.json of the grid points, every set")
+    sp.add_argument("--sweeps", required=True, help='JSON {method: ["method/p=v,…", …]} (what the workflow passes)')
+    sp.add_argument("--select-k", type=int, default=1, help="choose the point with the best mean validation pass@k")
+    sp.add_argument("--table-md", help="sweeps.md")
+    sp.add_argument("--table-csv", help="sweeps.csv")
+    figure(sp, "--figure", "validation and test pass@k over the grid")

@@ -1,69 +1,224 @@
-# One test set: tables/ and figures/ directly. Several: tables/BENCH/, figures/BENCH/
-# per test set, plus tables/benchmarks.md (pass@1 per test set and their average,
-# the layout of the DRA and R1-zero-Div tables).
-T = f"{R}/tables" if len(BENCHES) == 1 else f"{R}/tables/{BENCHES[0]}"
-F = f"{R}/figures" if len(BENCHES) == 1 else f"{R}/figures/{BENCHES[0]}"
+# The report: one rule per kind of output, each calling a `divrl report-*` verb that writes
+# exactly the files the rule declares (every option of its command line is one of them), so
+# `snakemake --report` shows them all and a deleted table is rebuilt. `rule report` gathers them.
+#
+# One test set: tables/ and figures/ directly. Several: tables/BENCH/, figures/BENCH/ per test
+# set (rules with a {bench} wildcard), plus tables/benchmarks.{md,csv} (pass@1 per test set and
+# their average, the layout of the DRA and R1-zero-Div tables). Figures: a PNG (what the HTML
+# report shows) and a PDF (vector, for papers) each.
+MULTI = len(BENCHES) > 1
+T = f"{R}/tables/{{bench}}" if MULTI else f"{R}/tables"
+F = f"{R}/figures/{{bench}}" if MULTI else f"{R}/figures"
+PER_SET = "_{bench}" if MULTI else ""  # log and benchmark files of the per-test-set rules
 # The scorecard against the config's published numbers (paper:), at the top of tables/ and figures/.
 PAPER = config["paper"] if config["paper"].get("rows") or config["paper"].get("curves") else {}
+REFERENCE = config["report"]["reference"]
+
+from divrl.report.verbs import verb_options
 
 
-rule report:
+localrules:
+    report_tables,
+    report_figures,
+    report_compare,
+
+
+# (lambdas, not functions: `snakemake --lint` wants functions in common.smk)
+set_name = lambda wildcards: wildcards.bench if MULTI else BENCHES[0]
+# the base model's and every run's metrics.json on one test set (published checkpoints are runs)
+set_metrics = lambda wildcards: [
+    *base_metrics([set_name(wildcards)]),
+    *expand(f"{R}/eval/{{method}}/seed{{seed}}/{set_name(wildcards)}/metrics.json", method=METHODS, seed=SEEDS),
+    *expand(f"{R}/eval/{{method}}/seed{PUBLISHED_SEED}/{set_name(wildcards)}/metrics.json", method=list(PUBLISHED)),
+]
+ALL_METRICS = [*base_metrics(), *run_metrics(), *published_metrics()]
+# an output the HTML report shows, with its caption workflow/report/CAPTION.rst (per test set with several)
+shown = lambda path, caption, category: report(
+    path, caption=f"../report/{caption}.rst", category=category, subcategory="{bench}" if "{bench}" in path else None
+)
+# a figure's two files: the PNG the HTML report shows and a PDF
+figure = lambda stem, caption, folder=F, category="Figures": [
+    shown(f"{folder}/{stem}.png", caption, category),
+    f"{folder}/{stem}.pdf",
+]
+# every named output as the verb's option: summary_md -> --summary-md PATH
+options = lambda wildcards, output: verb_options(output)
+
+
+rule report_tables:
     input:
-        base=base_metrics(),
-        runs=[*run_metrics(), *published_metrics()],  # published checkpoints are rows like runs
-        train_logs=train_logs(),
+        metrics=set_metrics,
         data_stats=rules.data.output.stats,
     output:
-        summary=report(f"{T}/summary.md", caption="../report/summary.rst", category="Tables"),
-        csv=f"{T}/summary.csv",
-        passk=report(f"{F}/passk.png", caption="../report/passk.rst", category="Figures"),
-        minus_base=report(
-            f"{F}/passk_minus_base.png", caption="../report/passk_minus_base.rst", category="Figures"
-        ),
-        scatter=report(
-            f"{F}/accuracy_vs_diversity.png",
-            caption="../report/accuracy_vs_diversity.rst",
-            category="Figures",
-        ),
-        curves=report(
-            f"{F}/training_curves.png", caption="../report/training_curves.rst", category="Figures"
-        ),
-        spearman=report(f"{F}/spearman.png", caption="../report/spearman.rst", category="Figures"),
-        dra_style=report(f"{T}/dra_style.md", caption="../report/dra_style.rst", category="Tables"),
-        r1zero_div_style=report(
-            f"{T}/r1zero_div_style.md", caption="../report/r1zero_div_style.rst", category="Tables"
-        ),
-        ds_style=report(f"{T}/ds_style.md", caption="../report/ds_style.rst", category="Tables"),
-        multiplicity=report(f"{T}/multiplicity.md", caption="../report/multiplicity.rst", category="Tables"),
-        paper_csv=expand(
-            f"{T}/{{name}}.csv", name=["dra_style", "r1zero_div_style", "ds_style", "multiplicity"]
-        ),
-        ci=f"{T}/bootstrap_ci.csv",
-        benchmarks=[] if len(BENCHES) == 1 else f"{R}/tables/benchmarks.md",
-        per_bench=[] if len(BENCHES) == 1 else expand(f"{R}/tables/{{bench}}/summary.csv", bench=BENCHES),
-        vs_paper=expand(f"{R}/tables/vs_paper.{{ext}}", ext=["md", "csv"]) if PAPER else [],
-        vs_paper_figure=f"{R}/figures/vs_paper.png" if PAPER.get("curves") else [],
+        summary_md=shown(f"{T}/summary.md", "summary", "Tables"),
+        summary_csv=f"{T}/summary.csv",
+        runs_csv=f"{T}/runs.csv",
+        minus_base_csv=f"{T}/passk_minus_base.csv",
+        dra_style_md=shown(f"{T}/dra_style.md", "dra_style", "Tables"),
+        dra_style_csv=f"{T}/dra_style.csv",
+        r1zero_div_style_md=shown(f"{T}/r1zero_div_style.md", "r1zero_div_style", "Tables"),
+        r1zero_div_style_csv=f"{T}/r1zero_div_style.csv",
+        ds_style_md=shown(f"{T}/ds_style.md", "ds_style", "Tables"),
+        ds_style_csv=f"{T}/ds_style.csv",
+        multiplicity_md=shown(f"{T}/multiplicity.md", "multiplicity", "Tables"),
+        multiplicity_csv=f"{T}/multiplicity.csv",
+        bootstrap_ci=shown(f"{T}/bootstrap_ci.csv", "bootstrap_ci", "Tables"),
     params:
         divrl=DIVRL,
         k_show=as_json(config["report"]["k_show"]),
-        out_dir=lambda wildcards, output: R,  # tables/ and figures/ go below it
-        task=config["task"],
-        paper=f"--paper {as_json(PAPER)}" if PAPER else "",
-        not_averaged=f"--not-averaged {' '.join(NOT_AVERAGED)}" if NOT_AVERAGED else "",
-        reference=config["report"]["reference"],
+        # the dra_style column and multiplicity label: the task with one test set, else the set
+        task=lambda wildcards: wildcards.bench if MULTI else config["task"],
+        reference=REFERENCE,
+        outputs=options,
     log:
-        f"{R}/logs/report.log",
+        f"{R}/logs/report_tables{PER_SET}.log",
     benchmark:
-        f"{R}/benchmarks/report.tsv"
+        f"{R}/benchmarks/report_tables{PER_SET}.tsv"
     resources:
         mem_mb=by_attempt(2000),
         runtime=by_attempt(10),
     conda:
         REPORT_ENV
     shell:
-        "{params.divrl} report --metrics {input.base} {input.runs} --k-show {params.k_show}"
-        " --train-logs {input.train_logs} --data-stats {input.data_stats} --task {params.task}"
-        " --out-dir {params.out_dir} {params.paper} {params.not_averaged} --reference {params.reference} > {log} 2>&1"
+        "{params.divrl} report-tables --metrics {input.metrics} --data-stats {input.data_stats} --k-show {params.k_show}"
+        " --task {params.task} --reference {params.reference} {params.outputs} > {log} 2>&1"
+
+
+rule report_figures:
+    input:
+        metrics=set_metrics,
+        train_logs=train_logs(),
+    output:
+        passk=figure("passk", "passk"),
+        minus_base=figure("passk_minus_base", "passk_minus_base"),
+        scatter=figure("accuracy_vs_diversity", "accuracy_vs_diversity"),
+        # no trained method (only published checkpoints): no training curves
+        curves=figure("training_curves", "training_curves") if train_logs() else [],
+        spearman=figure("spearman", "spearman"),
+    params:
+        divrl=DIVRL,
+        # the toy's generated problems, else the test set's name
+        label=lambda wildcards: "'Countdown toy'" if not DATASETS and config["task"] == "countdown" else set_name(wildcards),
+        reference=REFERENCE,
+        train_logs=lambda wildcards, input: f"--train-logs {input.train_logs}" if input.train_logs else "",
+        outputs=options,
+    log:
+        f"{R}/logs/report_figures{PER_SET}.log",
+    benchmark:
+        f"{R}/benchmarks/report_figures{PER_SET}.tsv"
+    resources:
+        mem_mb=by_attempt(2000),
+        runtime=by_attempt(10),
+    conda:
+        REPORT_ENV
+    shell:
+        "{params.divrl} report-figures --metrics {input.metrics} {params.train_logs} --label {params.label}"
+        " --reference {params.reference} {params.outputs} > {log} 2>&1"
+
+
+rule report_compare:
+    input:
+        metrics=set_metrics,
+    output:
+        compare_md=shown(f"{T}/compare.md", "compare", "Comparisons"),
+        compare_csv=f"{T}/compare.csv",
+        power_md=shown(f"{T}/power.md", "power", "Comparisons"),
+        gains_losses_md=shown(f"{T}/gains_losses.md", "gains_losses", "Comparisons"),
+        gains_losses_csv=f"{T}/gains_losses.csv",
+        pass1_change=figure("pass1_change", "pass1_change", category="Comparisons"),
+    params:
+        divrl=DIVRL,
+        k_show=as_json(config["report"]["k_show"]),
+        reference=REFERENCE,
+        outputs=options,
+    log:
+        f"{R}/logs/report_compare{PER_SET}.log",
+    benchmark:
+        f"{R}/benchmarks/report_compare{PER_SET}.tsv"
+    resources:
+        mem_mb=by_attempt(2000),
+        runtime=by_attempt(10),
+    conda:
+        REPORT_ENV
+    shell:
+        "{params.divrl} report-compare --metrics {input.metrics} --k-show {params.k_show}"
+        " --reference {params.reference} {params.outputs} > {log} 2>&1"
+
+
+if MULTI:
+
+    localrules:
+        report_benchmarks,
+
+    rule report_benchmarks:
+        input:
+            metrics=ALL_METRICS,
+            data_stats=rules.data.output.stats,
+        output:
+            md=report(f"{R}/tables/benchmarks.md", caption="../report/benchmarks.rst", category="Tables"),
+            csv=f"{R}/tables/benchmarks.csv",
+        params:
+            divrl=DIVRL,
+            reference=REFERENCE,
+            not_averaged=f"--not-averaged {' '.join(NOT_AVERAGED)}" if NOT_AVERAGED else "",
+        log:
+            f"{R}/logs/report_benchmarks.log",
+        benchmark:
+            f"{R}/benchmarks/report_benchmarks.tsv"
+        resources:
+            mem_mb=by_attempt(2000),
+            runtime=by_attempt(10),
+        conda:
+            REPORT_ENV
+        shell:
+            "{params.divrl} report-benchmarks --metrics {input.metrics} --data-stats {input.data_stats}"
+            " --reference {params.reference} {params.not_averaged} --md {output.md} --csv {output.csv} > {log} 2>&1"
+
+
+if PAPER:
+
+    localrules:
+        report_paper,
+
+    rule report_paper:
+        input:
+            metrics=ALL_METRICS,
+        output:
+            md=report(f"{R}/tables/vs_paper.md", caption="../report/vs_paper.rst", category="Published numbers"),
+            csv=f"{R}/tables/vs_paper.csv",
+            figure=(
+                figure("vs_paper", "vs_paper", folder=f"{R}/figures", category="Published numbers")
+                if PAPER.get("curves")
+                else []
+            ),
+        params:
+            divrl=DIVRL,
+            paper=as_json(PAPER),
+            reference=REFERENCE,
+            not_averaged=f"--not-averaged {' '.join(NOT_AVERAGED)}" if NOT_AVERAGED else "",
+            outputs=options,
+        log:
+            f"{R}/logs/report_paper.log",
+        benchmark:
+            f"{R}/benchmarks/report_paper.tsv"
+        resources:
+            mem_mb=by_attempt(2000),
+            runtime=by_attempt(10),
+        conda:
+            REPORT_ENV
+        shell:
+            "{params.divrl} report-paper --metrics {input.metrics} --paper {params.paper}"
+            " --reference {params.reference} {params.not_averaged} {params.outputs} > {log} 2>&1"
+
+
+# Everything above, for every test set: `snakemake report` (and `rule all`) ask for this.
+rule report:
+    input:
+        expand(rules.report_tables.output, bench=BENCHES),
+        expand(rules.report_figures.output, bench=BENCHES),
+        expand(rules.report_compare.output, bench=BENCHES),
+        rules.report_benchmarks.output if MULTI else [],
+        rules.report_paper.output if PAPER else [],
 
 
 if SWEEP_RUNS:
@@ -74,16 +229,18 @@ if SWEEP_RUNS:
     rule sweep_report:
         input:
             base=base_metrics(EVAL_SETS),
-            runs=sweep_metrics(),
+            # configured methods: drawn as references
+            runs=expand(f"{R}/eval/{{method}}/seed{{seed}}/{{bench}}/metrics.json", method=METHODS, seed=SEEDS, bench=EVAL_SETS),
+            points=expand(f"{R}/eval/{{method}}/seed{{seed}}/{{bench}}/metrics.json", method=SWEEP_RUNS, seed=SEEDS, bench=EVAL_SETS),
         output:
-            table=report(f"{R}/tables/sweeps.md", caption="../report/sweeps.rst", category="Sweeps"),
-            csv=f"{R}/tables/sweeps.csv",
-            figure=report(f"{R}/figures/sweeps.png", caption="../report/sweeps.rst", category="Sweeps"),
+            table_md=report(f"{R}/tables/sweeps.md", caption="../report/sweeps.rst", category="Sweeps"),
+            table_csv=f"{R}/tables/sweeps.csv",
+            figure=figure("sweeps", "sweeps", folder=f"{R}/figures", category="Sweeps"),
         params:
             divrl=DIVRL,
             select_k=config["report"]["select_k"],
             sweeps=as_json(SWEEPS),
-            out_dir=lambda wildcards, output: R,  # tables/ and figures/ go below it
+            outputs=options,
         log:
             f"{R}/logs/sweep_report.log",
         resources:
@@ -92,5 +249,5 @@ if SWEEP_RUNS:
         conda:
             REPORT_ENV
         shell:
-            "{params.divrl} sweep-report --metrics {input.base} {input.runs} --sweeps {params.sweeps}"
-            " --select-k {params.select_k} --out-dir {params.out_dir} > {log} 2>&1"
+            "{params.divrl} sweep-report --metrics {input.base} {input.runs} --points {input.points} --sweeps {params.sweeps}"
+            " --select-k {params.select_k} {params.outputs} > {log} 2>&1"

@@ -1,9 +1,9 @@
 """Paired comparison of two methods on the same test problems: a real gain, or one lucky seed?
 
 What: Δ = mean over problems of (pass@k of X averaged over X's seeds − the same for Y), with a
-paired bootstrap CI and two-sided p-value, Holm–Bonferroni over a family of comparisons, a
-normal-approximation power estimate (seeds or problems needed to see an effect δ), and
-per-problem gains and losses against the base model.
+paired bootstrap CI and two-sided p-value. Beside it: Holm–Bonferroni over a family of
+comparisons (metrics/multitest.py), power and the seeds an effect needs
+(metrics/paired_power.py), per-problem gains and losses against base (metrics/per_problem.py).
 
 Why these choices. "Does X beat GRPO?" is a question about the *method*: new test problems and
 new training seeds. Both must be in the error bars, or a seed that happens to lift every
@@ -48,21 +48,21 @@ S−1 degrees of freedom and p is optimistic, as a z-test is where a t with S−
 with only 10 problems. tests/test_paired.py checks the first case, and that a lucky seed is
 not called an effect; power.md says how many seeds an effect needs.
 
-Power (`required_seeds`, `required_problems`, `power`): normal approximation, two-sided level α,
-far tail ignored: δ is detected with power 1−β when δ/SE ≥ z_{1−α/2} + z_{1−β}, with SE² from
-the variance formula above and components from the ANOVA: σ²_cell = MS_res,
-σ²_seed = max(0, (MS_seed − MS_res)/P), V_prob = max(0, s²_d − Σ_m σ²_cell,m/S_m) where s²_d is
-the variance over problems of the seed-pooled differences.
+No library does this: scipy.stats.bootstrap resamples independent observations (with
+`paired=True`, pairs of them), not a crossed seed × problem design; it cannot resample problems
+jointly for two methods while resampling each method's seeds on their own, nor shrink seed
+deviations by the ANOVA estimate. Written out
+here, and tested against a slow loop and the variance formula (tests/test_paired.py).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from statistics import NormalDist
 
 import numpy as np
 
+from divrl.metrics.anova import as_stack, mean_squares
 from divrl.metrics.passk import pass_at_k_many
 
 # Resamples are drawn in chunks of at most this many uniforms (memory bound).
@@ -81,25 +81,6 @@ class PairedResult:
     n_problems: int
     seeds_a: int
     seeds_b: int
-
-
-@dataclass(frozen=True)
-class Variance:
-    """Components of Var(Δ̂) = problem/P + seed_a/S_a + seed_b/S_b + cell_a/(S_a·P) + cell_b/(S_b·P).
-
-    NaN marks a component that cannot be measured (a trained method with one seed). A fixed
-    method (the base model) has seed_b = cell_b = 0: its sampling noise sits in `problem`.
-    """
-
-    problem: float
-    seed_a: float
-    cell_a: float
-    seed_b: float
-    cell_b: float
-
-    def var(self, seeds_a: float, seeds_b: float, problems: float) -> float:
-        seed = self.seed_a / seeds_a + self.seed_b / seeds_b
-        return self.problem / problems + seed + (self.cell_a / seeds_a + self.cell_b / seeds_b) / problems
 
 
 # ---- per-problem pass@k ---------------------------------------------------------------------
@@ -121,36 +102,16 @@ def seed_pass_at_k(counts, n, ks: list[int]) -> np.ndarray:
 # ---- paired bootstrap -----------------------------------------------------------------------
 
 
-def _as_stack(x, name: str) -> np.ndarray:
-    v = np.asarray(x, dtype=np.float64)
-    if v.ndim == 2:
-        v = v[None]
-    if v.ndim != 3 or v.shape[1] == 0 or v.shape[2] == 0:
-        raise ValueError(f"paired: {name} must be a non-empty [S, P] or [K, S, P] array (got shape {v.shape})")
-    if not np.all(np.isfinite(v)):
-        raise ValueError(f"paired: {name} must be finite (drop or impute NaN problems first)")
-    return v
-
-
-def _mean_squares(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Two-way ANOVA without replication on [K, S, P]: (MS_seed, MS_res), each [K]; needs S, P ≥ 2."""
-    _, s, p = x.shape
-    by_problem, by_seed, grand = x.mean(axis=1), x.mean(axis=2), x.mean(axis=(1, 2))
-    ms_seed = p * ((by_seed - grand[:, None]) ** 2).sum(axis=1) / (s - 1)
-    resid = x - by_seed[:, :, None] - by_problem[:, None, :] + grand[:, None, None]
-    ms_res = (resid**2).sum(axis=(1, 2)) / ((s - 1) * (p - 1))
-    return ms_seed, ms_res
-
 
 def seed_shrinkage(x) -> np.ndarray:
     """λ per k for x [K, S, P]: scales seed deviations so their resampled variance is σ²_seed/S.
 
     λ² = S/(S−1)·max(0, 1 − MS_res/MS_seed); 0 for one seed or when seed means do not vary.
     """
-    v = _as_stack(x, "x")
+    v = as_stack(x, "x")
     if v.shape[1] < 2:
         return np.zeros(v.shape[0])
-    ms_seed, ms_res = _mean_squares(v)
+    ms_seed, ms_res = mean_squares(v)
     s = v.shape[1]
     with np.errstate(divide="ignore", invalid="ignore"):
         keep = np.where(ms_seed > 0, np.clip(1.0 - ms_res / ms_seed, 0.0, None), 0.0)
@@ -173,7 +134,7 @@ def _generators(seed: int) -> tuple[np.random.Generator, ...]:
 
 def resampled_deltas(a, b, *, n_boot: int = 2000, seed: int = 0) -> np.ndarray:
     """The n_boot resampled Δ per k, [n_boot, K], under the scheme in the module docstring."""
-    xa, xb = _as_stack(a, "a"), _as_stack(b, "b")
+    xa, xb = as_stack(a, "a"), as_stack(b, "b")
     if xa.shape[0] != xb.shape[0] or xa.shape[2] != xb.shape[2]:
         raise ValueError(f"paired: a and b must share K and the problem axis (got shapes {xa.shape} and {xb.shape})")
     if n_boot < 1:
@@ -208,7 +169,7 @@ def paired_bootstrap_many(a, b, *, level: float = 0.95, n_boot: int = 2000, seed
     """Paired comparison for a, b: [K, S_a, P] and [K, S_b, P] (one slice per k); one result per k."""
     if not 0 < level < 1:
         raise ValueError(f"paired: level must lie strictly between 0 and 1 (got {level})")
-    xa, xb = _as_stack(a, "a"), _as_stack(b, "b")
+    xa, xb = as_stack(a, "a"), as_stack(b, "b")
     if xa.shape[2] < 2:
         raise ValueError(f"paired: need at least 2 problems to resample (got {xa.shape[2]})")
     t = resampled_deltas(xa, xb, n_boot=n_boot, seed=seed)
@@ -232,154 +193,3 @@ def compare_counts(counts_a, n_a, counts_b, n_b, ks: list[int], *, level: float 
     """Paired pass@k comparison from correct counts [S_a, P] of n_a and [S_b, P] of n_b, one result per k."""
     return paired_bootstrap_many(seed_pass_at_k(counts_a, n_a, ks), seed_pass_at_k(counts_b, n_b, ks),
                                  level=level, n_boot=n_boot, seed=seed)
-
-
-# ---- multiple comparisons -------------------------------------------------------------------
-
-
-def holm(pvalues) -> np.ndarray:
-    """Holm–Bonferroni adjusted p-values (step-down; valid under any dependence between tests).
-
-    Sorted ascending, adj_(i) = max_{j ≤ i} min(1, (m − j + 1)·p_(j)) with m the number of finite
-    p-values; NaN entries stay NaN and do not count towards m. Reject where adj < α.
-    """
-    p = np.asarray(pvalues, dtype=np.float64)
-    if p.ndim != 1:
-        raise ValueError(f"holm: p-values must be a 1-d array (got shape {p.shape})")
-    finite = np.isfinite(p)
-    if np.any((p[finite] < 0) | (p[finite] > 1)):
-        raise ValueError("holm: p-values must lie in [0, 1]")
-    out = np.full(p.shape, np.nan)
-    vals = p[finite]
-    m = vals.size
-    order = np.argsort(vals, kind="stable")
-    adj = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * vals[order]))
-    sorted_back = np.empty(m)
-    sorted_back[order] = adj
-    out[finite] = sorted_back
-    return out
-
-
-# ---- power ----------------------------------------------------------------------------------
-
-
-def variance_components(a, b, *, b_fixed: bool = False) -> Variance:
-    """Components of Var(Δ̂) for per-seed, per-problem values a [S_a, P] and b [S_b, P].
-
-    b_fixed: b is one run that more seeds would not repeat (the base model); its noise is
-    then part of `problem`. A non-fixed method with one seed gets NaN seed and cell terms.
-    """
-    xa, xb = _as_stack(a, "a")[0], _as_stack(b, "b")[0]
-    if xa.shape[1] != xb.shape[1] or xa.shape[1] < 2:
-        raise ValueError(f"variance_components: a and b need the same ≥ 2 problems (got {xa.shape[1]} and {xb.shape[1]})")
-    seed_a, cell_a = _seed_cell(xa)
-    seed_b, cell_b = (0.0, 0.0) if b_fixed else _seed_cell(xb)
-    s2_d = float(np.var(xa.mean(axis=0) - xb.mean(axis=0), ddof=1))
-    problem = float(np.clip(s2_d - cell_a / xa.shape[0] - cell_b / xb.shape[0], 0.0, None))  # NaN stays NaN
-    return Variance(problem, seed_a, cell_a, seed_b, cell_b)
-
-
-def _seed_cell(x: np.ndarray) -> tuple[float, float]:
-    """(σ²_seed, σ²_cell) of one method's [S, P] values; NaN when S = 1 (unmeasurable)."""
-    if x.shape[0] < 2:
-        return float("nan"), float("nan")
-    ms_seed, ms_res = (float(v[0]) for v in _mean_squares(x[None]))
-    return max(0.0, (ms_seed - ms_res) / x.shape[1]), ms_res
-
-
-def _z(alpha: float, power: float) -> float:
-    if not 0 < alpha < 1 or not 0 < power < 1:
-        raise ValueError(f"power: alpha and power must lie strictly between 0 and 1 (got {alpha}, {power})")
-    return NormalDist().inv_cdf(1 - alpha / 2) + NormalDist().inv_cdf(power)
-
-
-def power(v: Variance, effect: float, seeds_a: float, seeds_b: float, problems: float, *, alpha: float = 0.05) -> float:
-    """Chance a two-sided level-α test detects a true Δ = effect (normal approximation)."""
-    se = math.sqrt(v.var(seeds_a, seeds_b, problems))
-    if math.isnan(se):
-        return float("nan")
-    if se == 0:
-        return 1.0 if effect != 0 else alpha
-    z = NormalDist().inv_cdf(1 - alpha / 2)
-    return NormalDist().cdf(abs(effect) / se - z) + NormalDist().cdf(-abs(effect) / se - z)
-
-
-def required_seeds(v: Variance, effect: float, problems: int, *, alpha: float = 0.05, target: float = 0.8,
-                   b_fixed: bool = False) -> float:
-    """Seeds per method (both, or only a when b is fixed) for power `target` at `problems` problems.
-
-    S = ceil((σ²_seed + σ²_cell/P) / (SE*² − V_prob/P)) with SE* = |effect|/(z_{1−α/2} + z_target)
-    and σ² summed over the methods that get S seeds; at least 2 (one seed cannot measure seed
-    variation). inf when no number of seeds suffices at this P; NaN when unmeasured.
-    """
-    target_var = (abs(effect) / _z(alpha, target)) ** 2
-    scaled = v.seed_a + v.cell_a / problems + (0.0 if b_fixed else v.seed_b + v.cell_b / problems)
-    room = target_var - v.problem / problems
-    if math.isnan(scaled) or math.isnan(room):
-        return float("nan")
-    if room <= 0:
-        return float("inf")
-    return float(max(2, math.ceil(scaled / room)))
-
-
-def required_problems(v: Variance, effect: float, seeds_a: int, seeds_b: int, *, alpha: float = 0.05,
-                      target: float = 0.8) -> float:
-    """Problems for power `target` with the given seeds: P = ceil((V_prob + Σσ²_cell/S)/(SE*² − Σσ²_seed/S))."""
-    target_var = (abs(effect) / _z(alpha, target)) ** 2
-    per_problem = v.problem + v.cell_a / seeds_a + v.cell_b / seeds_b
-    room = target_var - v.seed_a / seeds_a - v.seed_b / seeds_b
-    if math.isnan(per_problem) or math.isnan(room):
-        return float("nan")
-    if room <= 0:
-        return float("inf")
-    return float(max(2, math.ceil(per_problem / room)))
-
-
-# ---- per-problem change against the base model ----------------------------------------------
-
-
-def pass1_change(counts, n, base_counts, base_n) -> np.ndarray:
-    """Per-problem pass@1 change [P]: mean over seeds of c/n for the method minus the same for base.
-
-    counts: [S, P] (n an int or [S]); base_counts: [P] or [S_b, P] (base_n likewise).
-    """
-    c, cb = _counts(counts, "counts"), _counts(base_counts, "base_counts")
-    _same_problems(c, cb)
-    rate = c / np.broadcast_to(np.asarray(n, dtype=np.float64), (c.shape[0],))[:, None]
-    base = cb / np.broadcast_to(np.asarray(base_n, dtype=np.float64), (cb.shape[0],))[:, None]
-    return rate.mean(axis=0) - base.mean(axis=0)
-
-
-def gains_losses(counts, base_counts) -> dict:
-    """Problems gained and lost against the base model, seed-pooled and per seed.
-
-    Pooled: a method solves problem p if any of its seeds drew a correct sample (Σ_s c_sp > 0);
-    base likewise over its runs. gained = #{base solves none, method solves}, lost = #{base
-    solves, method solves none}, net = gained − lost, solvable_by_base = #{base solves}.
-    Pooling gives the method S·n samples against base's n, which favours gains; the per-seed
-    means (gained_per_seed, lost_per_seed: the same counts for each seed alone, averaged)
-    compare equal sample budgets.
-    """
-    c, cb = _counts(counts, "counts"), _counts(base_counts, "base_counts")
-    _same_problems(c, cb)
-    base_solves = cb.sum(axis=0) > 0
-    solves = c.sum(axis=0) > 0
-    gained, lost = int(np.sum(~base_solves & solves)), int(np.sum(base_solves & ~solves))
-    return {
-        "gained": gained, "lost": lost, "net": gained - lost, "solvable_by_base": int(base_solves.sum()),
-        "gained_per_seed": float(np.mean(np.sum(~base_solves & (c > 0), axis=1))),
-        "lost_per_seed": float(np.mean(np.sum(base_solves & (c == 0), axis=1))),
-    }
-
-
-def _counts(x, name: str) -> np.ndarray:
-    c = np.asarray(x)
-    c = c[None] if c.ndim == 1 else c
-    if c.ndim != 2 or c.size == 0 or np.any(c < 0):
-        raise ValueError(f"paired: {name} must be non-negative [P] or [S, P] counts (got shape {np.shape(x)})")
-    return c
-
-
-def _same_problems(c: np.ndarray, cb: np.ndarray) -> None:
-    if c.shape[1] != cb.shape[1]:
-        raise ValueError(f"paired: method has {c.shape[1]} problems but base has {cb.shape[1]}; align them first")

@@ -3,34 +3,16 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pandas as pd
 
-# …/METHOD/seedS/FILE (train logs) or …/METHOD/seedS/BENCH/FILE (evaluation)
-_RUN = re.compile(r"(?P<method>[^/]+)/seed(?P<seed>\d+)/(?:(?P<bench>[^/]+)/)?(?P<file>[^/]+)$")
+from divrl.report import identity
+
 SCALARS = [
     "mean_at_1", "greedy_pass1", "distinct_correct", "distinct_canonical", "distinct_answers", "embedding_cosine",
     "format_rate", "div_equ", "div_equ_no_equations", "spearman_share_p_gt_005",
 ]
-
-
-def label(path: str | Path) -> tuple[str, int | None]:
-    """(method, seed) from …/{method}/seed{seed}[/{bench}]/FILE; ("base", None) for …/base[/{bench}]/FILE."""
-    text = Path(path).as_posix()
-    m = _RUN.search(text)
-    if m:
-        return m["method"], int(m["seed"])
-    if "base" in (Path(text).parent.name, Path(text).parent.parent.name):
-        return "base", None
-    raise ValueError(f"report: cannot tell method and seed from path {path}")
-
-
-def bench(path: str | Path) -> str:
-    """The test set of …/eval/…/{bench}/metrics.json ("test" for the older layout without one)."""
-    folder = Path(path).parent.name
-    return "test" if folder == "base" or re.fullmatch(r"seed\d+", folder) else folder
 
 
 def read_metrics(path: str | Path, keys: tuple[str, ...] = ("k", "pass_at_k", "n")) -> dict:
@@ -50,12 +32,21 @@ def read_metrics(path: str | Path, keys: tuple[str, ...] = ("k", "pass_at_k", "n
     return m
 
 
+def by_test_set(paths: list[str | Path]) -> dict[str, list[str | Path]]:
+    """Metrics files grouped by the test set their identity names, in first-seen order."""
+    out: dict[str, list[str | Path]] = {}
+    for path in paths:
+        out.setdefault(identity.of(path).test_set, []).append(path)
+    return out
+
+
 def load_runs(paths: list[str | Path]) -> pd.DataFrame:
     """One row per (method, seed, k) with pass@k, plus the scalar metrics."""
     rows = []
     for path in paths:
-        method, seed = label(path)
         m = read_metrics(path)
+        who = identity.of(path, m)
+        method, seed = who.run, who.seed
         scal = {key: m.get(key, float("nan")) for key in SCALARS}
         potential = m.get("potential_at_k", [float("nan")] * len(m["k"]))
         for k, v, pot in zip(m["k"], m["pass_at_k"], potential):
@@ -69,8 +60,9 @@ def load_problems(paths: list[str | Path]) -> pd.DataFrame:
     """One row per (method, seed, problem): correct count c, n, Spearman rho and p."""
     rows = []
     for path in paths:
-        method, seed = label(path)
         m = read_metrics(path, ("n", "per_problem"))
+        who = identity.of(path, m)
+        method, seed = who.run, who.seed
         for p in m["per_problem"]:
             rows.append({"method": method, "seed": seed, "problem": p["id"], "n": m["n"], "c": p["c"],
                          "spearman_rho": p.get("spearman_rho"), "spearman_p": p.get("spearman_p")})

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from divrl.report.collect import label
+from divrl.report.identity import from_layout
+
 # logged key -> (panel title, y label)
 PANELS = {
     "accuracy": ("Training accuracy", "share of rollouts correct"),
@@ -21,8 +22,13 @@ def load_logs(paths: list[str | Path]) -> pd.DataFrame:
     """One row per (method, seed, step) with the PANELS metrics."""
     rows = []
     for path in paths:
-        method, seed = label(path)
-        for entry in json.loads(Path(path).read_text())["log_history"]:
+        log = json.loads(Path(path).read_text())
+        # a train_log.json names its method and seed; logs from before that: the folder layout
+        if "method" in log and "seed" in log:
+            method, seed = log["method"], log["seed"]
+        else:
+            method, seed = from_layout(path).method, from_layout(path).seed
+        for entry in log["log_history"]:
             if "step" in entry and any(k in entry for k in PANELS):
                 rows.append({"method": method, "seed": seed, "step": entry["step"],
                              **{k: entry.get(k) for k in PANELS}})

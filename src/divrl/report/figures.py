@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Sequence
 
 import matplotlib
 
@@ -12,17 +13,22 @@ import pandas as pd  # noqa: E402
 
 from divrl.report.tables import minus_base, order  # noqa: E402
 
-def colours(methods) -> dict[str, tuple]:
+# A figure is written to every path given for it, in the format its suffix names (the rules
+# declare a PNG, which `snakemake --report` shows, and a PDF for papers).
+Paths = Sequence[str | Path]
+
+
+def colours(methods, reference: str | None) -> dict[str, tuple]:
     """The same colour for a method in every figure; base is black. tab20 past 10 methods."""
-    rest = [m for m in order(methods) if m != "base"]
+    rest = [m for m in order(methods, reference) if m != "base"]
     palette = plt.get_cmap("tab10" if len(rest) <= 10 else "tab20").colors
     out = {m: palette[i % len(palette)] for i, m in enumerate(rest)}
     out["base"] = (0, 0, 0)
     return out
 
 
-def _lines(ax, runs: pd.DataFrame, value: str, col: dict) -> None:
-    for method in order(runs.method.unique()):
+def _lines(ax, runs: pd.DataFrame, value: str, col: dict, reference: str | None) -> None:
+    for method in order(runs.method.unique(), reference):
         df = runs[runs.method == method]
         g = df.groupby("k")[value]
         mean, lo, hi = g.mean(), g.min(), g.max()
@@ -39,34 +45,36 @@ def _lines(ax, runs: pd.DataFrame, value: str, col: dict) -> None:
     ax.grid(alpha=0.3)
 
 
-def passk(runs: pd.DataFrame, path: Path, title: str) -> None:
-    col = colours(runs.method.unique())
+def passk(runs: pd.DataFrame, paths: Paths, title: str, reference: str | None) -> None:
+    col = colours(runs.method.unique(), reference)
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    _lines(ax, runs, "pass_at_k", col)
+    _lines(ax, runs, "pass_at_k", col, reference)
     ax.set_ylabel("pass@k (share of test problems solved)")
     ax.set_ylim(0, 1.02)
     ax.set_title(title + "\nline: mean over seeds; band: min–max over seeds", fontsize=10)
     _legend(ax, runs.method.nunique(), loc="lower right")
-    _save(fig, path)
+    save(fig, paths)
 
 
-def passk_minus_base(runs: pd.DataFrame, path: Path, title: str) -> None:
-    col = colours(runs.method.unique())
+def passk_minus_base(runs: pd.DataFrame, paths: Paths, title: str, reference: str | None) -> None:
+    if not (runs.method == "base").any():
+        raise ValueError("report: the pass@k − base figure needs the base model's metrics among the inputs")
+    col = colours(runs.method.unique(), reference)
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    _lines(ax, minus_base(runs), "minus_base", col)
+    _lines(ax, minus_base(runs), "minus_base", col, reference)
     ax.axhline(0, color="black", lw=1, ls="--", label="base model")
     ax.set_ylabel("pass@k − base pass@k")
     ax.set_title(title + "\nabove 0: better than the base model at that k", fontsize=10)
     _legend(ax, runs.method.nunique(), loc="best")
-    _save(fig, path)
+    save(fig, paths)
 
 
-def accuracy_vs_diversity(runs: pd.DataFrame, path: Path, title: str) -> None:
+def accuracy_vs_diversity(runs: pd.DataFrame, paths: Paths, title: str, reference: str | None) -> None:
     """pass@1 against distinct correct answers: one point per method, error bars over seeds."""
-    col = colours(runs.method.unique())
+    col = colours(runs.method.unique(), reference)
     per_seed = runs[runs.k == 1].groupby(["method", "seed"], dropna=False)[["pass_at_k", "distinct_correct"]].first()
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
-    for method in order(runs.method.unique()):
+    for method in order(runs.method.unique(), reference):
         d = per_seed.loc[method]
         x, y = d["distinct_correct"], d["pass_at_k"]
         ax.errorbar(x.mean(), y.mean(), xerr=x.std(ddof=1) if len(d) > 1 else None,
@@ -77,17 +85,19 @@ def accuracy_vs_diversity(runs: pd.DataFrame, path: Path, title: str) -> None:
     ax.set_title(title + "\nup: more accurate; right: more diverse; bars: ±1 std over seeds", fontsize=10)
     ax.grid(alpha=0.3)
     _legend(ax, runs.method.nunique(), loc="best")
-    _save(fig, path)
+    save(fig, paths)
 
 
-def training_curves(logs: pd.DataFrame, path: Path, label: str = "Countdown toy") -> None:
+def training_curves(logs: pd.DataFrame, paths: Paths, label: str, reference: str | None) -> None:
     """One panel per logged quantity, one line per method (mean over seeds, band min–max)."""
     from divrl.report.curves import PANELS
 
-    col = colours(logs.method.unique())
+    if logs is None or not len(logs):
+        raise ValueError("report: the training-curve figure needs train_log.json files (--train-logs)")
+    col = colours(logs.method.unique(), reference)
     fig, axes = plt.subplots(2, 2, figsize=(10, 6.5), sharex=True)
     for ax, (key, (name, unit)) in zip(axes.flat, PANELS.items()):
-        for method in order(logs.method.unique()):
+        for method in order(logs.method.unique(), reference):
             g = logs[logs.method == method].groupby("step")[key]
             mean = g.mean()
             ax.plot(mean.index, mean.values, color=col[method], lw=1.4, label=method)
@@ -99,15 +109,15 @@ def training_curves(logs: pd.DataFrame, path: Path, label: str = "Countdown toy"
         ax.set_xlabel("RL step")
     axes[0, 0].legend(fontsize=7, loc="best")
     fig.suptitle(f"RL training, {label} (line: mean over seeds; band: min–max)", fontsize=11)
-    _save(fig, path)
+    save(fig, paths)
 
 
-def spearman_hist(problems: pd.DataFrame, path: Path) -> None:
+def spearman_hist(problems: pd.DataFrame, paths: Paths, reference: str | None) -> None:
     """DRA's Figure-2 analysis: per-prompt Spearman(reward, embedding diversity)."""
-    col = colours(problems.method.unique())
+    col = colours(problems.method.unique(), reference)
     fig, ax = plt.subplots(figsize=(7, 4.5))
     bins = [i / 10 for i in range(-10, 11)]
-    for method in order(problems.method.unique()):
+    for method in order(problems.method.unique(), reference):
         d = problems[(problems.method == method) & problems.spearman_rho.notna()]
         if d.empty:
             continue
@@ -121,7 +131,7 @@ def spearman_hist(problems: pd.DataFrame, path: Path) -> None:
                  "mass near 0 and large p-value shares: reward ignores diversity", fontsize=10)
     ax.legend(fontsize=7, loc="upper left")
     ax.grid(alpha=0.3)
-    _save(fig, path)
+    save(fig, paths)
 
 
 def _legend(ax, n_entries: int, **kw) -> None:
@@ -132,24 +142,15 @@ def _legend(ax, n_entries: int, **kw) -> None:
         ax.legend(fontsize=8, **kw)
 
 
-def _save(fig, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+def save(fig, paths: Paths | str | Path) -> None:
+    """Write the figure to each path (format from its suffix), then free it."""
     fig.tight_layout()
-    fig.savefig(path, dpi=130)
-    fig.savefig(path.with_suffix(".pdf"))
+    for path in [paths] if isinstance(paths, (str, Path)) else paths:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=130)  # dpi: PNG only; a PDF is vector
     plt.close(fig)
 
 
-def write(runs: pd.DataFrame, out_dir: str | Path, logs: pd.DataFrame | None = None,
-          problems: pd.DataFrame | None = None, label: str = "Countdown toy") -> None:
-    out = Path(out_dir)
-    n = int(runs["n"].iloc[0])
-    title = f"{label}, {n} samples per test problem"
-    passk(runs, out / "passk.png", title)
-    accuracy_vs_diversity(runs, out / "accuracy_vs_diversity.png", title)
-    if (runs.method == "base").any():
-        passk_minus_base(runs, out / "passk_minus_base.png", title)
-    if logs is not None and len(logs):
-        training_curves(logs, out / "training_curves.png", label)
-    if problems is not None and len(problems):
-        spearman_hist(problems, out / "spearman.png")
+def title(label: str, runs: pd.DataFrame) -> str:
+    """The figures' first title line: the test set (or 'Countdown toy') and its sample count."""
+    return f"{label}, {int(runs['n'].iloc[0])} samples per test problem"

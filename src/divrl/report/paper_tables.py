@@ -18,6 +18,8 @@ import pandas as pd
 from divrl.metrics.passk import pass_at_k_many
 from divrl.metrics.stats import bootstrap_ci
 from divrl.report.tables import minus_base, order
+from divrl.report.verbs import PAPER_TABLES as NAMES
+from divrl.report.verbs import PAPER_TABLE_OUTPUTS as OUTPUTS
 
 
 def _cell(values: pd.Series, scale: float = 1.0, digits: int = 3) -> str:
@@ -41,9 +43,9 @@ def _n_caption(runs: pd.DataFrame) -> str:
     return f"n = {seeds.min()}–{seeds.max()} seeds per method" if seeds.min() != seeds.max() else f"n = {seeds.min()} seeds per method"
 
 
-def dra_style(runs: pd.DataFrame, benchmark: str) -> pd.DataFrame:
+def dra_style(runs: pd.DataFrame, benchmark: str, reference: str | None) -> pd.DataFrame:
     at1 = runs[runs.k == 1]
-    table = pd.DataFrame({benchmark: {m: _cell(at1[at1.method == m].pass_at_k) for m in order(runs.method)}})
+    table = pd.DataFrame({benchmark: {m: _cell(at1[at1.method == m].pass_at_k) for m in order(runs.method, reference)}})
     table["avg"] = table[benchmark]  # one benchmark in the toy; paper configs add columns
     return table
 
@@ -58,11 +60,11 @@ def greedy_potential(runs: pd.DataFrame) -> bool:
     return "greedy_pass1" in runs.columns and bool(runs.greedy_pass1.notna().all())
 
 
-def r1zero_div_style(runs: pd.DataFrame, ks: list[int]) -> pd.DataFrame:
+def r1zero_div_style(runs: pd.DataFrame, ks: list[int], reference: str | None) -> pd.DataFrame:
     """Greedy Pass@1 first when evaluated (R1-zero-Div Table 1 reports it), then the
     mean-of-n pass@1, Potential@k and Div-Equ (+ distinct answers when present)."""
     rows = {}
-    for m in order(runs.method):
+    for m in order(runs.method, reference):
         d = runs[runs.method == m]
         at1 = d[d.k == 1]
         row = {"greedy Pass@1": _cell(at1.greedy_pass1)} if _has(runs, "greedy_pass1") else {}
@@ -90,19 +92,19 @@ def r1zero_div_caption(runs: pd.DataFrame, n: int, seeds: str, n_problems: int) 
     return f"{acc}; {equ}{extra}. {seeds}, {n_problems} problems."
 
 
-def ds_style(runs: pd.DataFrame) -> pd.DataFrame:
+def ds_style(runs: pd.DataFrame, reference: str | None) -> pd.DataFrame:
     diff = minus_base(runs)
     rows = {}
-    for m in order(diff.method):
+    for m in order(diff.method, reference):
         d = diff[diff.method == m]
         rows[m] = {f"K={k}": _cell(d[d.k == k].minus_base, scale=100, digits=2) for k in sorted(d.k.unique())}
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-def confidence_intervals(problems: pd.DataFrame, ks: list[int], level: float = 0.95) -> pd.DataFrame:
+def confidence_intervals(problems: pd.DataFrame, ks: list[int], reference: str | None, level: float = 0.95) -> pd.DataFrame:
     """Percentile bootstrap over problems (same resampled problems for every seed)."""
     out = []
-    for m in order(problems.method):
+    for m in order(problems.method, reference):
         d = problems[problems.method == m]
         n = int(d.n.iloc[0])
         for k in (k for k in ks if k <= n):
@@ -113,7 +115,7 @@ def confidence_intervals(problems: pd.DataFrame, ks: list[int], level: float = 0
     return pd.DataFrame(out)
 
 
-def multiplicity(stats_path: str | Path, runs: pd.DataFrame, task: str) -> pd.DataFrame:
+def multiplicity(stats_path: str | Path, runs: pd.DataFrame, task: str, reference: str | None) -> pd.DataFrame:
     """Solution multiplicity of the data (DS paper's table) and what each policy finds."""
     stats = json.loads(Path(stats_path).read_text())["multiplicity"]
     rows = {
@@ -124,7 +126,7 @@ def multiplicity(stats_path: str | Path, runs: pd.DataFrame, task: str) -> pd.Da
         for split, s in stats.items()
     }
     at1 = runs[runs.k == 1]
-    for m in order(runs.method):
+    for m in order(runs.method, reference):
         d = at1[at1.method == m]
         rows[f"{m}: found in {int(d.n.iloc[0])} samples"] = {
             "problems": "", "distinct strings": _cell(d.distinct_correct, digits=2),
@@ -133,27 +135,48 @@ def multiplicity(stats_path: str | Path, runs: pd.DataFrame, task: str) -> pd.Da
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-def write(runs: pd.DataFrame, problems: pd.DataFrame, out_dir: str | Path, ks: list[int],
+
+
+def write(runs: pd.DataFrame, problems: pd.DataFrame, ks: list[int], reference: str | None, paths: dict[str, Path],
           stats_path: str | Path | None = None, task: str = "countdown") -> None:
-    out = Path(out_dir)
+    """Write each file of `paths` (keys from OUTPUTS, e.g. "ds_style_md") and nothing else."""
+    unknown = set(paths) - set(OUTPUTS)
+    if unknown:
+        raise ValueError(f"report: paper tables cannot make {sorted(unknown)} (known: {', '.join(OUTPUTS)})")
+    if not stats_path and ({"multiplicity_md", "multiplicity_csv"} & set(paths)):
+        raise ValueError("report: the multiplicity table needs --data-stats (data/stats.json)")
     n = int(runs.n.iloc[0])
     n_problems = problems.problem.nunique()
     seeds = _n_caption(runs)
-    tables = {
-        "dra_style": (dra_style(runs, task), f"pass@1 (mean of {n} samples per problem) on {n_problems} test problems; mean ± std over seeds, {seeds}."),
-        "r1zero_div_style": (r1zero_div_style(runs, ks), r1zero_div_caption(runs, n, seeds, n_problems)),
-        "ds_style": (ds_style(runs), f"Pass@K − base Pass@K in percentage points (below 0: worse than the base model); N = {n} samples per problem, {n_problems} problems, {seeds}."),
+    makers = {
+        "dra_style": lambda: (dra_style(runs, task, reference), f"pass@1 (mean of {n} samples per problem) on {n_problems} test problems; mean ± std over seeds, {seeds}."),
+        "r1zero_div_style": lambda: (r1zero_div_style(runs, ks, reference), r1zero_div_caption(runs, n, seeds, n_problems)),
+        "ds_style": lambda: (ds_style(runs, reference), f"Pass@K − base Pass@K in percentage points (below 0: worse than the base model); N = {n} samples per problem, {n_problems} problems, {seeds}."),
+        "multiplicity": lambda: (multiplicity(stats_path, runs, task, reference), "Solution multiplicity: distinct correct solutions per problem, as strings and after commutativity/associativity normalisation; for policies, among their samples (mean ± std over seeds)."),
     }
-    if stats_path:
-        tables["multiplicity"] = (multiplicity(stats_path, runs, task), "Solution multiplicity: distinct correct solutions per problem, as strings and after commutativity/associativity normalisation; for policies, among their samples (mean ± std over seeds).")
-    for name, (df, caption) in tables.items():
-        df.to_csv(out / f"{name}.csv")
-        (out / f"{name}.md").write_text(_markdown(df, caption))
-    ci_ks = sorted({1, n, *(k for k in ks if k <= n)})
-    confidence_intervals(problems, ci_ks).to_csv(out / "bootstrap_ci.csv", index=False)
+    for name in NAMES:
+        md, csv = paths.get(f"{name}_md"), paths.get(f"{name}_csv")
+        if not (md or csv):
+            continue
+        df, caption = makers[name]()
+        if csv:
+            _mkdir(csv)
+            df.to_csv(csv)
+        if md:
+            _mkdir(md)
+            Path(md).write_text(_markdown(df, caption))
+    if paths.get("bootstrap_ci"):
+        ci_ks = sorted({1, n, *(k for k in ks if k <= n)})
+        _mkdir(paths["bootstrap_ci"])
+        confidence_intervals(problems, ci_ks, reference).to_csv(paths["bootstrap_ci"], index=False)
 
 
-def write_benchmarks(at1: dict[str, pd.DataFrame], out_dir: str | Path, not_averaged=()) -> Path:
+def _mkdir(path: str | Path) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def write_benchmarks(at1: dict[str, pd.DataFrame], reference: str | None, *, md: Path | None = None,
+                     csv: Path | None = None, not_averaged=()) -> None:
     """pass@1 per test set and their unweighted average (DRA-GRPO / R1-zero-Div table layout).
 
     at1: test set -> runs at k = 1. The average is taken per seed, then mean ± std over
@@ -162,17 +185,18 @@ def write_benchmarks(at1: dict[str, pd.DataFrame], out_dir: str | Path, not_aver
     """
     averaged = {name: d for name, d in at1.items() if name not in set(not_averaged)} or at1
     per_seed = pd.concat([d.assign(bench=name) for name, d in averaged.items()])
-    table = {name: {m: _cell(d[d.method == m].pass_at_k) for m in order(per_seed.method)} for name, d in at1.items()}
+    table = {name: {m: _cell(d[d.method == m].pass_at_k) for m in order(per_seed.method, reference)} for name, d in at1.items()}
     avg = per_seed.groupby(["method", "seed"], dropna=False).pass_at_k.mean().reset_index()
-    table["avg"] = {m: _cell(avg[avg.method == m].pass_at_k) for m in order(per_seed.method)}
+    table["avg"] = {m: _cell(avg[avg.method == m].pass_at_k) for m in order(per_seed.method, reference)}
     df = pd.DataFrame(table)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    df.to_csv(out / "benchmarks.csv")
+    if csv:
+        _mkdir(csv)
+        df.to_csv(csv)
     n = ", ".join(f"{name} {int(d.n.iloc[0])}" for name, d in at1.items())
     left_out = [name for name in at1 if name not in averaged]
     caption = (f"pass@1 per test set (samples per problem: {n}) and their unweighted average"
                + (f" (without {', '.join(left_out)})" if left_out else "")
                + f"; mean ± std over seeds, {_n_caption(per_seed)}.")
-    (out / "benchmarks.md").write_text(_markdown(df, caption))
-    return out / "benchmarks.md"
+    if md:
+        _mkdir(md)
+        Path(md).write_text(_markdown(df, caption))

@@ -8,34 +8,51 @@ ds) are drawn as references.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from divrl.config import point_path
+from divrl.report import identity
 from divrl.report.collect import read_metrics
-
-from divrl.report.figures import _save, colours, plt
-
-# greedy prefix: the *last* eval/ folder, so a results path holding "eval/" is harmless
-_PATH = re.compile(r".*eval/(?P<run>[^/]+(?:/[^/]+)?)/seed(?P<seed>\d+)/(?P<bench>[^/]+)/metrics\.json$")
-_BASE = re.compile(r".*eval/base/(?P<bench>[^/]+)/metrics\.json$")
+from divrl.report.figures import colours, plt, save
 
 
-def load(paths: list[str]) -> pd.DataFrame:
-    """One row per (run, seed, set, k): pass@k. Base has run "base" and seed -1."""
+def load(paths: list[str], points: list[str] = (), sweeps: dict[str, list[str]] | None = None) -> pd.DataFrame:
+    """One row per (run, seed, set, k): pass@k. Base has run "base" and seed -1.
+
+    paths: the base model and the configured methods (run: the method). points: grid points'
+    files, each matched to its point of `sweeps` ({method: ["method/p=v,…", …]}) by the run
+    name its identity carries or, failing that, by its hyperparameters.
+    """
     rows = []
-    for path in paths:
-        text = Path(path).as_posix()
-        m = _PATH.search(text) or _BASE.search(text)
-        if not m:
-            raise ValueError(f"sweep report: cannot tell run, seed and set from {path}")
-        d = m.groupdict()
+    for path, is_point in [*((p, False) for p in paths), *((p, True) for p in points)]:
         metrics = read_metrics(path)  # one line naming the file when keys are missing
+        who = identity.of(path, metrics)
+        run = grid_point(who, sweeps or {}, path) if is_point else who.run
         for k, v in zip(metrics["k"], metrics["pass_at_k"]):
-            rows.append({"run": d.get("run", "base"), "seed": int(d.get("seed") or -1), "set": d["bench"], "k": k, "pass_at_k": v})
+            rows.append({"run": run, "seed": -1 if who.seed is None else who.seed, "set": who.test_set, "k": k,
+                         "pass_at_k": v})
     return pd.DataFrame(rows)
+
+
+def grid_point(who: identity.Identity, sweeps: dict[str, list[str]], path) -> str:
+    """The grid point ("ds/gamma_p=0.01") a sweep run's metrics belong to."""
+    runs = sweeps.get(who.method, [])
+    if who.run in runs:
+        return who.run
+    found = [run for run in runs if who.params is not None and _has_values(who.params, run.split("/", 1)[1])]
+    if len(found) != 1:
+        raise ValueError(f"sweep report: {path}: matches {len(found)} grid points of {who.method!r} "
+                         f"({', '.join(runs) or 'none swept'}); expected one")
+    return found[0]
+
+
+def _has_values(params: dict, point: str) -> bool:
+    """params hold the point's values, written as the point's folder name writes them (config.point_path)."""
+    pairs = [item.split("=", 1) for item in point.split(",")]
+    return all(key in params and point_path({key: params[key]}) == f"{key}={value}" for key, value in pairs)
 
 
 def _stats(df: pd.DataFrame) -> pd.Series:
@@ -112,11 +129,11 @@ def _x(points: list[str]) -> tuple[list, str, bool]:
     return list(range(len(points))), "grid point", False
 
 
-def figure(data: pd.DataFrame, tab: pd.DataFrame, refs: pd.DataFrame, path: Path) -> None:
+def figure(data: pd.DataFrame, tab: pd.DataFrame, refs: pd.DataFrame, paths) -> None:
     k = tab.attrs["k"]
     methods = list(dict.fromkeys(tab.method))
     fig, axes = plt.subplots(1, len(methods), figsize=(5.5 * len(methods), 4), squeeze=False)
-    col = colours(methods)
+    col = colours(methods, None)  # no reference among grid points: alphabetical
     for ax, method in zip(axes[0], methods):
         sub = tab[tab.method == method]
         x, xlabel, log = _x(list(sub.point))
@@ -141,19 +158,23 @@ def figure(data: pd.DataFrame, tab: pd.DataFrame, refs: pd.DataFrame, path: Path
         ax.set_title(f"{method}: sweep (band: seed range)")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
-    fig.tight_layout()
-    _save(fig, path)
+    save(fig, paths)
 
 
-def write(paths: list[str], sweeps: dict[str, list[str]], select_k: int, out_dir: str | Path) -> Path:
-    data = load(paths)
+def write(paths: list[str], sweeps: dict[str, list[str]], select_k: int, *, points: list[str] = (),
+          table_md: Path | None = None, table_csv: Path | None = None, figure_paths=()) -> str:
+    """Write the files given (None or empty: skip); returns the markdown table."""
+    data = load(paths, points, sweeps)
     tab = table(data, sweeps, select_k)
     swept = {run for runs in sweeps.values() for run in runs}
     refs = references(data, [r for r in dict.fromkeys(data.run) if r not in swept and r != "base"], tab.attrs["k"])
-    out = Path(out_dir)
-    (out / "tables").mkdir(parents=True, exist_ok=True)
-    tab.to_csv(out / "tables/sweeps.csv", index=False)
-    md = out / "tables/sweeps.md"
-    md.write_text(markdown(tab, refs))
-    figure(data, tab, refs, out / "figures/sweeps.png")
+    md = markdown(tab, refs)
+    if table_csv:
+        Path(table_csv).parent.mkdir(parents=True, exist_ok=True)
+        tab.to_csv(table_csv, index=False)
+    if table_md:
+        Path(table_md).parent.mkdir(parents=True, exist_ok=True)
+        Path(table_md).write_text(md)
+    if figure_paths:
+        figure(data, tab, refs, figure_paths)
     return md

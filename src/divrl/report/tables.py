@@ -9,14 +9,14 @@ import pandas as pd
 from divrl.report.collect import SCALARS
 
 
-def order(methods) -> list[str]:
-    """base, then the reference grpo, then the other methods alphabetically."""
+def order(methods, reference: str | None) -> list[str]:
+    """base, then the reference (report.reference) when present, then the other methods alphabetically."""
     present = set(methods)
-    head = [m for m in ("base", "grpo") if m in present]
+    head = [m for m in ("base", reference) if m in present]
     return head + sorted(present - set(head))
 
 
-def summary(runs: pd.DataFrame) -> pd.DataFrame:
+def summary(runs: pd.DataFrame, reference: str | None) -> pd.DataFrame:
     """Rows: method; columns: (metric, mean|std) for pass@k at every k and the scalars."""
     wide = runs.pivot_table(index=["method", "seed"], columns="k", values="pass_at_k", dropna=False)
     wide.columns = [f"pass@{k}" for k in wide.columns]
@@ -27,7 +27,7 @@ def summary(runs: pd.DataFrame) -> pd.DataFrame:
     std = g.std(ddof=1, numeric_only=True).drop(columns="seed").fillna(0.0).add_suffix(" std")
     out = out.join(std)
     out["seeds"] = runs.groupby("method")["seed"].nunique()
-    return out.loc[order(out.index)]
+    return out.loc[order(out.index, reference)]
 
 
 def minus_base(runs: pd.DataFrame) -> pd.DataFrame:
@@ -58,13 +58,15 @@ def markdown(table: pd.DataFrame, ks: list[int], n: int) -> str:
     return "\n".join(lines) + "\n\n" + caption + "\n"
 
 
-def write(runs: pd.DataFrame, out_dir: str | Path, ks: list[int]) -> pd.DataFrame:
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    runs.to_csv(out / "runs.csv", index=False)
-    table = summary(runs)
-    table.to_csv(out / "summary.csv")
-    if (runs.method == "base").any():
-        minus_base(runs).to_csv(out / "passk_minus_base.csv", index=False)
-    (out / "summary.md").write_text(markdown(table, ks, int(runs["n"].iloc[0])))
-    return table
+def write(runs: pd.DataFrame, ks: list[int], reference: str | None, *, runs_csv: Path | None = None,
+          summary_csv: Path | None = None, summary_md: Path | None = None, minus_base_csv: Path | None = None) -> None:
+    """Write the files given (None: skip); pass@k − base needs a base run."""
+    if minus_base_csv and not (runs.method == "base").any():
+        raise ValueError("report: passk_minus_base.csv needs the base model's metrics among the inputs")
+    table = summary(runs, reference)
+    for path, write_to in ((runs_csv, lambda p: runs.to_csv(p, index=False)), (summary_csv, table.to_csv),
+                           (minus_base_csv, lambda p: minus_base(runs).to_csv(p, index=False)),
+                           (summary_md, lambda p: Path(p).write_text(markdown(table, ks, int(runs["n"].iloc[0]))))):
+        if path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            write_to(path)

@@ -1,6 +1,7 @@
 """Scorecard: our numbers against the published ones (the config's `paper:` section).
 
-Writes tables/vs_paper.{md,csv} and, when the paper prints curves, figures/vs_paper.png.
+The report_paper rule writes tables/vs_paper.{md,csv} and, when the paper prints curves,
+figures/vs_paper.{png,pdf}.
 Published values are percent as printed; ours are turned into percent.
 
 Ours is the mean ± std (ddof 1) over seeds of the per-seed value. Its 95 % CI:
@@ -24,8 +25,7 @@ import numpy as np
 import pandas as pd
 
 from divrl.metrics.passk import pass_at_k_many
-from divrl.report.collect import bench as bench_of
-from divrl.report.collect import label
+from divrl.report import identity
 
 _KIND = {"pass_at_k": "pass@{k}", "mean_at_1": "Avg@N", "greedy_at_1": "greedy pass@1", "div_equ": "Div-Equ",
          "minus_base": "pass@{k} − base", "minus_grpo": "pass@{k} − GRPO",
@@ -35,8 +35,13 @@ N_BOOT = 2000
 
 
 def load(paths: list[str | Path]) -> dict[tuple, dict]:
-    """(method, seed, bench) -> metrics.json contents (seed None for the base model)."""
-    return {(*label(p), bench_of(p)): json.loads(Path(p).read_text()) for p in paths}
+    """(method, seed, test set) -> metrics.json contents (seed None for the base model)."""
+    out = {}
+    for path in paths:
+        m = json.loads(Path(path).read_text())
+        who = identity.of(path, m)
+        out[(who.run, who.seed, who.test_set)] = m
+    return out
 
 
 def _per_problem(m: dict, metric: str, k: int) -> dict | None:
@@ -186,18 +191,18 @@ def markdown(df: pd.DataFrame, source: str) -> str:
     return "\n".join(lines) + "\n\n" + caption + "\n" + "".join(f"\n- {n}" for n in notes) + ("\n" if notes else "")
 
 
-def figure(data: dict, paper: dict, path: Path) -> None:
+def figure(data: dict, paper: dict, paths, reference: str | None = None) -> None:
     """Each published curve (dashed, markers) over ours (solid, 95 % CI band), one panel per test set."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from divrl.report.figures import _save, colours
+    from divrl.report.figures import colours, save
 
     curves = paper["curves"]
     panels = sorted({c["bench"] for c in curves})
-    col = colours({c["method"] for c in curves})
+    col = colours({c["method"] for c in curves}, reference)
     fig, axes = plt.subplots(1, len(panels), figsize=(7 * len(panels), 4.5), squeeze=False)
     for ax, b in zip(axes[0], panels):
         for c in (c for c in curves if c["bench"] == b):
@@ -218,19 +223,23 @@ def figure(data: dict, paper: dict, path: Path) -> None:
         ax.set_title(f"{b}: {_KIND[curves[0]['metric']].format(k='k')}, published (dashed) vs ours (band: 95 % CI)", fontsize=10)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    _save(fig, path)
+    save(fig, paths)
 
 
-def write(metrics: list[str | Path], paper: dict, out_dir: str | Path, not_averaged=()) -> Path | None:
-    """tables/vs_paper.{md,csv} (and figures/vs_paper.png with curves) under out_dir; None without a paper section."""
+def write(metrics: list[str | Path], paper: dict, *, md: Path | None = None, csv: Path | None = None,
+          figure_paths=(), not_averaged=(), reference: str | None = None) -> str | None:
+    """The scorecard files given (None or empty: skip); returns its markdown, None without a paper section."""
     if not (paper.get("rows") or paper.get("curves")):
         return None
-    data, out = load(metrics), Path(out_dir)
+    if figure_paths and not paper.get("curves"):
+        raise ValueError("report: the vs_paper figure needs published curves (paper.curves)")
+    data = load(metrics)
     df = table(data, paper, not_averaged)
-    (out / "tables").mkdir(parents=True, exist_ok=True)
-    df.to_csv(out / "tables" / "vs_paper.csv", index=False)
-    md = out / "tables" / "vs_paper.md"
-    md.write_text(markdown(df, paper.get("source", "")))
-    if paper.get("curves"):
-        figure(data, paper, out / "figures" / "vs_paper.png")
-    return md
+    text = markdown(df, paper.get("source", ""))
+    for path, put in ((csv, lambda p: df.to_csv(p, index=False)), (md, lambda p: Path(p).write_text(text))):
+        if path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            put(path)
+    if figure_paths:
+        figure(data, paper, figure_paths, reference)
+    return text

@@ -1,0 +1,77 @@
+"""Which run a metrics file belongs to: method, seed, test set (and hyperparameters).
+
+The evaluate step writes them into metrics.json as
+    "identity": {"method": str ("base" for the base model), "seed": int | null,
+                 "test_set": str, "params": {hyperparameters}, "model": str}
+so a file says what it is wherever it lies. Result folders written before that have no
+`identity`; for them alone the layout the workflow writes is read instead, by the one
+pattern below (the report tables, the scorecard and the sweep report all come here).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# …/eval/METHOD/seedS[/SET]/FILE or …/eval/base[/SET]/FILE (train/ for training logs); a sweep
+# grid point's METHOD is two folders, METHOD/P=V,…. The last eval/ or train/ counts, so a results
+# folder that itself lies below a folder named eval/ is harmless.
+_LAYOUT = re.compile(
+    r"(?:^|/)(?:eval|train)/(?:base|(?P<run>[^/]+(?:/[^/]+)?)/seed(?P<seed>\d+))(?:/(?P<set>[^/]+))?/[^/]+$"
+)
+# the test set of the first layout, which had no SET folder
+OLD_TEST_SET = "test"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """method: registry name, "base" or a published checkpoint's name; run: the run's folder name
+    (METHOD, or METHOD/P=V,… for a sweep grid point); params: None when unknown (old files)."""
+
+    method: str
+    seed: int | None
+    test_set: str
+    run: str
+    params: dict | None = field(default=None, compare=False)
+
+
+def of(path: str | Path, metrics: dict | None = None) -> Identity:
+    """The identity of a metrics.json (read from `metrics` when the caller already loaded it)."""
+    if metrics is None:
+        try:
+            metrics = json.loads(Path(path).read_text())
+        except json.JSONDecodeError as err:
+            raise ValueError(f"report: {path}: not JSON ({err.msg}, line {err.lineno}); rerun its evaluate job") from None
+    ident = metrics.get("identity") if isinstance(metrics, dict) else None
+    return from_dict(ident, path) if ident is not None else from_layout(path)
+
+
+def from_dict(ident, path: str | Path = "metrics.json") -> Identity:
+    """An `identity` section, checked: a wrong type names the file and the key."""
+    if not isinstance(ident, dict):
+        raise ValueError(f"report: {path}: 'identity' must be an object (got {type(ident).__name__})")
+    for key, kinds in (("method", str), ("test_set", str), ("seed", (int, type(None)))):
+        if key not in ident:
+            raise ValueError(f"report: {path}: identity lacks {key!r} (rerun its evaluate job)")
+        if not isinstance(ident[key], kinds) or isinstance(ident[key], bool):
+            raise ValueError(f"report: {path}: identity.{key} has the wrong type ({ident[key]!r})")
+    if (ident["method"] == "base") != (ident["seed"] is None):
+        raise ValueError(f"report: {path}: identity gives seed {ident['seed']} to method {ident['method']!r} "
+                         "(the base model has no seed; a trained run has one)")
+    params = ident.get("params")
+    return Identity(ident["method"], ident["seed"], ident["test_set"], ident.get("run") or ident["method"],
+                    dict(params) if isinstance(params, dict) else None)
+
+
+def from_layout(path: str | Path) -> Identity:
+    """For files without `identity` only: read method, seed and test set from the folder layout."""
+    m = _LAYOUT.search(Path(path).as_posix())
+    if not m:
+        raise ValueError(f"report: cannot tell method and seed from path {path} (no 'identity' in the file and not "
+                         "…/eval/METHOD/seedS/SET/metrics.json or …/eval/base/SET/metrics.json)")
+    test_set = m["set"] or OLD_TEST_SET
+    if m["run"] is None:
+        return Identity("base", None, test_set, "base")
+    return Identity(m["run"].split("/")[0], int(m["seed"]), test_set, m["run"])

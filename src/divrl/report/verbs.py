@@ -1,0 +1,130 @@
+"""The report verbs: each writes exactly the files named on its command line.
+
+One verb per report rule (workflow/rules/report.smk): the rule declares every file and
+passes each as an option (`--summary-md results/tables/summary.md`), so a file the rule
+does not declare is never written and a deleted one is rebuilt. `divrl report` alone
+writes the whole report into a folder for use by hand (report/build.py).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+# What report-tables can make besides the summary: the paper-style tables as markdown and csv,
+# and the bootstrap CIs (here, not in paper_tables.py, so that building the CLI parser imports
+# no pandas).
+PAPER_TABLES = ("dra_style", "r1zero_div_style", "ds_style", "multiplicity")
+PAPER_TABLE_OUTPUTS = (*(f"{n}_{ext}" for n in PAPER_TABLES for ext in ("md", "csv")), "bootstrap_ci")
+
+
+def verb_options(outputs) -> str:
+    """A rule's named outputs as the options of its verb: summary_md=PATH -> `--summary-md PATH`,
+    a figure's [PNG, PDF] -> `--passk PNG PDF`; an empty (conditional) output is left out."""
+    parts = []
+    for name, value in outputs.items():
+        paths = [value] if isinstance(value, (str, Path)) else list(value)
+        if paths:
+            parts.append(f"--{name.replace('_', '-')} " + " ".join(map(str, paths)))
+    return " ".join(parts)
+
+
+def _ks(args) -> list[int]:
+    return json.loads(args.k_show) if args.k_show else [1, 8, 64, 256]
+
+
+def _one_test_set(paths: list[str]) -> str:
+    """The test set all metrics files share (a per-test-set verb gets one set)."""
+    from divrl.report.collect import by_test_set
+
+    sets = list(by_test_set(paths))
+    if len(sets) != 1:
+        raise ValueError(f"report: expected the metrics of one test set, got {len(sets)}: {', '.join(sets)}")
+    return sets[0]
+
+
+def cmd_report_tables(args) -> None:
+    from divrl.report import paper_tables, tables, test_sets
+    from divrl.report.collect import load_problems, load_runs
+
+    name = _one_test_set(args.metrics)
+    runs, problems = load_runs(args.metrics), load_problems(args.metrics)
+    tables.write(runs, _ks(args), args.reference, runs_csv=args.runs_csv, summary_csv=args.summary_csv,
+                 summary_md=args.summary_md, minus_base_csv=args.minus_base_csv)
+    paths = {key: getattr(args, key) for key in PAPER_TABLE_OUTPUTS if getattr(args, key)}
+    paper_tables.write(runs, problems, _ks(args), args.reference, paths, args.data_stats, args.task)
+    if args.summary_md:
+        test_sets.note_lost_rows(Path(args.summary_md), test_sets.lost_rows(args.data_stats), [name])
+        print(Path(args.summary_md).read_text())
+
+
+def cmd_report_figures(args) -> None:
+    from divrl.report import figures
+    from divrl.report.collect import load_problems, load_runs
+    from divrl.report.curves import load_logs
+
+    _one_test_set(args.metrics)
+    runs = load_runs(args.metrics)
+    title, ref = figures.title(args.label, runs), args.reference
+    if args.passk:
+        figures.passk(runs, args.passk, title, ref)
+    if args.scatter:
+        figures.accuracy_vs_diversity(runs, args.scatter, title, ref)
+    if args.minus_base:
+        figures.passk_minus_base(runs, args.minus_base, title, ref)
+    if args.curves:
+        figures.training_curves(load_logs(args.train_logs or []), args.curves, args.label, ref)
+    if args.spearman:
+        figures.spearman_hist(load_problems(args.metrics), args.spearman, ref)
+
+
+def cmd_report_compare(args) -> None:
+    from divrl.report import compare
+    from divrl.report.collect import load_problems
+
+    _one_test_set(args.metrics)
+    problems = load_problems(args.metrics)
+    usable = [k for k in _ks(args) if k <= problems.n.min()] or [1]  # k_show may exceed this run's N
+    found = compare.write(problems, usable, reference=args.reference, compare_csv=args.compare_csv,
+                          compare_md_path=args.compare_md, power_md=args.power_md,
+                          gains_losses_csv=args.gains_losses_csv, gains_losses_md=args.gains_losses_md,
+                          pass1_change=args.pass1_change or ())
+    for line in found["significant"]:
+        print(f"significant: {line}")
+
+
+def cmd_report_benchmarks(args) -> None:
+    from divrl.report import paper_tables, test_sets
+    from divrl.report.collect import by_test_set, load_runs
+
+    groups = by_test_set(args.metrics)
+    at1 = {name: (r := load_runs(paths))[r.k == 1] for name, paths in groups.items()}
+    paper_tables.write_benchmarks(at1, args.reference, md=args.md, csv=args.csv, not_averaged=args.not_averaged or [])
+    if args.md:
+        test_sets.note_lost_rows(Path(args.md), test_sets.lost_rows(args.data_stats), list(groups), log_it=False)
+        print(Path(args.md).read_text())
+
+
+def cmd_report_paper(args) -> None:
+    from divrl.report import vs_paper
+
+    text = vs_paper.write(args.metrics, json.loads(args.paper), md=args.md, csv=args.csv,
+                          figure_paths=args.figure or (), not_averaged=args.not_averaged or [],
+                          reference=args.reference)
+    print(text or "report: the paper section has no rows or curves; nothing written")
+
+
+def cmd_sweep_report(args) -> None:
+    from divrl.report import sweeps
+
+    print(sweeps.write(args.metrics, json.loads(args.sweeps), args.select_k, points=args.points or [],
+                       table_md=args.table_md, table_csv=args.table_csv, figure_paths=args.figure or ()))
+
+
+def cmd_report(args) -> None:
+    from divrl.report.build import write
+
+    paper = json.loads(args.paper) if args.paper else None
+    summary = write(args.metrics, args.out_dir, _ks(args), args.train_logs, args.data_stats, args.task, paper,
+                    not_averaged=args.not_averaged or [], reference=args.reference)
+    print(summary.read_text())
