@@ -29,3 +29,17 @@ def test_bad_ranges_are_one_line_errors(tiny_base, tiny_problems, tmp_path):
         filter_by_difficulty(str(tiny_base), tiny_problems["test"], DifficultySpec(4, 0.9, 0.1), SAMPLING, tmp_path / "t.jsonl")
     with pytest.raises(ValueError, match=r"no problem has a base pass rate in \[1.0, 1.0\]"):
         filter_by_difficulty(str(tiny_base), tiny_problems["test"], DifficultySpec(4, 1.0, 1.0), SAMPLING, tmp_path / "t.jsonl")
+
+
+def test_the_rule_section_reaches_both_specs(tiny_base, tiny_problems, tmp_path):
+    # the difficulty rule sends the eval keys and datasets.difficulty's in one --params section
+    from divrl.cli import main
+    from divrl.tasks.problems import write_jsonl
+
+    write_jsonl(tiny_problems["test"], tmp_path / "pool.jsonl")
+    section = {"n_samples": 4, "batch_size": 64, "max_new_tokens": 8, "device": "cpu", "dtype": "float32",
+               "samples": 4, "min_pass": 0.0, "max_pass": 1.0}
+    args = ["difficulty", "--model", str(tiny_base), "--problems", str(tmp_path / "pool.jsonl"), "--out", str(tmp_path / "t.jsonl")]
+    assert main([*args[:1], "--params", json.dumps(section), *args[1:]]) == 0
+    assert json.loads((tmp_path / "difficulty.json").read_text())["samples"] == 4
+    assert main([*args[:1], "--params", json.dumps({**section, "sampels": 4}), *args[1:]]) == 2  # a typo is refused

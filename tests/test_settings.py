@@ -121,3 +121,27 @@ def test_old_spec_names_are_the_settings_classes():
 
     assert (D, E, T, F, R) == (DifficultySpec, EvalSpec, TinySpec, FilterSpec, TrainSpec)
     assert DataSpec().num_numbers == (3,) and DifficultySpec().samples == 0
+
+
+PAPER = ["config/config.yaml", "config/all_methods.yaml", "config/paper/ds_math.yaml", "config/paper/ds_countdown.yaml",
+         "config/paper/dra_grpo.yaml", "config/paper/r1_zero_div.yaml"]
+
+
+@pytest.mark.parametrize("path", PAPER)
+def test_every_shipped_rule_section_builds_its_spec(root, path, monkeypatch):
+    # the keys a rule sends are the keys its verb accepts: no job fails (or drops a key) at start
+    import divrl.config as config
+    from divrl.tasks.countdown_data import DataSpec
+
+    monkeypatch.setattr(config, "check_runnable", lambda cfg: None)  # local data folders absent here
+    cfg = config.load(root / path)
+    parse(TrainSpec, sections.section(cfg, "train"), "train")
+    parse(BaseSpec, sections.section(cfg, "base"), "base")
+    parse(DataSpec, sections.data_section(cfg)["data"], "data")
+    for bench in (cfg["datasets"] or {}).get("test", [cfg["task"]]):
+        parse(EvalSpec, sections.eval_section(cfg, bench), "eval")
+    if cfg["datasets"]:
+        own, sampling = sections.split_difficulty(sections.difficulty_section(cfg))
+        assert parse(DifficultySpec, own, "datasets.difficulty") == parse(DifficultySpec, cfg["datasets"]["difficulty"], "d")
+        parse(EvalSpec, sampling, "eval")
+        parse(FilterSpec, cfg["datasets"]["filter"], "datasets.filter")

@@ -94,15 +94,12 @@ def cmd_difficulty(args) -> None:
     from divrl.difficulty import DifficultySpec, filter_by_difficulty
     from divrl.evaluate import EvalSpec
     from divrl.settings import sections
-    from divrl.settings.model import names
     from divrl.tasks.problems import load_problems
 
     require_model(args.model, "base model", "base")
     _threads(args.threads)
     # one section: the eval keys (how to sample) and datasets.difficulty's (what to keep)
-    section = _section(args, sections.difficulty_section)
-    own = {k: v for k, v in section.items() if k in names(DifficultySpec)}
-    sampling = {k: v for k, v in section.items() if k not in own}
+    own, sampling = sections.split_difficulty(_section(args, sections.difficulty_section))
     filter_by_difficulty(args.model, load_problems(args.problems), _spec(DifficultySpec, own, "datasets.difficulty"),
                          _spec(EvalSpec, sampling, "eval"), args.out)
 

@@ -9,6 +9,9 @@ set is evaluated is not part of how the data are read.
 
 from __future__ import annotations
 
+from divrl.settings.data import DifficultySpec
+from divrl.settings.model import names
+
 # keys of a data source that say how a *test* set is evaluated, not how it is read
 TEST_ONLY_KEYS = ("eval", "in_average")
 
@@ -32,6 +35,12 @@ def eval_section(cfg: dict, bench: str | None = None, device: str | None = None)
 def difficulty_section(cfg: dict) -> dict:
     """The difficulty filter samples like an evaluation: the eval section plus datasets.difficulty."""
     return {**section(cfg, "eval"), **cfg["datasets"]["difficulty"]}
+
+
+def split_difficulty(section: dict) -> tuple[dict, dict]:
+    """A difficulty section as (datasets.difficulty's keys, the eval keys it samples with)."""
+    own = {k: v for k, v in section.items() if k in names(DifficultySpec)}
+    return own, {k: v for k, v in section.items() if k not in own}
 
 
 def data_section(cfg: dict) -> dict:
