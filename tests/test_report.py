@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from divrl.report import figures, tables
-from divrl.report.collect import bench, label, load_runs
+from divrl.report.collect import load_runs
 
 
 def fake_metrics(path, passk, scal=0.5, counts=(1, 2, 0, 4)):
@@ -20,17 +20,6 @@ def fake_metrics(path, passk, scal=0.5, counts=(1, 2, 0, 4)):
     return path
 
 
-def test_labels_from_paths():
-    assert label("results/eval/dra_grpo/seed3/metrics.json") == ("dra_grpo", 3)
-    assert label("results/eval/base/metrics.json") == ("base", None)
-    assert label("results/eval/ds/seed1/math500/metrics.json") == ("ds", 1)
-    assert label("results/eval/base/aime24/metrics.json") == ("base", None)
-    assert bench("results/eval/ds/seed1/math500/metrics.json") == "math500"
-    assert bench("results/eval/base/aime24/metrics.json") == "aime24"
-    with pytest.raises(ValueError, match="cannot tell"):
-        label("elsewhere/metrics.json")
-
-
 @pytest.fixture
 def paths(tmp_path):
     """A base model and two grpo seeds with known pass@k curves."""
@@ -43,7 +32,7 @@ def paths(tmp_path):
 
 def test_summary_mean_std_and_minus_base(tmp_path, paths):
     runs = load_runs(paths)
-    table = tables.summary(runs)
+    table = tables.summary(runs, "grpo")
     assert list(table.index) == ["base", "grpo"]
     assert table.loc["grpo", "pass@1 mean"] == pytest.approx(0.4)
     assert table.loc["grpo", "pass@1 std"] == pytest.approx(np.std([0.3, 0.5], ddof=1))
@@ -53,17 +42,28 @@ def test_summary_mean_std_and_minus_base(tmp_path, paths):
     got = mb[(mb.seed == 0) & (mb.k == 4)]["minus_base"].item()
     assert got == pytest.approx(0.5 - 0.8)
 
-    tables.write(runs, tmp_path / "tables", [1, 4])
+    tables.write(runs, [1, 4], "grpo", summary_md=tmp_path / "tables/summary.md")
     md = (tmp_path / "tables/summary.md").read_text()
     assert "| grpo | 2 | 0.400 ± 0.141 |" in md
-    figures.write(runs, tmp_path / "figures")
+    assert [f.name for f in (tmp_path / "tables").iterdir()] == ["summary.md"]  # only the file asked for
+    f = tmp_path / "figures"
+    figures.passk(runs, [f / "passk.png", f / "passk.pdf"], "t", "grpo")
+    figures.passk_minus_base(runs, [f / "passk_minus_base.png"], "t", "grpo")
     for name in ("passk.png", "passk.pdf", "passk_minus_base.png"):
         assert (tmp_path / "figures" / name).stat().st_size > 1000
+    assert (f / "passk.pdf").read_bytes()[:4] == b"%PDF"  # the format the suffix names
+    assert sorted(p.name for p in f.iterdir()) == ["passk.pdf", "passk.png", "passk_minus_base.png"]
+
+
+def test_the_reference_comes_first_after_base():
+    assert tables.order(["ds", "grpo", "base", "dr_grpo"], "grpo") == ["base", "grpo", "dr_grpo", "ds"]
+    assert tables.order(["ds", "grpo", "base", "dr_grpo"], "dr_grpo") == ["base", "dr_grpo", "ds", "grpo"]
+    assert tables.order(["ds", "grpo"], "absent") == ["ds", "grpo"]
 
 
 def test_colours_are_stable_across_figures():
-    a = figures.colours(["base", "grpo", "ds"])
-    b = figures.colours(["ds", "grpo", "base"])
+    a = figures.colours(["base", "grpo", "ds"], "grpo")
+    b = figures.colours(["ds", "grpo", "base"], "grpo")
     assert a == b and a["base"] == (0, 0, 0)
 
 
@@ -73,11 +73,11 @@ def test_paper_tables_and_cli_report(tmp_path, paths):
     from divrl.report.collect import load_problems
 
     runs = load_runs(paths)
-    ds = paper_tables.ds_style(runs)
+    ds = paper_tables.ds_style(runs, "grpo")
     assert ds.loc["grpo", "K=4"] == f"{100 * (0.6 - 0.8):.2f} ± {100 * np.std([0.5, 0.7], ddof=1):.2f}"
-    r1 = paper_tables.r1zero_div_style(runs, [1, 4])
+    r1 = paper_tables.r1zero_div_style(runs, [1, 4], "grpo")
     assert list(r1.columns) == ["accuracy (pass@1)", "Potential@4", "Div-Equ"]
-    ci = paper_tables.confidence_intervals(load_problems(paths), [1, 4])
+    ci = paper_tables.confidence_intervals(load_problems(paths), [1, 4], "grpo")
     row = ci[(ci.method == "grpo") & (ci.k == 1)].iloc[0]
     assert row.ci_low <= row["mean"] <= row.ci_high and row.seeds == 2 and row.problems == 4
 

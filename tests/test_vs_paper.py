@@ -51,9 +51,11 @@ PAPER = {
 
 
 def test_scorecard_numbers_and_t_interval(countdown_tree, tmp_path):
-    md = vs_paper.write(countdown_tree, PAPER, tmp_path / "out")
+    out = tmp_path / "out"
+    text = vs_paper.write(countdown_tree, PAPER, md=out / "tables/vs_paper.md", csv=out / "tables/vs_paper.csv",
+                          figure_paths=[out / "figures/vs_paper.png", out / "figures/vs_paper.pdf"])
     df = pd.read_csv(tmp_path / "out/tables/vs_paper.csv")
-    assert md.exists() and (tmp_path / "out/figures/vs_paper.png").exists()
+    assert (out / "tables/vs_paper.md").read_text() == text and (out / "figures/vs_paper.png").exists()
     row = df[(df.method == "grpo") & (df.metric == "pass@1 − base")].iloc[0]
     # grpo seed s has pass@1 (1 + s + 3 + 5 + 8)/32, base 14/32: minus_base = (3 + s)/32
     per_seed = np.array([(3 + s) / 32 for s in range(3)]) * 100
@@ -71,7 +73,6 @@ def test_scorecard_numbers_and_t_interval(countdown_tree, tmp_path):
     assert rng.inside_ci == ("yes" if rng.ci_low <= 2.9 and rng.ci_high >= 0.2 else "no")
     unmeasured = df[df.metric == "Self-BLEU"].iloc[0]
     assert math.isnan(unmeasured.ours_mean) and unmeasured.ci_method == "not measured"
-    text = md.read_text()
     assert "| §4.5 | grpo | countdown | pass@1 − base | 9.49 |" in text and "0.2–2.9" in text and "lost header" in text
 
 
@@ -100,5 +101,5 @@ def test_one_seed_uses_the_problem_bootstrap_and_a_pinned_seed(tmp_path):
 
 
 def test_no_paper_section_writes_nothing(countdown_tree, tmp_path):
-    assert vs_paper.write(countdown_tree, {}, tmp_path / "out") is None
+    assert vs_paper.write(countdown_tree, {}, md=tmp_path / "out/vs_paper.md") is None
     assert not (tmp_path / "out").exists()

@@ -40,6 +40,13 @@ def bootstrap_ci(per_problem_values, *, level: float = 0.95, n_boot: int = 2000,
     Indices are floor(u·P) for u from np.random.default_rng(seed).random, drawn row by row
     in chunks, so the result depends only on the data, level, n_boot and seed.
     Returns (low, high): the (1 − level)/2 and (1 + level)/2 quantiles of the n_boot means.
+
+    Why not scipy.stats.bootstrap(method="percentile"): it is the same estimator (on the
+    per-problem seed means) but draws its resamples with its own generator calls and batch
+    layout, so with the same seed it picks other problems and every bound moves by Monte-Carlo
+    noise: tables/bootstrap_ci.csv and the one-seed CIs of vs_paper.md would change although
+    nothing about the data did, and published result folders could no longer be reproduced
+    to the digit. tests/test_metrics_stats.py checks that both agree within Monte-Carlo error.
     """
     x = np.asarray(per_problem_values, dtype=np.float64)
     if x.ndim not in (1, 2) or x.shape[-1] == 0 or x.size == 0:
