@@ -82,7 +82,7 @@ def validate(config: dict) -> dict:
     if errors:
         err = errors[0]
         if err.validator == "additionalProperties":
-            raise ConfigError(f"config: {_where(err)}: {err.message} (see workflow/schemas/config.schema.yaml)")
+            raise ConfigError(f"config: {_where(err)}: {err.message} (every key: config/README.md)")
         raise ConfigError(f"config: {_where(err)}: {err.message}")
     for name, params in cfg["methods"].items():
         _check_method(cfg, f"methods.{name}", name, params)
