@@ -67,3 +67,32 @@ def test_sweep_points_run_alone_and_are_chosen_on_validation(root, tmp_path):
     cfg["sweeps"]["ds"]["gamma_p"].append(0.05)
     path.write_text(yaml.safe_dump(cfg))
     assert plan(snakemake(root, "-n", *args).stdout) == {"train": 1, "evaluate": 2, "sweep_report": 1, "all": 1}
+
+
+def test_sweep_report_verb_matches_points_by_identity_and_writes_only_its_files(tmp_path):
+    """Grid points' metrics carry method "ds" and their hyperparameters; the folder plays no part."""
+    import json
+
+    from divrl.cli import main
+
+    def metrics(name, method, seed, test_set, passk, params=None):
+        path = tmp_path / "in" / name / "metrics.json"
+        path.parent.mkdir(parents=True)
+        path.write_text(json.dumps({"identity": {"method": method, "seed": seed, "test_set": test_set,
+                                                 "params": params or {}, "model": "m"},
+                                    "n": 4, "k": [1, 2], "pass_at_k": passk}))
+        return str(path)
+
+    base, refs, points = [], [], []
+    for s in ("validation", "countdown"):
+        base.append(metrics(f"base_{s}", "base", None, s, [0.1, 0.2]))
+        refs.append(metrics(f"grpo_{s}", "grpo", 0, s, [0.3, 0.4]))
+        for g, v in ((0.01, 0.2), (0.2, 0.5)):  # the second point is better on validation
+            points.append(metrics(f"p{g}_{s}", "ds", 0, s, [v if s == "validation" else 0.1, 0.6], {"gamma_p": g, "x": 1}))
+    sweeps = {"ds": ["ds/gamma_p=0.01", "ds/gamma_p=0.2"]}
+    out = tmp_path / "out"
+    assert main(["sweep-report", "--metrics", *base, *refs, "--points", *points, "--sweeps", json.dumps(sweeps),
+                 "--table-csv", str(out / "s.csv"), "--figure", str(out / "f.png"), str(out / "f.pdf")]) == 0
+    table = pd.read_csv(out / "s.csv")
+    assert list(table.point) == ["gamma_p=0.01", "gamma_p=0.2"] and list(table.chosen) == [False, True]
+    assert sorted(p.name for p in out.iterdir()) == ["f.pdf", "f.png", "s.csv"]
