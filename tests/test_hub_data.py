@@ -289,9 +289,9 @@ spec_strategy = st.builds(
     FilterSpec,
     dedupe=st.booleans(),
     english_only=st.booleans(),
-    max_question_chars=st.one_of(st.none(), st.integers(0, 30)),
-    max_prompt_tokens=st.one_of(st.none(), st.integers(0, 4)),
-    max_rows=st.one_of(st.none(), st.integers(0, 8)),
+    max_question_chars=st.one_of(st.none(), st.integers(1, 30)),
+    max_prompt_tokens=st.one_of(st.none(), st.integers(1, 4)),
+    max_rows=st.one_of(st.none(), st.integers(1, 8)),
     seed=st.integers(0, 3),
 )
 

@@ -56,6 +56,7 @@ def test_workflow_on_hub_layout_data_and_a_local_base_model(root, tmp_path, tiny
         "seeds": [0],
         "task": "countdown_tinyzero",  # the hub layout is TinyZero's data: its answer format
         "methods": {"grpo": {}, "ds": {}},
+        "validation": {"problems": 0},  # the fixture has a handful of rows: hold none out
         "base": {"model": str(tiny_base)},
         "datasets": {
             "train": [countdown_source()],

@@ -192,11 +192,8 @@ def cmd_sweep_report(args) -> None:
 def cmd_methods(args) -> None:
     from divrl import methods
 
-    for name in methods.names():
-        m = methods.get(name)
-        params = ", ".join(f"{k}={v}" for k, v in m.defaults.items()) or "-"
-        print(f"{name:16s} {m.summary}  [{m.paper}; loss={m.loss_type}; params: {params}]")
-    print("dra_<method>     DRA composed with any method above (e.g. dra_dapo), by name in a config")
+    # generated from each method's hyperparameter class (the same text as config/README.md)
+    print(methods.describe(), end="")
 
 
 def cmd_formats(args) -> None:

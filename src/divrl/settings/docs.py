@@ -92,6 +92,10 @@ def text() -> str:
     _sections("", sch, out)
     for name, node in sch.get("$defs", {}).items():
         _sections(name, node, out)
+    # what `methods.NAME` takes comes from each method's own hyperparameter class
+    from divrl.methods import describe_markdown
+
+    out.append("\n" + describe_markdown().strip())
     return "\n".join(out) + "\n"
 
 
