@@ -93,13 +93,13 @@ def test_paper_config_plans_a_sane_slurm_dag(plans, name):
     planned = jobs(stdout)
     count = lambda rule: sum(j["rule"] == rule for j in planned)  # noqa: E731
     runs, benches = len(cfg["methods"]) * len(cfg["seeds"]), len(cfg["datasets"]["test"])
-    assert count("data") == 1 and count("report") == 1
+    assert count("data") == 1 and count("report_tables") == len(cfg["datasets"]["test"])
     assert count("base") == 0  # a named model: nothing to pretrain
     assert count("train") == runs and count("evaluate") == runs * benches and count("sample_base") == benches
     shards = cfg["eval"].get("shards", 1)  # S > 1: S shard jobs per evaluation, evaluate/sample_base merge them
     if shards > 1:
         assert count("evaluate_shard") == runs * benches * shards and count("sample_base_shard") == benches * shards
-    report = next(j for j in planned if j["rule"] == "report")
+    report = next(j for j in planned if j["rule"] == "report_paper")
     assert "--paper " in report["shell"]  # the scorecard is part of every paper config's report
     gpus_train = cfg["cluster"]["train_gpus"]
     for job in planned:
@@ -196,7 +196,7 @@ def test_r1_zero_div_analysis_set_is_evaluated_as_in_section_3(plans):
     assert own and rest
     assert all('"n_samples": 16' in j["shell"] and '"temperature": 0.9' in j["shell"] for j in own)
     assert all('"n_samples": 8' in j["shell"] and '"temperature": 0.5' in j["shell"] for j in rest)
-    report = next(j for j in planned if j["rule"] == "report")
+    report = next(j for j in planned if j["rule"] == "report_benchmarks")
     assert "--not-averaged math500_div" in report["shell"]
     data = next(j for j in planned if j["rule"] == "data")
     assert '"in_average"' not in data["shell"] and '"n_samples": 16' not in data["shell"]  # no data rerun

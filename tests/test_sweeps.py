@@ -29,7 +29,7 @@ def test_grid_points_expand_in_config_order_with_readable_paths():
 
 
 @pytest.mark.parametrize("bad,where", [
-    ({"sweeps": {"ds": {"gamma_p": [0.1]}}}, "sweeps need a validation split"),
+    ({"validation": {"problems": 0}, "sweeps": {"ds": {"gamma_p": [0.1]}}}, "sweeps need a validation split"),
     ({"validation": {"problems": 5}, "sweeps": {"ds": {"gama_p": [0.1]}}}, "sweeps.ds: method 'ds': unknown hyperparameter"),
     ({"validation": {"problems": 5}, "sweeps": {"ds_pos": {"gamma_n": [0.1]}}}, "sweeps.ds_pos: method 'ds_pos': gamma_n is fixed"),
     ({"validation": {"problems": 5}, "sweeps": {"nope": {"x": [1]}}}, "sweeps.nope: unknown method"),

@@ -39,7 +39,7 @@ def test_default_dry_run_plans_every_method_and_seed(root, tmp_path):
     assert res.returncode == 0, res.stderr
     runs = len(cfg["methods"]) * len(cfg["seeds"])
     counts = job_counts(res.stdout)
-    assert counts == {"data": 1, "base": 1, "sample_base": 1, "train": runs, "evaluate": runs, "report": 1, "all": 1}
+    assert counts == {"data": 1, "base": 1, "sample_base": 1, "train": runs, "evaluate": runs, "report_tables": 1, "report_figures": 1, "report_compare": 1, "all": 1}
 
 
 def test_one_method_override_plans_only_that_method(root, tmp_path):
@@ -84,12 +84,12 @@ def test_tiny_end_to_end_run(root, tmp_path):
     changed = dict(cfg, methods={**cfg["methods"], "ds": {"gamma_p": 0.2}})
     path.write_text(yaml.safe_dump(changed))
     plan = job_counts(snakemake(root, "-n", "--cores", "2", "--configfile", str(path)).stdout)
-    assert plan == {"train": len(cfg["seeds"]), "evaluate": len(cfg["seeds"]), "report": 1, "all": 1}
+    assert plan == {"train": len(cfg["seeds"]), "evaluate": len(cfg["seeds"]), "report_tables": 1, "report_figures": 1, "report_compare": 1, "all": 1}
     # a new method -> only the new method's jobs and the report
     added = dict(cfg, methods={**cfg["methods"], "ds_pos": {}})
     path.write_text(yaml.safe_dump(added))
     plan = job_counts(snakemake(root, "-n", "--cores", "2", "--configfile", str(path)).stdout)
-    assert plan == {"train": len(cfg["seeds"]), "evaluate": len(cfg["seeds"]), "report": 1, "all": 1}
+    assert plan == {"train": len(cfg["seeds"]), "evaluate": len(cfg["seeds"]), "report_tables": 1, "report_figures": 1, "report_compare": 1, "all": 1}
     # one method × seed retrained on demand
     path.write_text(yaml.safe_dump(cfg))
     target = str(out / "eval/grpo/seed1/countdown/metrics.json")
