@@ -107,7 +107,7 @@ if full != "1":  # every rule, fewer train/evaluate jobs: Slurm adds ~10 s of sn
 yaml.safe_dump(cfg, open(dst, "w"), sort_keys=False)
 print(f"config: seeds {cfg['seeds']}, methods {list(cfg['methods'])}")
 EOF
-WF=(-s "$ROOT/Snakefile" -d "$WORK/run" --configfile "$WORK/config.yaml")
+WF=(-s "$ROOT/workflow/Snakefile" -d "$WORK/run" --configfile "$WORK/config.yaml")
 # the plan: jobs per rule (the dry run submits nothing)
 bounded 120 "$WORK/plan.txt" "$PY" -m snakemake "${WF[@]}" -n --quiet rules \
   || { cat "$WORK/plan.txt"; fail "dry run"; }

@@ -9,5 +9,5 @@ PY=${PYTHON:-python3}
 # (pipefail keeps pip's own exit status).
 pip_q() { .venv/bin/pip install -q "$@" 2>&1 | { grep -v "^WARNING: Location" || true; }; }
 pip_q torch==2.13.0
-pip_q -e '.[test]'
+pip_q -e '.[test,dev]'
 .venv/bin/python -c "import divrl, torch, trl; print(f'divrl installed: torch {torch.__version__}, trl {trl.__version__}')"

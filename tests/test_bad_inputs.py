@@ -77,7 +77,7 @@ def snakemake_n(root, tmp_path, text: str):
     cfg = tmp_path / "bad.yaml"
     cfg.write_text(text)
     return subprocess.run(
-        [sys.executable, "-m", "snakemake", "-n", "--configfile", str(cfg), "-s", str(root / "Snakefile"), "-d", str(tmp_path)],
+        [sys.executable, "-m", "snakemake", "-n", "--configfile", str(cfg), "-s", str(root / "workflow/Snakefile"), "-d", str(tmp_path)],
         cwd=root, capture_output=True, text=True, timeout=300,
     )
 
@@ -85,7 +85,7 @@ def snakemake_n(root, tmp_path, text: str):
 @pytest.mark.parametrize(
     "edit,where",
     [
-        (lambda text: text.replace("  steps: 4\n", "  steps: 4\n  steps: 40\n"), "line 25: key 'steps' is given twice"),
+        (lambda text: text.replace("  steps: 4\n", "  steps: 4\n  steps: 40\n"), "line 26: key 'steps' is given twice"),
         (lambda text: text.replace("  steps: 4\n", "  steps: 4.0\n  lr: .nan\n"), "config: train.lr: nan is not a finite number"),
         (lambda text: text.replace("results: .test/results", 'results: ""'), "config: results: empty"),
     ],
@@ -216,7 +216,7 @@ def test_a_program_started_through_divrl_procs_dies_with_its_parent():
 
 def test_rules_exec_divrl(root, tmp_path):
     """The job's shell becomes divrl (`exec`), so divrl's parent is the job itself."""
-    res = subprocess.run([sys.executable, "-m", "snakemake", "-n", "-p", "-s", str(root / "Snakefile"), "-d", str(tmp_path),
+    res = subprocess.run([sys.executable, "-m", "snakemake", "-n", "-p", "-s", str(root / "workflow/Snakefile"), "-d", str(tmp_path),
                           "--configfile", str(root / ".test/config/config.yaml")],
                          cwd=root, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr

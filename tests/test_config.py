@@ -68,7 +68,7 @@ def test_snakemake_rejects_bad_config_before_any_job(root, tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump(cfg))
     res = subprocess.run(
-        [sys.executable, "-m", "snakemake", "-n", "--configfile", str(bad), "-s", str(root / "Snakefile"), "-d", str(tmp_path)],
+        [sys.executable, "-m", "snakemake", "-n", "--configfile", str(bad), "-s", str(root / "workflow/Snakefile"), "-d", str(tmp_path)],
         cwd=root, capture_output=True, text=True, timeout=300,
     )
     assert res.returncode != 0

@@ -21,7 +21,7 @@ ACTIONS = ("shell", "run", "script", "notebook", "wrapper", "cwl", "template_eng
 
 
 def rule_files(root):
-    return [root / "Snakefile", *sorted((root / "workflow/rules").glob("*.smk"))]
+    return [root / "workflow/Snakefile", *sorted((root / "workflow/rules").glob("*.smk"))]
 
 
 def parse_rules(path):
@@ -58,9 +58,9 @@ def parse_rules(path):
 
 
 def env_variables(root):
-    """{NAME: [env file, ...]} for `NAME = "../../envs/x.yaml" if ... else "../../envs/y.yaml"` in common.smk."""
+    """{NAME: [env file, ...]} for `NAME = "../envs/x.yaml" if ... else "../envs/y.yaml"` in common.smk."""
     text = (root / "workflow/rules/common.smk").read_text()
-    return {m[1]: re.findall(r'"(\.\./\.\./envs/[\w.]+)"', m[2]) for m in re.finditer(r"^([A-Z_]+_ENV) = (.*)$", text, re.M)}
+    return {m[1]: re.findall(r'"(\.\./envs/[\w.]+)"', m[2]) for m in re.finditer(r"^([A-Z_]+_ENV) = (.*)$", text, re.M)}
 
 
 def all_rules(root):
@@ -101,7 +101,7 @@ def env_requirements(env):
 
 @pytest.fixture(scope="module")
 def envs(root):
-    return {p.name: yaml.safe_load(p.read_text()) for p in sorted((root / "envs").glob("*.yaml"))}
+    return {p.name: yaml.safe_load(p.read_text()) for p in sorted((root / "workflow/envs").glob("*.yaml"))}
 
 
 @pytest.fixture(scope="module")
@@ -145,7 +145,7 @@ def test_every_rule_with_an_action_has_a_conda_env_in_envs(root):
         assert info["envs"], f"rule {name} ({info['file'].name}) has no conda: directive"
         for rel in info["envs"]:
             env = (info["file"].parent / rel).resolve()  # relative to the rule's file
-            assert env.parent == (root / "envs").resolve(), f"rule {name}: {rel} is not in envs/"
+            assert env.parent == (root / "workflow/envs").resolve(), f"rule {name}: {rel} is not in workflow/envs/"
             assert env.is_file(), f"rule {name}: {env} does not exist"
 
 
@@ -158,7 +158,7 @@ def test_every_env_is_used_parses_and_has_its_post_deploy_script(root, envs):
         for req in env_pip(env):
             Requirement(req)  # raises on anything that is not a plain PyPI requirement
         # divrl itself comes from the post-deploy script (conda cannot pip-install the checkout)
-        script = root / "envs" / name.replace(".yaml", ".post-deploy.sh")
+        script = root / "workflow/envs" / name.replace(".yaml", ".post-deploy.sh")
         assert "pip install --no-deps" in script.read_text() and "DIVRL_CHECKOUT" in script.read_text(), script
 
 

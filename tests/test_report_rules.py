@@ -53,7 +53,7 @@ def fake_tree(results, methods, seeds, sets, published=()):
 def snakemake(root, workdir, config, *args):
     cfg = workdir / "config.yaml"
     cfg.write_text(yaml.safe_dump(config))
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(root / "Snakefile"), "-d", str(workdir), "--configfile", str(cfg),
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(root / "workflow/Snakefile"), "-d", str(workdir), "--configfile", str(cfg),
            "--cores", "1", *args]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=600)
 

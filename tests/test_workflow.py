@@ -11,7 +11,7 @@ import yaml
 
 
 def snakemake(root, *args, cwd=None, timeout=1500):
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(root / "Snakefile"), *args]
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(root / "workflow/Snakefile"), *args]
     return subprocess.run(cmd, cwd=cwd or root, capture_output=True, text=True, timeout=timeout)
 
 

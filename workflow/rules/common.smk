@@ -8,6 +8,10 @@ from divrl.config import ConfigError, point_path, sweep_points, validate
 from divrl.config_checks import read_yaml
 from divrl.settings import sections
 
+# The checkout's root: the Snakefile lives in workflow/ (the workflow catalog's layout);
+# config/ and the package are beside it.
+ROOT = os.path.dirname(workflow.basedir)
+
 # Jobs call `divrl`: find the one installed beside this Snakemake even when its
 # virtualenv is not activated.
 envvars:
@@ -17,11 +21,11 @@ envvars:
 os.environ["PATH"] = f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ.get('PATH', '')}"
 
 # In conda mode (`--software-deployment-method conda`) each env gets divrl from
-# envs/<env>.post-deploy.sh, which Snakemake runs once after creating the env, inside it,
+# workflow/envs/<env>.post-deploy.sh, which Snakemake runs once after creating the env, inside it,
 # as its own child: this variable tells the script where the checkout is (the script is
 # copied into the env folder, so its own path says nothing).
 # (update(), not os.environ[...] =: the linter takes a subscript for a required variable)
-os.environ.update(DIVRL_CHECKOUT=workflow.basedir)
+os.environ.update(DIVRL_CHECKOUT=ROOT)
 # `exec`: the job's shell becomes divrl, so divrl's parent is Snakemake and it dies with
 # it (divrl.procs sets PR_SET_PDEATHSIG); a shell left waiting kept an orphan trainer alive.
 # `divrl` is the venv's, or the job's conda env's (activation puts it first on PATH).
@@ -40,8 +44,8 @@ except ConfigError as err:
 R = config["results"]
 # Conda envs, relative to workflow/rules/ (where the rules are): GPU jobs get CUDA torch,
 # vLLM and DeepSpeed; on `device: cpu` (the toy) the same rules get the small CPU env.
-MODEL_ENV = "../../envs/gpu.yaml" if config["device"] == "cuda" else "../../envs/cpu.yaml"
-REPORT_ENV = "../../envs/report.yaml"  # no torch: `divrl report` reads JSON, writes tables and figures
+MODEL_ENV = "../envs/gpu.yaml" if config["device"] == "cuda" else "../envs/cpu.yaml"
+REPORT_ENV = "../envs/report.yaml"  # no torch: `divrl report` reads JSON, writes tables and figures
 
 
 # Jobs that run on the host Snakemake runs on, even with a cluster executor: `data` may
@@ -162,7 +166,7 @@ def train_launcher():
     n = gpus(config["cluster"]["train_gpus"])
     if n <= 1:
         return DIVRL
-    acc = os.path.join(workflow.basedir, "config", "accelerate", f"{config['cluster']['accelerate_config']}.yaml")
+    acc = os.path.join(ROOT, "config", "accelerate", f"{config['cluster']['accelerate_config']}.yaml")
     # train.bf16 stays the one precision switch (the accelerate file's would win otherwise);
     # a free port keeps two jobs on one node from colliding on accelerate's default 29500.
     precision = "bf16" if config["train"]["bf16"] else "no"
