@@ -107,7 +107,8 @@ def test_missing_hub_model_offline_is_one_fast_line(tmp_path):
     problems = tmp_path / "p.jsonl"
     problems.write_text(json.dumps({"id": "a", "task": "countdown", "prompt": "p", "question": "q", "numbers": [1, 2], "target": 3}) + "\n")
     start = time.monotonic()
-    res = divrl("evaluate", "--params", "{}", "--model", "x/y", "--problems", str(problems), "--out-dir", str(tmp_path / "out"),
+    res = divrl("evaluate", "--params", "{}", "--model", "x/y", "--problems", str(problems),
+                "--samples-out", str(tmp_path / "out/s.parquet"), "--metrics-out", str(tmp_path / "out/metrics.json"),
                 env={"HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(tmp_path / "cache")})
     assert res.returncode == 2, res.stderr
     assert "model 'x/y' not found: not a local folder and not in the Hugging Face cache (offline)" in one_line(res.stderr)
@@ -117,10 +118,12 @@ def test_missing_hub_model_offline_is_one_fast_line(tmp_path):
 def test_unwritable_output_folder_names_the_path(tmp_path):
     (tmp_path / "file").write_text("")
     params = json.dumps({"data": {"num_numbers": [3], "max_number": 9, "max_target": 30, "n_test": 8}})
-    res = divrl("data", "--params", params, "--out-dir", str(tmp_path / "file" / "out"))
+    out = tmp_path / "file" / "out"
+    files = ["--train", str(out / "train.jsonl"), "--test", f"countdown={out / 'test.jsonl'}", "--stats", str(out / "stats.json")]
+    res = divrl("data", "--params", params, *files)
     assert res.returncode == 2
     assert f"{tmp_path / 'file'}" in one_line(res.stderr) and "Not a directory" in res.stderr
-    res = divrl("--debug", "data", "--params", params, "--out-dir", str(tmp_path / "file" / "out"))
+    res = divrl("--debug", "data", "--params", params, *files)
     assert "Traceback" in res.stderr  # --debug keeps it
 
 

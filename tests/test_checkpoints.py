@@ -112,7 +112,7 @@ SPEC = dict(steps=4, prompts_per_step=2, num_generations=4, save_steps=2, loggin
 
 def run(tmp_path, base, problems, name, **overrides):
     return train("ds", {}, 3, TrainSpec(**{**SPEC, **overrides}), str(base), problems,
-                 tmp_path / name, tmp_path / "ck")
+                 tmp_path / name / "model", tmp_path / name / "train_log.json", tmp_path / "ck")
 
 
 def weights(tmp_path, name):

@@ -31,12 +31,17 @@ def test_shard_ranges_cover_every_problem_once():
 
 def test_one_shard_and_three_shards_give_identical_metrics(tiny_base, tiny_problems, tmp_path):
     problems = tiny_problems["test"][:7]
-    one = evaluate(str(tiny_base), problems, SPEC, tmp_path / "one")
+    one = evaluate(str(tiny_base), problems, SPEC, tmp_path / "one/samples/0-of-1.parquet", tmp_path / "one/metrics.json")
     # three shard jobs, another batch size and part size: the same samples, the same metrics
     other = dataclasses.replace(SPEC, batch_size=3, chunk_problems=1)
+    files = [tmp_path / f"three/samples/{i}-of-3.parquet" for i in range(3)]
     for i in range(3):
-        sample_shard(str(tiny_base), problems, other, tmp_path / "three", i, 3)
-    three = merge(problems, SPEC, tmp_path / "three", 3, str(tiny_base))
+        sample_shard(str(tiny_base), problems, other, files[i], i, 3)
+    with pytest.raises(ValueError, match="is shard 1 of 3, given as file 1 of 3"):
+        merge(problems, SPEC, [files[1], files[0], files[2]], tmp_path / "three/metrics.json")
+    with pytest.raises(ValueError, match="is shard 0 of 3, given as file 1 of 2"):
+        merge(problems, SPEC, files[:2], tmp_path / "three/metrics.json")
+    three = merge(problems, SPEC, files, tmp_path / "three/metrics.json", str(tiny_base))
     assert json.dumps(_stable(one)) == json.dumps(_stable(three))
     saved = json.loads((tmp_path / "three/metrics.json").read_text())
     assert _stable(saved) == json.loads(json.dumps(_stable(one)))
@@ -48,7 +53,7 @@ def test_a_killed_shard_resumes_at_its_first_missing_part(tiny_base, tiny_proble
     import divrl.evaluate as ev
 
     problems = tiny_problems["test"][:6]
-    whole = sample_shard(str(tiny_base), problems, SPEC, tmp_path / "whole")
+    whole = sample_shard(str(tiny_base), problems, SPEC, tmp_path / "whole/samples/0-of-1.parquet")
     real, calls = ev.sampler, []
 
     def dying(model, specs):
@@ -62,13 +67,15 @@ def test_a_killed_shard_resumes_at_its_first_missing_part(tiny_base, tiny_proble
         return fn
 
     monkeypatch.setattr(ev, "sampler", dying)
+    out = tmp_path / "resumed/samples/0-of-1.parquet"
     with pytest.raises(KeyboardInterrupt):
-        sample_shard(str(tiny_base), problems, SPEC, tmp_path / "resumed")
+        sample_shard(str(tiny_base), problems, SPEC, out)
+    assert list(out.parent.glob(".0-of-1.parquet.parts/*.parquet"))  # the finished part waits beside the file
     assert not (tmp_path / "resumed/samples/0-of-1.parquet").exists()  # no half file under the final name
     calls.clear()
     monkeypatch.setattr(ev, "sampler", real)
     monkeypatch.setattr(ev, "sampler", lambda m, s: (lambda p, k: calls.append(list(k)) or real(m, s)(p, k)))
-    resumed = sample_shard(str(tiny_base), problems, SPEC, tmp_path / "resumed")
+    resumed = sample_shard(str(tiny_base), problems, SPEC, out)
     assert calls == [[str(p["id"]) for p in problems[2:4]], [str(p["id"]) for p in problems[4:6]]]  # part 1 kept
     frame = lambda path: pa.concat_tables(eval_store.row_groups(path)).to_pandas()  # noqa: E731 (NaN == NaN here)
     assert frame(resumed).equals(frame(whole))
@@ -166,7 +173,7 @@ def test_published_checkpoint_is_evaluated_without_training_and_is_a_row(root, t
     out = tmp_path / "results"
     paths = []
     for run in ("base/countdown", "grpo/seed0/countdown", "published/seed0/countdown"):
-        evaluate(str(tiny_base), problems, SPEC, out / "eval" / run)
+        evaluate(str(tiny_base), problems, SPEC, out / "eval" / run / "samples/0-of-1.parquet", out / "eval" / run / "metrics.json")
         paths.append(str(out / "eval" / run / "metrics.json"))
     write(paths, out, [1, 4, 8])
     summary = pd.read_csv(out / "tables/summary.csv", index_col=0)

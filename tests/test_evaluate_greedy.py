@@ -69,7 +69,7 @@ def test_div_equ_counts_equations_and_distinct_answers_keeps_the_old_share(fixed
 
 def test_evaluate_on_the_tiny_model_writes_greedy(tiny_base, tiny_problems, tmp_path):
     problems = tiny_problems["test"][:3]
-    m = evaluate(str(tiny_base), problems, SPEC, tmp_path)
+    m = evaluate(str(tiny_base), problems, SPEC, tmp_path / "samples/0-of-1.parquet", tmp_path / "metrics.json")
     saved = json.loads((tmp_path / "metrics.json").read_text())
     assert OLD_KEYS <= set(saved) and 0 <= saved["greedy_pass1"] <= 1 and saved["potential_pass1"] == "greedy"
     assert saved["spec"]["greedy"] is True and saved["spec"]["top_k"] == 0
@@ -77,9 +77,11 @@ def test_evaluate_on_the_tiny_model_writes_greedy(tiny_base, tiny_problems, tmp_
     assert (samples.groupby("problem")["sample"].agg(list) == [[0, 1, 2, 3, -1]] * 3).all()  # -1: the greedy decode
     assert samples["text"].map(type).eq(str).all()
     # greedy is greedy: a second run with another sampling seed decodes the same
-    again = evaluate(str(tiny_base), problems, EvalSpec(**{**SPEC.__dict__, "seed": 7}), tmp_path / "again")
+    again = evaluate(str(tiny_base), problems, EvalSpec(**{**SPEC.__dict__, "seed": 7}), tmp_path / "again/s.parquet",
+                     tmp_path / "again/m.json")
     assert again["greedy_pass1"] == m["greedy_pass1"]
-    off = evaluate(str(tiny_base), problems, EvalSpec(**{**SPEC.__dict__, "greedy": False}), tmp_path / "off")
+    off = evaluate(str(tiny_base), problems, EvalSpec(**{**SPEC.__dict__, "greedy": False}), tmp_path / "off/s.parquet",
+                   tmp_path / "off/m.json")
     assert "greedy_pass1" not in off and off["pass_at_k"] == m["pass_at_k"]  # sampling untouched
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from divrl.tasks.prepare import prepare
+from divrl.tasks.prepare import DataPaths, prepare
 from divrl.tasks.problems import load_problems
 
 CD = "tests/data/hub/Jiayi-Pan/Countdown-Tasks-3to4"
@@ -38,7 +38,8 @@ def test_prepare_math_from_two_training_sets_counts_every_row(root, tmp_path):
         },
     })
     section = {"task": "math", "data": cfg["data"], "datasets": cfg["datasets"], "base_model": None}
-    stats = prepare(section, tmp_path)
+    paths = DataPaths(tmp_path / "train.jsonl", tmp_path / "stats.json", {"math500": tmp_path / "test/math500.jsonl"})
+    stats = prepare(section, paths)
     train = load_problems(tmp_path / "train.jsonl")
     test = load_problems(tmp_path / "test/math500.jsonl")
     assert all(r["task"] == "math" and r["answer"] and "\\boxed{}" in r["prompt"] for r in train + test)

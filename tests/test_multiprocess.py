@@ -63,7 +63,8 @@ def _train_args(tmp: Path, tiny_base, tiny_problems, method: str, spec: dict) ->
     params = {"steps": 2, "max_completion_length": 16, "logging_steps": 1, "device": "cpu", **spec}
     return [
         "train", "--params", json.dumps(params), "--method", method, "--seed", "0", "--base", str(tiny_base),
-        "--problems", str(problems), "--out-dir", str(tmp / "out"), "--checkpoints", str(tmp / "ck"),
+        "--problems", str(problems), "--model-out", str(tmp / "out/model"), "--log-out", str(tmp / "out/train_log.json"),
+        "--checkpoints", str(tmp / "ck"),
     ]
 
 

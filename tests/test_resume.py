@@ -21,7 +21,8 @@ PARAMS = json.dumps({"steps": 8, "prompts_per_step": 2, "num_generations": 4, "s
 
 def train_cmd(base, problems, out, ck):
     return [sys.executable, "-m", "divrl.cli", "train", "--params", PARAMS, "--threads", "1", "--method", "ds",
-            "--seed", "3", "--base", str(base), "--problems", str(problems), "--out-dir", str(out), "--checkpoints", str(ck)]
+            "--seed", "3", "--base", str(base), "--problems", str(problems), "--model-out", str(out / "model"), "--log-out", str(out / "train_log.json"),
+            "--checkpoints", str(ck)]
 
 
 def test_sigkill_then_resume_matches_uninterrupted_run(tiny_base, tiny_problems, tmp_path):

@@ -12,7 +12,8 @@ SPEC = TrainSpec(steps=2, prompts_per_step=2, num_generations=4, save_steps=1, l
 
 @pytest.mark.parametrize("name", [*methods.names(), "dra_dapo"])
 def test_short_training_run(name, tiny_base, tiny_problems, tmp_path):
-    info = train(name, {}, 0, SPEC, str(tiny_base), tiny_problems["train"], tmp_path / "out", tmp_path / "ck")
+    info = train(name, {}, 0, SPEC, str(tiny_base), tiny_problems["train"], tmp_path / "out/model", tmp_path / "out/train_log.json",
+                 tmp_path / "ck")
     assert (tmp_path / "out/model/model.safetensors").exists()
     logged = [h for h in info["log_history"] if "advantage_abs_mean" in h]
     assert logged, "the method hook did not run"  # our metric proves advantages were replaced
@@ -26,16 +27,19 @@ def test_short_training_run(name, tiny_base, tiny_problems, tmp_path):
 
 def test_more_steps_is_another_run_not_a_resume(tiny_base, tiny_problems, tmp_path):
     """steps is part of the run (it shapes the schedule): a longer run starts fresh (tests/test_checkpoints.py)."""
-    first = train("grpo", {}, 0, SPEC, str(tiny_base), tiny_problems["train"], tmp_path / "a", tmp_path / "ck")
+    first = train("grpo", {}, 0, SPEC, str(tiny_base), tiny_problems["train"], tmp_path / "a/model", tmp_path / "a/log.json",
+                  tmp_path / "ck")
     assert first["resumed_from"] is None
     more = TrainSpec(**{**SPEC.__dict__, "steps": 3})
-    again = train("grpo", {}, 0, more, str(tiny_base), tiny_problems["train"], tmp_path / "b", tmp_path / "ck")
+    again = train("grpo", {}, 0, more, str(tiny_base), tiny_problems["train"], tmp_path / "b/model", tmp_path / "b/log.json",
+                  tmp_path / "ck")
     assert again["resumed_from"] is None and again["global_step"] == 3 and again["set_aside"]
 
 
 def test_missing_base_model_is_a_clear_error(tiny_problems, tmp_path):
     with pytest.raises(FileNotFoundError, match="base model"):
-        train("grpo", {}, 0, SPEC, str(tmp_path / "nope"), tiny_problems["train"], tmp_path / "o", tmp_path / "c")
+        train("grpo", {}, 0, SPEC, str(tmp_path / "nope"), tiny_problems["train"], tmp_path / "o/model", tmp_path / "o/log.json",
+              tmp_path / "c")
 
 
 def test_deferred_logp_old_equals_extra_forward(tiny_base, tiny_problems, tmp_path):
@@ -102,7 +106,7 @@ def test_dra_official_reward_trains_with_the_verifier_as_correctness(tiny_base, 
 
 
 def test_progress_bar_names_the_run_and_no_deprecation_flood(tiny_base, tiny_problems, tmp_path, capfd):
-    train("grpo", {}, 4, SPEC, str(tiny_base), tiny_problems["train"], tmp_path / "o", tmp_path / "ck")
+    train("grpo", {}, 4, SPEC, str(tiny_base), tiny_problems["train"], tmp_path / "o/model", tmp_path / "o/log.json", tmp_path / "ck")
     err = capfd.readouterr().err
     assert "grpo seed 4:" in err
     assert "FutureWarning" not in err

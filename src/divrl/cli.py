@@ -57,31 +57,35 @@ def _threads(n: int | None) -> None:
 
 # ----------------------------------------------------------------- verbs
 def cmd_data(args) -> None:
+    from divrl.settings import sections
+    from divrl.tasks.prepare import DataPaths, bench_names
     from divrl.tasks.problems import write_jsonl
 
-    from divrl.settings import sections
-
     section = _section(args, sections.data_section)
-    out = Path(args.out_dir)
     n_val = section.get("validation", 0)
+    tests = dict(args.test)
+    if len(tests) != len(args.test):
+        raise ValueError("data: --test names a test set twice")
+    paths = DataPaths(Path(args.train), Path(args.stats), tests, Path(args.validation) if args.validation else None)
     if section.get("datasets"):
         from divrl.tasks.prepare import prepare
 
-        stats = prepare(section, out, n_val)
-        (out / "stats.json").write_text(json.dumps(stats, indent=1))
+        stats = prepare(section, paths, n_val)
+        paths.stats.write_text(json.dumps(stats, indent=1))
         return
     from divrl.tasks.countdown_data import DataSpec, generate, multiplicity_stats
     from divrl.tasks.prepare import hold_out
 
+    paths.check(bench_names(section), n_val)
     spec = _spec(DataSpec, section["data"], "data")
     splits = generate(spec)
     splits["train"], validation = hold_out(splits["train"], n_val)
     if validation:
-        write_jsonl(validation, out / "validation.jsonl")
-    write_jsonl(splits["train"], out / "train.jsonl")
-    write_jsonl(splits["test"], out / "test" / "countdown.jsonl")
+        write_jsonl(validation, paths.validation)
+    write_jsonl(splits["train"], paths.train)
+    write_jsonl(splits["test"], paths.tests[section["task"]])  # the toy's one test set, named after its task
     stats = {name: multiplicity_stats(rows) for name, rows in splits.items()}
-    (out / "stats.json").write_text(json.dumps({"spec": dataclasses.asdict(spec), "multiplicity": stats}, indent=1))
+    paths.stats.write_text(json.dumps({"spec": dataclasses.asdict(spec), "multiplicity": stats}, indent=1))
     t = stats["train"]
     log.info(
         "%d train / %d test problems; distinct solution strings per problem %.2f (canonical %.2f, %.0f%% with ≥2)",
@@ -137,9 +141,9 @@ def cmd_train(args) -> None:
     _threads(args.threads)
     info = train(
         args.method, method_params, args.seed, spec, args.base,
-        load_problems(args.problems), args.out_dir, args.checkpoints,
+        load_problems(args.problems), args.model_out, args.log_out, args.checkpoints,
     )
-    log.info("trained %s seed %d in %.0fs -> %s/model", args.method, args.seed, info["seconds"], args.out_dir)
+    log.info("trained %s seed %d in %.0fs -> %s", args.method, args.seed, info["seconds"], args.model_out)
 
 
 def _eval_spec(args):
@@ -149,44 +153,42 @@ def _eval_spec(args):
     return _spec(EvalSpec, _section(args, eval_section), "eval")
 
 
+def _identity(args, model: str | None) -> dict | None:
+    """--identity as a dict, checked before any work (None: not given, by hand)."""
+    if not args.identity:
+        return None
+    from divrl.evaluate import identity_section
+
+    ident = json.loads(args.identity)
+    identity_section(ident, model or "")
+    return ident
+
+
 def cmd_evaluate(args) -> None:
-    from divrl.evaluate import evaluate
+    from divrl.evaluate import evaluate, sample_shard
     from divrl.tasks.problems import load_problems
 
+    if args.shards is None and not args.metrics_out:
+        raise ValueError("evaluate: give --metrics-out (or --shards S: one shard's samples, metrics by evaluate-merge)")
+    if args.shards is not None and (args.metrics_out or args.identity):
+        raise ValueError("evaluate: with --shards a job writes its samples only; --metrics-out and --identity go to evaluate-merge")
+    ident = _identity(args, args.model)
     require_model(args.model, "model", "train (or base)")
     _threads(args.threads)
     spec = _eval_spec(args)
     if args.shards is None:  # one job: every problem, then metrics.json
-        evaluate(args.model, load_problems(args.problems), spec, args.out_dir)
+        evaluate(args.model, load_problems(args.problems), spec, args.samples_out, args.metrics_out, ident)
         return
-    from divrl.evaluate import sample_shard
-
-    sample_shard(args.model, load_problems(args.problems), spec, args.out_dir, args.shard, args.shards)
+    sample_shard(args.model, load_problems(args.problems), spec, args.samples_out, args.shard, args.shards)
 
 
 def cmd_evaluate_merge(args) -> None:
     from divrl.evaluate import merge
     from divrl.tasks.problems import load_problems
 
+    ident = _identity(args, args.model)
     _threads(args.threads)
-    merge(load_problems(args.problems), _eval_spec(args), args.out_dir, args.shards, args.model)
-
-
-def cmd_report(args) -> None:
-    from divrl.report.build import write
-
-    ks = json.loads(args.k_show) if args.k_show else [1, 8, 64, 256]
-    paper = json.loads(args.paper) if args.paper else None
-    summary = write(args.metrics, args.out_dir, ks, args.train_logs, args.data_stats, args.task, paper,
-                    not_averaged=args.not_averaged or [], reference=args.reference)
-    print(summary.read_text())
-
-
-def cmd_sweep_report(args) -> None:
-    from divrl.report.sweeps import write
-
-    md = write(args.metrics, json.loads(args.sweeps), args.select_k, args.out_dir)
-    print(md.read_text())
+    merge(load_problems(args.problems), _eval_spec(args), args.samples, args.metrics_out, args.model, ident)
 
 
 def cmd_methods(args) -> None:
@@ -218,6 +220,17 @@ def cmd_readme(args) -> None:
 
 
 # ----------------------------------------------------------------- parser
+def _outputs(args) -> list[str]:
+    """The files a verb writes: the options cli_args marks as outputs (NAME=FILE pairs give FILE)."""
+    paths = []
+    for dest in getattr(args, "outputs", None) or ():
+        value = getattr(args, dest, None)
+        for item in value if isinstance(value, list) else [value]:
+            if item:
+                paths.append(str(item[1] if isinstance(item, tuple) else item))
+    return paths
+
+
 def parser() -> argparse.ArgumentParser:
     return cli_args.build(sys.modules[__name__])
 
@@ -229,6 +242,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     try:
         check_writable(args)
+        for path in _outputs(args):  # each declared file's folder, made and checked before any work
+            check_writable(argparse.Namespace(out=path))
         args.func(args)
     except BrokenPipeError:  # `divrl methods | head`
         return 0

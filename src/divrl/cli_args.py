@@ -41,8 +41,14 @@ def build(c) -> argparse.ArgumentParser:
             sp.add_argument("--threads", type=int, default=None, help="torch CPU threads")
         return sp
 
-    sp = verb("data", c.cmd_data, "generate the toy Countdown problems, or load and filter the configured data sets; write train.jsonl and test/BENCH.jsonl")
-    sp.add_argument("--out-dir", required=True)
+    sp = verb("data", c.cmd_data, "generate the toy Countdown problems, or load and filter the configured data sets; "
+              "write the training problems, each test set, the validation split and stats.json")
+    output(sp, "--train", required=True, help="training problems to write (train.jsonl; with a difficulty filter the "
+           "pool, train_pool.jsonl, that `divrl difficulty` narrows)")
+    output(sp, "--test", nargs="+", required=True, type=name_path, metavar="NAME=FILE", help="each test set's file "
+           "to write, by its name (a datasets.test key; the toy's one set is named after its task, countdown)")
+    output(sp, "--validation", help="validation split to write (needed when validation.problems > 0, refused at 0)")
+    output(sp, "--stats", required=True, help="stats.json to write (data-set filter counts, solution multiplicity)")
 
     sp = verb("difficulty", c.cmd_difficulty, "keep training problems whose base-model pass rate lies in [min_pass, max_pass]")
     sp.add_argument("--model", required=True, help="base model folder or hub id")
@@ -59,20 +65,25 @@ def build(c) -> argparse.ArgumentParser:
     sp.add_argument("--seed", type=int, required=True)
     sp.add_argument("--base", required=True, help="base model folder")
     sp.add_argument("--problems", required=True, help="train.jsonl")
-    sp.add_argument("--out-dir", required=True, help="gets model/ and train_log.json")
-    sp.add_argument("--checkpoints", required=True, help="checkpoint folder (kept when a job dies)")
+    output(sp, "--model-out", required=True, metavar="DIR", help="trained model folder to write (save_pretrained layout)")
+    output(sp, "--log-out", required=True, help="train_log.json to write (method, hyperparameters, seed, log history)")
+    sp.add_argument("--checkpoints", required=True, help="checkpoint folder (not an output: kept when a job dies)")
 
     sp = verb("evaluate", c.cmd_evaluate, "sample N completions per test problem; write samples and pass@k/diversity metrics")
-    sp.add_argument("--model", required=True, help="model folder")
-    sp.add_argument("--problems", required=True, help="test.jsonl")
-    sp.add_argument("--out-dir", required=True, help="gets samples/I-of-S.parquet and (without --shards) metrics.json")
+    sp.add_argument("--model", required=True, help="model folder or hub id")
+    sp.add_argument("--problems", required=True, help="test set (…/test/NAME.jsonl)")
+    output(sp, "--samples-out", required=True, help="samples file to write (…/samples/I-of-S.parquet); a killed job's "
+           "finished parts wait beside it in a hidden .NAME.parts folder and are reused")
+    output(sp, "--metrics-out", help="metrics.json to write (without --shards; with them evaluate-merge writes it)")
+    identity(sp)
     sp.add_argument("--shard", type=int, default=0, help="with --shards: which chunk of the problems (0-based)")
     sp.add_argument("--shards", type=int, default=None, help="sample one shard of S only; `divrl evaluate-merge` then writes metrics.json")
 
     sp = verb("evaluate-merge", c.cmd_evaluate_merge, "metrics.json from the S shard files of `divrl evaluate --shards S`, one problem in memory at a time")
-    sp.add_argument("--problems", required=True, help="test.jsonl")
-    sp.add_argument("--out-dir", required=True, help="holds samples/I-of-S.parquet; gets metrics.json")
-    sp.add_argument("--shards", type=int, required=True, help="S")
+    sp.add_argument("--problems", required=True, help="test set (…/test/NAME.jsonl)")
+    sp.add_argument("--samples", nargs="+", required=True, metavar="FILE", help="the S shard files (…/samples/I-of-S.parquet), shard 0 first")
+    output(sp, "--metrics-out", required=True, help="metrics.json to write")
+    identity(sp)
     sp.add_argument("--model", default=None, help="the model's name for metrics.json (default: the one the shards recorded)")
 
     report_verbs(verb)
@@ -87,6 +98,27 @@ def build(c) -> argparse.ArgumentParser:
     sp.add_argument("--marker", default="results", help="README holds <!-- MARKER:start --> … <!-- MARKER:end -->")
     sp.add_argument("--figures", nargs="*", default=["passk", "passk_minus_base"], help="figure names to copy to docs/")
     return p
+
+
+def output(sp: argparse.ArgumentParser, flag: str, **kw) -> None:
+    """An option naming a file (or folder) the verb writes; divrl.cli makes its folder, and
+    checks it is writable, before any work (a verb writes exactly the paths its rule names)."""
+    action = sp.add_argument(flag, **{"metavar": "FILE", **kw})
+    sp.set_defaults(outputs=[*(sp.get_default("outputs") or []), action.dest])
+
+
+def name_path(text: str) -> tuple[str, str]:
+    """NAME=FILE (a test set and the file it goes to)."""
+    name, sep, path = text.partition("=")
+    if not (sep and name and path):
+        raise argparse.ArgumentTypeError(f"{text!r} is not NAME=FILE")
+    return name, path
+
+
+def identity(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument("--identity", metavar="JSON", help='JSON of who the run is, written into metrics.json: {"method", "run", "seed", '
+                    '"test_set", "params", "model"} (the workflow passes it; without it the report reads the run from '
+                    "the folder layout)")
 
 
 def report_verbs(verb) -> None:

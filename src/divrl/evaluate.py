@@ -2,10 +2,14 @@
 
 Two steps, so that paper scale (512 problems × 8192 samples) splits over jobs:
 - `sample_shard`: shard i of S takes a contiguous chunk of the problems, samples and
-  scores them, and writes `samples/{i}-of-{S}.parquet` (eval_store: every completion with
-  its reward and answer, zstd). Within a shard, every `chunk_problems` problems are saved
-  as a part as they finish, so a killed job resumes at the first missing part.
-- `merge`: streams the shard files problem by problem into `metrics.json`.
+  scores them, and writes the samples file its rule names (the workflow's
+  `samples/{i}-of-{S}.parquet`; eval_store: every completion with its reward and answer,
+  zstd). Within a shard, every `chunk_problems` problems are saved as a part as they
+  finish (in a hidden `.NAME.parts` folder beside the file, not a declared output), so a
+  killed job resumes at the first missing part.
+- `merge`: streams the S shard files, given in shard order, problem by problem into the
+  metrics file, with the run's identity (method, run, seed, test set, hyperparameters,
+  model) when the caller passes it: a metrics.json says whose it is wherever it lies.
 Samples are keyed (sampling/keyed.py): a problem's samples depend only on (seed, its id,
 sample index), so S = 1 and S = 3 write the same samples and the same metrics.
 With `greedy` (default) one greedy decode per problem is added: R1-zero-Div reports
@@ -54,8 +58,19 @@ def shard_range(n_problems: int, shard: int, shards: int) -> tuple[int, int]:
     return n_problems * shard // shards, n_problems * (shard + 1) // shards
 
 
-def shard_path(out_dir: str | Path, shard: int, shards: int) -> Path:
-    return Path(out_dir) / "samples" / f"{shard}-of-{shards}.parquet"
+def identity_section(ident: dict, model: str) -> dict:
+    """The `identity` written into metrics.json, checked now as the report will read it
+    (divrl.report.identity), so a bad one fails before sampling, not at report time.
+    `params` defaults to {} (the base model, a published checkpoint), `model` to the model evaluated."""
+    from divrl.report.identity import from_dict
+
+    full = {"params": {}, **ident}
+    full.setdefault("model", str(model))
+    from_dict(full, "--identity", who="evaluate")
+    for key, kind in (("run", str), ("params", dict), ("model", str)):
+        if key in full and not isinstance(full[key], kind):
+            raise ValueError(f"evaluate: --identity: {key} must be a {kind.__name__} (got {full[key]!r})")
+    return full
 
 
 def score_problem(task, problem: dict, texts: list[str], m_answers: int) -> tuple[list[float], list[bool], list[str | None]]:
@@ -103,11 +118,11 @@ def _fingerprint(model_dir: str, spec: EvalSpec, rows: list[dict]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def sample_shard(model_dir: str, problems: list[dict], spec: EvalSpec, out_dir: str | Path, shard: int = 0, shards: int = 1) -> Path:
-    """Sample and score shard `shard` of `shards` into samples/{shard}-of-{shards}.parquet."""
+def sample_shard(model_dir: str, problems: list[dict], spec: EvalSpec, out: str | Path, shard: int = 0, shards: int = 1) -> Path:
+    """Sample and score shard `shard` of `shards` into the samples file `out`."""
     t0 = time.time()
     lo, hi = shard_range(len(problems), shard, shards)
-    out = shard_path(out_dir, shard, shards)
+    out = Path(out)
     parts = out.with_name(f".{out.name}.parts")  # outside the declared output: survives a killed job
     task = task_of(problems)
     m_answers = min(spec.div_equ_samples, spec.n_samples)
@@ -139,14 +154,23 @@ def sample_shard(model_dir: str, problems: list[dict], spec: EvalSpec, out_dir: 
     return out
 
 
-def merge(problems: list[dict], spec: EvalSpec, out_dir: str | Path, shards: int = 1, model: str | None = None) -> dict:
-    """metrics.json from samples/{0..S-1}-of-{S}.parquet, streamed one problem at a time."""
+def merge(problems: list[dict], spec: EvalSpec, samples: list[str | Path], metrics_out: str | Path,
+          model: str | None = None, identity: dict | None = None) -> dict:
+    """The metrics file from the S shard files (shard 0 first), streamed one problem at a time.
+
+    identity: who the run is (identity_section), written into the file; None writes none
+    (by hand: the report then reads the run from the folder layout)."""
     t0 = time.time()
-    paths = [shard_path(out_dir, i, shards) for i in range(shards)]
+    paths, shards = [Path(p) for p in samples], len(samples)
+    if not paths:
+        raise ValueError("evaluate: no samples files given")
     for i, path in enumerate(paths):
         if not path.exists():
             raise ValueError(f"evaluate: {path} is missing (shard {i} of {shards} has not run)")
         meta = eval_store.meta_of(path)
+        if (meta.get("shard"), meta.get("shards")) != (i, shards):
+            raise ValueError(f"evaluate: {path} is shard {meta.get('shard')} of {meta.get('shards')}, "
+                             f"given as file {i + 1} of {shards} (give the shards' files in order)")
         if (meta.get("problems"), meta.get("n_problems")) != (list(shard_range(len(problems), i, shards)), len(problems)):
             raise ValueError(f"evaluate: {path} holds problems {meta.get('problems')}, not shard {i} of {shards} of these {len(problems)}")
     task = task_of(problems)
@@ -164,8 +188,11 @@ def merge(problems: list[dict], spec: EvalSpec, out_dir: str | Path, shards: int
     sampling = sum(eval_store.meta_of(p).get("seconds", 0.0) for p in paths)
     metrics.update(model=str(model or eval_store.meta_of(paths[0]).get("model")), spec=asdict(spec),
                    seconds_sampling=sampling, seconds=sampling + time.time() - t0)
-    out = Path(out_dir) / "metrics.json"
-    tmp = out.with_name(f".metrics.json.{os.getpid()}.tmp")
+    if identity is not None:  # first, where a reader of the file looks
+        metrics = {"identity": identity_section(identity, metrics["model"]), **metrics}
+    out = Path(metrics_out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(metrics, indent=1))
     os.replace(tmp, out)
     head = ", ".join(f"pass@{k}={v:.3f}" for k, v in zip(metrics["k"], metrics["pass_at_k"]) if k in (1, 8, 64, metrics["n"]))
@@ -174,10 +201,13 @@ def merge(problems: list[dict], spec: EvalSpec, out_dir: str | Path, shards: int
     return metrics
 
 
-def evaluate(model_dir: str, problems: list[dict], spec: EvalSpec, out_dir: str | Path) -> dict:
-    """One job: sample every problem (shard 0 of 1), then the metrics."""
-    sample_shard(model_dir, problems, spec, out_dir)
-    return merge(problems, spec, out_dir, 1, model_dir)
+def evaluate(model_dir: str, problems: list[dict], spec: EvalSpec, samples_out: str | Path,
+             metrics_out: str | Path, identity: dict | None = None) -> dict:
+    """One job: sample every problem (shard 0 of 1) into samples_out, then the metrics file."""
+    if identity is not None:
+        identity_section(identity, model_dir)  # a bad identity fails before the sampling
+    sample_shard(model_dir, problems, spec, samples_out)
+    return merge(problems, spec, [samples_out], metrics_out, model_dir, identity)
 
 
 def score(problems: list[dict], completions: list[list[str]], spec: EvalSpec,

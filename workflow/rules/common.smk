@@ -183,7 +183,7 @@ def method_name(wildcards):
     return wildcards.method.split("/")[0]
 
 
-def method_params(wildcards):
+def hyperparameters(wildcards):
     """Filled-in hyperparameters: `ds: {}` and `ds: {gamma_p: 0.05}` (the default) are one run.
 
     A sweep point adds its grid values (from the path) to the method's configured ones.
@@ -193,7 +193,11 @@ def method_params(wildcards):
     if "/" in wildcards.method:
         point = sweep_points(config)[name][SWEEPS[name].index(wildcards.method)]
         params.update(point)
-    return as_json(methods.get(name).params(params))
+    return methods.get(name).params(params)
+
+
+def method_params(wildcards):
+    return as_json(hyperparameters(wildcards))
 
 
 def run_metrics():
@@ -213,10 +217,26 @@ def train_logs():
     return expand(f"{R}/train/{{method}}/seed{{seed}}/train_log.json", method=METHODS, seed=SEEDS)
 
 
-# sample_base and evaluate differ only in the model they sample from
+# Who an evaluation is, written into its metrics.json (`--identity`; divrl.report.identity
+# reads it): the report needs no path to tell method, seed and test set apart.
+def base_identity(wildcards):
+    """The base model on one test set: no seed, no hyperparameters."""
+    return as_json({"method": "base", "run": "base", "seed": None, "test_set": wildcards.bench, "params": {}, "model": BASE})
+
+
+def run_identity(wildcards):
+    """A trained run (or a published checkpoint, which has no hyperparameters of ours) on one
+    test set; run is its folder name: the method, or a sweep grid point's METHOD/P=V,…"""
+    params = {} if wildcards.method in PUBLISHED else hyperparameters(wildcards)
+    return as_json({"method": method_name(wildcards), "run": wildcards.method, "seed": int(wildcards.seed),
+                    "test_set": wildcards.bench, "params": params, "model": eval_model_arg(wildcards)})
+
+
+# sample_base and evaluate differ only in the model they sample from (and who they are)
 EVALUATE_SHELL = (
     "{params.divrl} evaluate --params {params.section} --threads {threads} --model {params.model}"
-    " --problems {input.problems} --out-dir $(dirname {output.metrics}) > {log} 2>&1"
+    " --problems {input.problems} --samples-out {output.samples} --metrics-out {output.metrics}"
+    " --identity {params.identity} > {log} 2>&1"
 )
 
 
@@ -254,15 +274,16 @@ def published_metrics():
     return expand(f"{R}/eval/{{method}}/seed{PUBLISHED_SEED}/{{bench}}/metrics.json", method=list(PUBLISHED), bench=BENCHES)
 
 
-# a shard job writes samples/I-of-S.parquet only; the merge job reads them all
+# a shard job writes samples/I-of-S.parquet only; the merge job reads them all, in shard order
 SHARD_SHELL = (
     "{params.divrl} evaluate --params {params.section} --threads {threads} --model {params.model}"
     f" --problems {{input.problems}} --shard {{wildcards.shard}} --shards {SHARDS}"
-    " --out-dir $(dirname $(dirname {output.samples})) > {log} 2>&1"
+    " --samples-out {output.samples} > {log} 2>&1"
 )
 MERGE_SHELL = (
     "{params.divrl} evaluate-merge --params {params.section} --threads {threads} --model {params.model}"
-    f" --problems {{input.problems}} --shards {SHARDS} --out-dir $(dirname {{output.metrics}}) > {{log}} 2>&1"
+    " --problems {input.problems} --samples {input.samples} --metrics-out {output.metrics}"
+    " --identity {params.identity} > {log} 2>&1"
 )
 
 # A dry run shows what the config will cost before anything is submitted (divrl.estimate).

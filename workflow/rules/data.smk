@@ -11,6 +11,8 @@ rule data:
     params:
         divrl=DIVRL,
         section=as_json(data_section()),
+        # each test set's name with its declared file: NAME=FILE …
+        tests=lambda wildcards, output: " ".join(f"{b}={f}" for b, f in zip(BENCHES, output.test)),
     log:
         f"{R}/logs/data.log",
     benchmark:
@@ -21,7 +23,9 @@ rule data:
     conda:
         MODEL_ENV
     shell:
-        "{params.divrl} data --params {params.section} --out-dir $(dirname {output.stats}) > {log} 2>&1"
+        "{params.divrl} data --params {params.section} --train {output.train} --test {params.tests}"
+        + (" --validation {output.validation}" if VALIDATION else "")
+        + " --stats {output.stats} > {log} 2>&1"
 
 
 if DIFFICULTY:

@@ -14,6 +14,7 @@ if SHARDS == 1:
             divrl=DIVRL,
             section=eval_section,
             model=BASE,
+            identity=base_identity,
         threads: config["eval"]["threads"]
         log:
             f"{R}/logs/sample_base/{{bench}}.log",
@@ -64,6 +65,7 @@ else:
             divrl=DIVRL,
             section=merge_section,
             model=BASE,
+            identity=base_identity,
         threads: config["eval"]["threads"]
         log:
             f"{R}/logs/sample_base/{{bench}}.log",

@@ -29,5 +29,5 @@ rule train:
     shell:
         "{params.launcher} train --params {params.section} --threads {threads} --method {params.method_name}"
         " --method-params {params.method_params} --seed {wildcards.seed} --base {params.base}"
-        " --problems {input.problems} --out-dir $(dirname {output.log_json})"
+        " --problems {input.problems} --model-out {output.model} --log-out {output.log_json}"
         " --checkpoints {params.checkpoints} > {log} 2>&1"

@@ -1,8 +1,11 @@
 """Which run a metrics file belongs to: method, seed, test set (and hyperparameters).
 
 The evaluate step writes them into metrics.json as
-    "identity": {"method": str ("base" for the base model), "seed": int | null,
+    "identity": {"method": str ("base" for the base model), "run": str (the run's folder
+                 name: METHOD, or METHOD/P=V,… for a sweep grid point), "seed": int | null,
                  "test_set": str, "params": {hyperparameters}, "model": str}
+(workflow/rules/common.smk builds it; divrl.evaluate.identity_section checks it with
+`from_dict` below before writing).
 so a file says what it is wherever it lies. Result folders written before that have no
 `identity`; for them alone the layout the workflow writes is read instead, by the one
 pattern below (the report tables, the scorecard and the sweep report all come here).
@@ -48,17 +51,18 @@ def of(path: str | Path, metrics: dict | None = None) -> Identity:
     return from_dict(ident, path) if ident is not None else from_layout(path)
 
 
-def from_dict(ident, path: str | Path = "metrics.json") -> Identity:
-    """An `identity` section, checked: a wrong type names the file and the key."""
+def from_dict(ident, path: str | Path = "metrics.json", who: str = "report") -> Identity:
+    """An `identity` section, checked: a wrong type names the file and the key.
+    who: the verb named in errors (the writer checks with the same rules)."""
     if not isinstance(ident, dict):
-        raise ValueError(f"report: {path}: 'identity' must be an object (got {type(ident).__name__})")
+        raise ValueError(f"{who}: {path}: 'identity' must be an object (got {type(ident).__name__})")
     for key, kinds in (("method", str), ("test_set", str), ("seed", (int, type(None)))):
         if key not in ident:
-            raise ValueError(f"report: {path}: identity lacks {key!r} (rerun its evaluate job)")
+            raise ValueError(f"{who}: {path}: identity lacks {key!r} (rerun its evaluate job)")
         if not isinstance(ident[key], kinds) or isinstance(ident[key], bool):
-            raise ValueError(f"report: {path}: identity.{key} has the wrong type ({ident[key]!r})")
+            raise ValueError(f"{who}: {path}: identity.{key} has the wrong type ({ident[key]!r})")
     if (ident["method"] == "base") != (ident["seed"] is None):
-        raise ValueError(f"report: {path}: identity gives seed {ident['seed']} to method {ident['method']!r} "
+        raise ValueError(f"{who}: {path}: identity gives seed {ident['seed']} to method {ident['method']!r} "
                          "(the base model has no seed; a trained run has one)")
     params = ident.get("params")
     return Identity(ident["method"], ident["seed"], ident["test_set"], ident.get("run") or ident["method"],

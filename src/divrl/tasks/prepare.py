@@ -9,7 +9,7 @@ subsampled behind the reader's back — and every loss is counted in stats.json.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from divrl.tasks import filters, formats, hub, templates
@@ -17,6 +17,34 @@ from divrl.tasks.problems import write_jsonl
 from divrl.tasks.registry import Task, get
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DataPaths:
+    """Every file `divrl data` writes, each named by its rule (nothing derived from a folder):
+    train (the pool the difficulty filter reads, when there is one), stats, one file per
+    test set, and the validation split when the config holds one out."""
+
+    train: Path
+    stats: Path
+    tests: dict[str, Path]
+    validation: Path | None = None
+
+    def check(self, test_sets: list[str], n_val: int) -> None:
+        """The paths name exactly what the section writes, before any data are loaded."""
+        if sorted(self.tests) != sorted(test_sets):
+            missing, unknown = sorted(set(test_sets) - set(self.tests)), sorted(set(self.tests) - set(test_sets))
+            raise ValueError(f"data: --test must name each test set once ({', '.join(test_sets)}); "
+                             f"missing: {', '.join(missing) or 'none'}, unknown: {', '.join(unknown) or 'none'}")
+        if n_val and self.validation is None:
+            raise ValueError(f"data: validation.problems is {n_val}: give --validation FILE for the split")
+        if not n_val and self.validation is not None:
+            raise ValueError("data: --validation given but validation.problems is 0 (no split to write)")
+
+
+def bench_names(section: dict) -> list[str]:
+    """The test sets of a data section: the configured ones, or the toy's one named after its task."""
+    return list(section["datasets"]["test"]) if section.get("datasets") else [section["task"]]
 
 
 def _tokenizer(base_model: str | None, needed: bool):
@@ -83,27 +111,28 @@ def hold_out(train: list[dict], n: int) -> tuple[list[dict], list[dict]]:
     return train[n:], train[:n]
 
 
-def prepare(section: dict, out_dir: str | Path, n_val: int = 0) -> dict:
-    """Write train.jsonl (or train_pool.jsonl, see `difficulty`), validation.jsonl, test/BENCH.jsonl; return stats."""
+def prepare(section: dict, paths: DataPaths, n_val: int = 0) -> dict:
+    """Write the training problems (the pool, when a difficulty filter follows), the validation
+    split and each test set to `paths`; return stats (the caller writes them)."""
+    paths.check(bench_names(section), n_val)
     ds, task = section["datasets"], get(section["task"])
     fspec = filters.FilterSpec(**{f.name: ds["filter"][f.name] for f in fields(filters.FilterSpec) if f.name in ds["filter"]})
     tok = _tokenizer(section.get("base_model"), ds["chat_template"] or fspec.max_prompt_tokens is not None)
-    out = Path(out_dir)
     stats: dict = {"filter": {}, "multiplicity": {}}
     train, stats["filter"]["train"] = _train(ds, task, fspec, tok)
     if not train:
         raise ValueError(f"datasets.train: no problem left after filtering ({stats['filter']['train']})")
     train, validation = hold_out(train, n_val)
     if validation:
-        write_jsonl(validation, out / "validation.jsonl")
+        write_jsonl(validation, paths.validation)
         stats["validation_problems"] = len(validation)
-    write_jsonl(train, out / ("train_pool.jsonl" if ds["difficulty"]["samples"] > 0 else "train.jsonl"))
+    write_jsonl(train, paths.train)
     keep_all = filters.FilterSpec(dedupe=False)
     for bench, source in ds["test"].items():
         rows, stats["filter"][bench] = _one(source, task, keep_all, tok, ds["system_prompt"], ds["chat_template"])
         if not rows:
             raise ValueError(f"datasets.test.{bench}: no usable row ({stats['filter'][bench]})")
-        write_jsonl(rows, out / "test" / f"{bench}.jsonl")
+        write_jsonl(rows, paths.tests[bench])
     for split, counts in stats["filter"].items():
         for name, c in (counts.items() if split == "train" else [(split, counts)]):
             dropped = ", ".join(f"{k[8:]} {v}" for k, v in c.items() if k.startswith("dropped_") and v) or "none dropped"

@@ -184,9 +184,12 @@ def train(
     spec: TrainSpec,
     base_model: str,
     problems: list[dict],
-    out_dir: str | Path,
+    model_out: str | Path,
+    log_out: str | Path,
     checkpoint_dir: str | Path,
 ) -> dict:
+    """Train, then write the model folder `model_out` and the log `log_out` (the paths the
+    rule declares); the log names the run: method, its filled-in hyperparameters, seed."""
     from accelerate import PartialState
 
     trainer = build_trainer(method_name, method_params, seed, spec, base_model, problems, checkpoint_dir)
@@ -204,15 +207,15 @@ def train(
     trainer.add_callback(_FingerprintEveryCheckpoint(fp))
     trainer.add_callback(_LabelledProgress(f"{method_name} seed {seed}", trainer.callback_handler))
     t0 = time.time()
-    out = Path(out_dir)
+    model_out, log_out = Path(model_out), Path(log_out)
     if resume and checkpoints.global_step(resume) >= spec.steps:
         log.info("%s is at the final step %d: finishing without another optimizer step", resume, spec.steps)
-        _finish_from_final_checkpoint(trainer, resume, out / "model")
+        _finish_from_final_checkpoint(trainer, resume, model_out)
     else:
         if resume:
             log.info("resuming from %s", resume)
         trainer.train(resume_from_checkpoint=resume)
-        trainer.save_model(str(out / "model"))  # every rank: DeepSpeed gathers the shards
+        trainer.save_model(str(model_out))  # every rank: DeepSpeed gathers the shards
     info = {
         "method": method_name,
         "params": params,
@@ -226,9 +229,10 @@ def train(
         "log_history": trainer.state.log_history,
     }
     if trainer.is_world_process_zero():  # one writer when several processes train
-        trainer.processing_class.save_pretrained(str(out / "model"))
-        (out / "train_log.json").write_text(json.dumps(info, indent=1))
-        checkpoints.mark_finished(checkpoint_dir, fp, out)
+        trainer.processing_class.save_pretrained(str(model_out))
+        log_out.parent.mkdir(parents=True, exist_ok=True)
+        log_out.write_text(json.dumps(info, indent=1))
+        checkpoints.mark_finished(checkpoint_dir, fp, f"{model_out}, {log_out}")
     trainer.accelerator.wait_for_everyone()
     return info
 
