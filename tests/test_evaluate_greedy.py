@@ -97,11 +97,11 @@ def _runs(greedy: bool) -> pd.DataFrame:
 def test_r1zero_div_table_reports_greedy_pass1():
     from divrl.report.paper_tables import r1zero_div_caption, r1zero_div_style
 
-    table = r1zero_div_style(_runs(True), [1, 4])
+    table = r1zero_div_style(_runs(True), [1, 4], "grpo")
     assert list(table.columns) == ["greedy Pass@1", "accuracy (pass@1)", "Potential@4", "Div-Equ", "distinct answers"]
     assert table.loc["base", "greedy Pass@1"] == "0.300"
     assert table.loc["grpo", "greedy Pass@1"] == f"0.700 ± {np.std([0.6, 0.8], ddof=1):.3f}"
     assert "with greedy Pass@1" in r1zero_div_caption(_runs(True), 4, "n = 2 seeds", 3)
-    off = r1zero_div_style(_runs(False), [1, 4])
+    off = r1zero_div_style(_runs(False), [1, 4], "grpo")
     assert "greedy Pass@1" not in off.columns
     assert "sampled pass@1" in r1zero_div_caption(_runs(False), 4, "n = 2 seeds", 3)

@@ -12,6 +12,7 @@ from divrl.settings import sections
 # config/ and the package are beside it.
 ROOT = os.path.dirname(workflow.basedir)
 
+
 # Jobs call `divrl`: find the one installed beside this Snakemake even when its
 # virtualenv is not activated.
 envvars:
@@ -210,7 +211,12 @@ def base_metrics(sets=None):
 
 def sweep_metrics():
     """Every run of the sweep report: grid points and configured methods, on every set."""
-    return expand(f"{R}/eval/{{method}}/seed{{seed}}/{{bench}}/metrics.json", method=[*METHODS, *SWEEP_RUNS], seed=SEEDS, bench=EVAL_SETS)
+    return expand(
+        f"{R}/eval/{{method}}/seed{{seed}}/{{bench}}/metrics.json",
+        method=[*METHODS, *SWEEP_RUNS],
+        seed=SEEDS,
+        bench=EVAL_SETS,
+    )
 
 
 def train_logs():
@@ -221,15 +227,25 @@ def train_logs():
 # reads it): the report needs no path to tell method, seed and test set apart.
 def base_identity(wildcards):
     """The base model on one test set: no seed, no hyperparameters."""
-    return as_json({"method": "base", "run": "base", "seed": None, "test_set": wildcards.bench, "params": {}, "model": BASE})
+    return as_json(
+        {"method": "base", "run": "base", "seed": None, "test_set": wildcards.bench, "params": {}, "model": BASE}
+    )
 
 
 def run_identity(wildcards):
     """A trained run (or a published checkpoint, which has no hyperparameters of ours) on one
     test set; run is its folder name: the method, or a sweep grid point's METHOD/P=V,…"""
     params = {} if wildcards.method in PUBLISHED else hyperparameters(wildcards)
-    return as_json({"method": method_name(wildcards), "run": wildcards.method, "seed": int(wildcards.seed),
-                    "test_set": wildcards.bench, "params": params, "model": eval_model_arg(wildcards)})
+    return as_json(
+        {
+            "method": method_name(wildcards),
+            "run": wildcards.method,
+            "seed": int(wildcards.seed),
+            "test_set": wildcards.bench,
+            "params": params,
+            "model": eval_model_arg(wildcards),
+        }
+    )
 
 
 # sample_base and evaluate differ only in the model they sample from (and who they are)
@@ -271,7 +287,9 @@ def eval_model(wildcards):
 
 
 def published_metrics():
-    return expand(f"{R}/eval/{{method}}/seed{PUBLISHED_SEED}/{{bench}}/metrics.json", method=list(PUBLISHED), bench=BENCHES)
+    return expand(
+        f"{R}/eval/{{method}}/seed{PUBLISHED_SEED}/{{bench}}/metrics.json", method=list(PUBLISHED), bench=BENCHES
+    )
 
 
 # a shard job writes samples/I-of-S.parquet only; the merge job reads them all, in shard order
@@ -288,7 +306,10 @@ MERGE_SHELL = (
 
 # A dry run shows what the config will cost before anything is submitted (divrl.estimate).
 # (Snakemake decides on its dry-run executor after parsing: read the command line.)
-DRY_RUN = any(a in ("--dry-run", "--dryrun", "--dry_run") or (a[:1] == "-" and a[1:2] != "-" and a[1:].isalpha() and "n" in a) for a in sys.argv[1:])
+DRY_RUN = any(
+    a in ("--dry-run", "--dryrun", "--dry_run") or (a[:1] == "-" and a[1:2] != "-" and a[1:].isalpha() and "n" in a)
+    for a in sys.argv[1:]
+)
 if DRY_RUN:
     from divrl.estimate import table as cost_table
 

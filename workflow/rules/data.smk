@@ -8,20 +8,20 @@ rule data:
         test=expand(f"{R}/data/test/{{bench}}.jsonl", bench=BENCHES),
         stats=f"{R}/data/stats.json",
         validation=[f"{R}/data/validation.jsonl"] if VALIDATION else [],
+    log:
+        f"{R}/logs/data.log",
+    benchmark:
+        f"{R}/benchmarks/data.tsv"
+    conda:
+        MODEL_ENV
+    resources:
+        mem_mb=mem_mb("data"),
+        runtime=by_attempt(30),
     params:
         divrl=DIVRL,
         section=as_json(data_section()),
         # each test set's name with its declared file: NAME=FILE …
         tests=lambda wildcards, output: " ".join(f"{b}={f}" for b, f in zip(BENCHES, output.test)),
-    log:
-        f"{R}/logs/data.log",
-    benchmark:
-        f"{R}/benchmarks/data.tsv"
-    resources:
-        mem_mb=mem_mb("data"),
-        runtime=by_attempt(30),
-    conda:
-        MODEL_ENV
     shell:
         "{params.divrl} data --params {params.section} --train {output.train} --test {params.tests}"
         + (" --validation {output.validation}" if VALIDATION else "")
@@ -37,21 +37,21 @@ if DIFFICULTY:
         output:
             train=f"{R}/data/train.jsonl",
             stats=f"{R}/data/difficulty.json",
-        params:
-            divrl=DIVRL,
-            section=as_json(sections.difficulty_section(config)),
-            base=BASE,
-        threads: config["eval"]["threads"]
         log:
             f"{R}/logs/difficulty.log",
         benchmark:
             f"{R}/benchmarks/difficulty.tsv"
+        conda:
+            MODEL_ENV
+        threads: config["eval"]["threads"]
         resources:
             mem_mb=mem_mb("evaluate"),
             runtime=by_attempt(config["cluster"]["eval_runtime"]),
             gpu=gpus(config["cluster"]["eval_gpus"]),
-        conda:
-            MODEL_ENV
+        params:
+            divrl=DIVRL,
+            section=as_json(sections.difficulty_section(config)),
+            base=BASE,
         shell:
             "{params.divrl} difficulty --params {params.section} --threads {threads} --model {params.base}"
             " --problems {input.pool} --out {output.train} > {log} 2>&1"
@@ -66,19 +66,19 @@ if not HUB_BASE:
             rules.data.output.train,
         output:
             directory(f"{R}/base/model"),
-        params:
-            divrl=DIVRL,
-            section=as_json(with_device("base")),
-        threads: config["base"]["threads"]
         log:
             f"{R}/logs/base.log",
         benchmark:
             f"{R}/benchmarks/base.tsv"
+        conda:
+            MODEL_ENV
+        threads: config["base"]["threads"]
         resources:
             mem_mb=mem_mb("base"),
             runtime=by_attempt(120),
             gpu=gpus(),
-        conda:
-            MODEL_ENV
+        params:
+            divrl=DIVRL,
+            section=as_json(with_device("base")),
         shell:
             "{params.divrl} base --params {params.section} --threads {threads} --problems {input} --out {output} > {log} 2>&1"

@@ -10,22 +10,22 @@ if SHARDS == 1:
         output:
             metrics=f"{RUN}/metrics.json",
             samples=f"{RUN}/samples/0-of-1.parquet",
+        log:
+            f"{R}/logs/evaluate/{{method}}/seed{{seed}}/{{bench}}.log",
+        benchmark:
+            f"{R}/benchmarks/evaluate/{{method}}/seed{{seed}}/{{bench}}.tsv"
+        conda:
+            MODEL_ENV
+        threads: config["eval"]["threads"]
+        resources:
+            mem_mb=mem_mb("evaluate"),
+            runtime=by_attempt(config["cluster"]["eval_runtime"]),
+            gpu=gpus(config["cluster"]["eval_gpus"]),
         params:
             divrl=DIVRL,
             section=eval_section,
             model=eval_model_arg,
             identity=run_identity,
-        threads: config["eval"]["threads"]
-        log:
-            f"{R}/logs/evaluate/{{method}}/seed{{seed}}/{{bench}}.log",
-        benchmark:
-            f"{R}/benchmarks/evaluate/{{method}}/seed{{seed}}/{{bench}}.tsv"
-        resources:
-            mem_mb=mem_mb("evaluate"),
-            runtime=by_attempt(config["cluster"]["eval_runtime"]),
-            gpu=gpus(config["cluster"]["eval_gpus"]),
-        conda:
-            MODEL_ENV
         shell:
             EVALUATE_SHELL
 
@@ -37,45 +37,47 @@ else:
             problems=problems_of,
         output:
             samples=f"{RUN}/samples/{{shard}}-of-{SHARDS}.parquet",
-        params:
-            divrl=DIVRL,
-            section=eval_section,
-            model=eval_model_arg,
-        threads: config["eval"]["threads"]
         log:
             f"{R}/logs/evaluate/{{method}}/seed{{seed}}/{{bench}}/shard{{shard}}.log",
         benchmark:
             f"{R}/benchmarks/evaluate/{{method}}/seed{{seed}}/{{bench}}/shard{{shard}}.tsv"
+        conda:
+            MODEL_ENV
+        threads: config["eval"]["threads"]
         resources:
             mem_mb=mem_mb("evaluate"),
             runtime=by_attempt(config["cluster"]["eval_runtime"]),
             gpu=gpus(config["cluster"]["eval_gpus"]),
-        conda:
-            MODEL_ENV
+        params:
+            divrl=DIVRL,
+            section=eval_section,
+            model=eval_model_arg,
         shell:
             SHARD_SHELL
 
     rule evaluate:
         input:
-            samples=lambda wildcards: shard_files(RUN.format(method=wildcards.method, seed=wildcards.seed, bench=wildcards.bench)),
+            samples=lambda wildcards: shard_files(
+                RUN.format(method=wildcards.method, seed=wildcards.seed, bench=wildcards.bench)
+            ),
             problems=problems_of,
         output:
             metrics=f"{RUN}/metrics.json",
+        log:
+            f"{R}/logs/evaluate/{{method}}/seed{{seed}}/{{bench}}.log",
+        benchmark:
+            f"{R}/benchmarks/evaluate/{{method}}/seed{{seed}}/{{bench}}.tsv"
+        conda:
+            MODEL_ENV
+        threads: config["eval"]["threads"]
+        resources:
+            mem_mb=by_attempt(8000),  # one problem's samples (≤ 8192 long completions) + the embedder
+            runtime=by_attempt(config["cluster"]["merge_runtime"]),
+            gpu=0,
         params:
             divrl=DIVRL,
             section=merge_section,
             model=eval_model_arg,
             identity=run_identity,
-        threads: config["eval"]["threads"]
-        log:
-            f"{R}/logs/evaluate/{{method}}/seed{{seed}}/{{bench}}.log",
-        benchmark:
-            f"{R}/benchmarks/evaluate/{{method}}/seed{{seed}}/{{bench}}.tsv"
-        resources:
-            mem_mb=by_attempt(8000),  # one problem's samples (≤ 8192 long completions) + the embedder
-            runtime=by_attempt(config["cluster"]["merge_runtime"]),
-            gpu=0,
-        conda:
-            MODEL_ENV
         shell:
             MERGE_SHELL

@@ -5,6 +5,21 @@ rule train:
     output:
         model=directory(f"{R}/train/{{method}}/seed{{seed}}/model"),
         log_json=f"{R}/train/{{method}}/seed{{seed}}/train_log.json",
+    log:
+        f"{R}/logs/train/{{method}}/seed{{seed}}.log",
+    benchmark:
+        f"{R}/benchmarks/train/{{method}}/seed{{seed}}.tsv"
+    conda:
+        MODEL_ENV
+    threads: config["train"]["threads"]
+    resources:
+        mem_mb=mem_mb("train"),
+        runtime=by_attempt(config["cluster"]["train_runtime"]),
+        gpu=gpus(config["cluster"]["train_gpus"]),
+        nodes=1,  # accelerate launches on one machine; Slurm must not spread the GPUs
+        cpus_per_task=lambda wildcards, threads: max(
+            threads, gpus(config["cluster"]["train_gpus"]) * config["cluster"]["cpus_per_gpu"]
+        ),
     params:
         section=as_json(with_device("train")),
         method_name=method_name,
@@ -13,19 +28,6 @@ rule train:
         launcher=train_launcher(),
         # not an output: Snakemake deletes outputs of failed jobs, checkpoints must survive
         checkpoints=f"{R}/checkpoints/{{method}}/seed{{seed}}",
-    threads: config["train"]["threads"]
-    log:
-        f"{R}/logs/train/{{method}}/seed{{seed}}.log",
-    benchmark:
-        f"{R}/benchmarks/train/{{method}}/seed{{seed}}.tsv"
-    resources:
-        mem_mb=mem_mb("train"),
-        runtime=by_attempt(config["cluster"]["train_runtime"]),
-        gpu=gpus(config["cluster"]["train_gpus"]),
-        nodes=1,  # accelerate launches on one machine; Slurm must not spread the GPUs
-        cpus_per_task=lambda wildcards, threads: max(threads, gpus(config["cluster"]["train_gpus"]) * config["cluster"]["cpus_per_gpu"]),
-    conda:
-        MODEL_ENV
     shell:
         "{params.launcher} train --params {params.section} --threads {threads} --method {params.method_name}"
         " --method-params {params.method_params} --seed {wildcards.seed} --base {params.base}"
