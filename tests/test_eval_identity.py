@@ -27,8 +27,8 @@ def test_what_the_writer_accepts_the_report_reads_back(method, seed, test_set, p
     assert written["model"] == "some/model"
     who = identity.of("not/a/layout.json", {"identity": json.loads(json.dumps(written))})
     assert (who.method, who.run, who.seed, who.test_set, who.params) == (method, run, seed, test_set, params)
-    base = identity_section({"method": "base", "run": "base", "seed": None, "test_set": test_set}, "m")
-    assert base["params"] == {} and identity.from_dict(base).seed is None
+    base = identity_section({"method": "base", "seed": None, "test_set": test_set}, "m")
+    assert base["params"] == {} and base["run"] == "base" and identity.from_dict(base).seed is None
 
 
 @pytest.mark.parametrize("ident,word", [
@@ -36,12 +36,13 @@ def test_what_the_writer_accepts_the_report_reads_back(method, seed, test_set, p
     ({"method": "ds", "seed": 0}, "lacks 'test_set'"),
     ({"method": "ds", "seed": 0, "test_set": "a", "params": [1]}, "params must be a dict"),
     ({"method": "ds", "seed": 0, "test_set": "a", "run": 3}, "run must be a str"),
+    ("{'method': 'ds'}", "--identity is not JSON"),
 ])
 def test_a_bad_identity_fails_before_any_sampling(tmp_path, ident, word):
     problems = tmp_path / "p.jsonl"
     problems.write_text("")
     argv = ["evaluate", "--params", json.dumps(SECTION), "--model", str(tmp_path / "no_model"), "--problems", str(problems),
-            "--samples-out", str(tmp_path / "s.parquet"), "--metrics-out", str(tmp_path / "m.json"), "--identity", json.dumps(ident)]
+            "--samples-out", str(tmp_path / "s.parquet"), "--metrics-out", str(tmp_path / "m.json"), "--identity", ident if isinstance(ident, str) else json.dumps(ident)]
     with pytest.raises(ValueError, match=word):
         main(["--debug", *argv])  # checked before the model is even looked for
     assert not (tmp_path / "s.parquet").exists()

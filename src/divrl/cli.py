@@ -159,7 +159,10 @@ def _identity(args, model: str | None) -> dict | None:
         return None
     from divrl.evaluate import identity_section
 
-    ident = json.loads(args.identity)
+    try:
+        ident = json.loads(args.identity)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{args.verb}: --identity is not JSON ({err.msg}, column {err.colno})") from None
     identity_section(ident, model or "")
     return ident
 

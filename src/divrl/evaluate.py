@@ -67,6 +67,7 @@ def identity_section(ident: dict, model: str) -> dict:
     full = {"params": {}, **ident}
     full.setdefault("model", str(model))
     from_dict(full, "--identity", who="evaluate")
+    full.setdefault("run", full["method"])  # a run that is no sweep point is named after its method
     for key, kind in (("run", str), ("params", dict), ("model", str)):
         if key in full and not isinstance(full[key], kind):
             raise ValueError(f"evaluate: --identity: {key} must be a {kind.__name__} (got {full[key]!r})")
