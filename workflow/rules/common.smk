@@ -227,25 +227,16 @@ def train_logs():
 # reads it): the report needs no path to tell method, seed and test set apart.
 def base_identity(wildcards):
     """The base model on one test set: no seed, no hyperparameters."""
-    return as_json(
-        {"method": "base", "run": "base", "seed": None, "test_set": wildcards.bench, "params": {}, "model": BASE}
-    )
+    who = dict(method="base", run="base", seed=None, test_set=wildcards.bench)
+    return as_json({**who, "params": {}, "model": BASE})
 
 
 def run_identity(wildcards):
     """A trained run (or a published checkpoint, which has no hyperparameters of ours) on one
     test set; run is its folder name: the method, or a sweep grid point's METHOD/P=V,…"""
     params = {} if wildcards.method in PUBLISHED else hyperparameters(wildcards)
-    return as_json(
-        {
-            "method": method_name(wildcards),
-            "run": wildcards.method,
-            "seed": int(wildcards.seed),
-            "test_set": wildcards.bench,
-            "params": params,
-            "model": eval_model_arg(wildcards),
-        }
-    )
+    who = dict(method=method_name(wildcards), run=wildcards.method, seed=int(wildcards.seed), test_set=wildcards.bench)
+    return as_json({**who, "params": params, "model": eval_model_arg(wildcards)})
 
 
 # sample_base and evaluate differ only in the model they sample from (and who they are)
