@@ -71,6 +71,13 @@ def test_tiny_end_to_end_run(root, tmp_path):
     assert "| grpo |" in md
     metrics = json.loads((out / "eval/grpo/seed0/countdown/metrics.json").read_text())
     assert metrics["n"] == cfg["eval"]["n_samples"] and len(metrics["per_problem"]) == cfg["data"]["n_test"]
+    # the file says whose it is: the report reads this, not the path
+    who = metrics["identity"]
+    assert (who["method"], who["run"], who["seed"], who["test_set"]) == ("grpo", "grpo", 0, "countdown")
+    assert who["params"] == {} and who["model"].endswith("train/grpo/seed0/model")
+    ds = json.loads((out / "eval/ds/seed1/countdown/metrics.json").read_text())["identity"]
+    assert ds["params"]["gamma_p"] == 0.05 and ds["seed"] == 1
+    assert json.loads((out / "eval/base/countdown/metrics.json").read_text())["identity"]["seed"] is None
     # every rule wrote its log and benchmark
     assert (out / "logs/train/grpo/seed0.log").exists() and (out / "benchmarks/base.tsv").exists()
     # checkpoints live outside declared outputs, so a failed job cannot delete them

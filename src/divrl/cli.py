@@ -105,7 +105,7 @@ def cmd_difficulty(args) -> None:
     # one section: the eval keys (how to sample) and datasets.difficulty's (what to keep)
     own, sampling = sections.split_difficulty(_section(args, sections.difficulty_section))
     filter_by_difficulty(args.model, load_problems(args.problems), _spec(DifficultySpec, own, "datasets.difficulty"),
-                         _spec(EvalSpec, sampling, "eval"), args.out)
+                         _spec(EvalSpec, sampling, "eval"), args.out, args.stats)
 
 
 def cmd_base(args) -> None:

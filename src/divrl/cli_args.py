@@ -53,7 +53,8 @@ def build(c) -> argparse.ArgumentParser:
     sp = verb("difficulty", c.cmd_difficulty, "keep training problems whose base-model pass rate lies in [min_pass, max_pass]")
     sp.add_argument("--model", required=True, help="base model folder or hub id")
     sp.add_argument("--problems", required=True, help="train_pool.jsonl from `divrl data`")
-    sp.add_argument("--out", required=True, help="train.jsonl to write (difficulty.json beside it)")
+    output(sp, "--out", required=True, help="train.jsonl to write (the kept problems)")
+    output(sp, "--stats", required=True, help="difficulty.json to write (pass rates, counts kept and dropped)")
 
     sp = verb("base", c.cmd_base, "build the tiny base model and pretrain it on uniformly drawn solutions")
     sp.add_argument("--problems", required=True, help="train.jsonl from `divrl data`")

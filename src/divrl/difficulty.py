@@ -3,7 +3,7 @@
 Several recipes (e.g. open-rs, DAPO) drop problems whose base-model pass rate is 0 or 1:
 they give all-equal groups, hence zero advantage and no gradient. `samples` completions
 per problem estimate the rate; problems outside [min_pass, max_pass] are dropped and
-counted in difficulty.json beside the output.
+counted in the stats file (difficulty.json in the workflow).
 
 A step of its own (the `difficulty` rule), not part of tasks/: it samples from the base
 model with the evaluation's settings, so it sits above both.
@@ -32,7 +32,7 @@ def pass_rates(model: str, problems: list[dict], samples: int, sampling: EvalSpe
 
 
 def filter_by_difficulty(model: str, problems: list[dict], spec: DifficultySpec, sampling: EvalSpec,
-                         out: str | Path) -> dict:
+                         out: str | Path, stats_out: str | Path) -> dict:
     """Sampling settings (temperature, length, backend) are the evaluation's."""
     if spec.min_pass > spec.max_pass:
         raise ValueError(f"difficulty: min_pass {spec.min_pass} exceeds max_pass {spec.max_pass}")
@@ -49,7 +49,7 @@ def filter_by_difficulty(model: str, problems: list[dict], spec: DifficultySpec,
     if not kept:
         raise ValueError(f"difficulty: no problem has a base pass rate in [{spec.min_pass}, {spec.max_pass}] ({stats})")
     write_jsonl(kept, out)
-    Path(out).with_name("difficulty.json").write_text(json.dumps(stats, indent=1))
+    Path(stats_out).write_text(json.dumps(stats, indent=1))
     log.info("difficulty: kept %d of %d (too hard %d, too easy %d)", len(kept), len(problems),
              stats["dropped_too_hard"], stats["dropped_too_easy"])
     return stats

@@ -54,7 +54,7 @@ if DIFFICULTY:
             base=BASE,
         shell:
             "{params.divrl} difficulty --params {params.section} --threads {threads} --model {params.base}"
-            " --problems {input.pool} --out {output.train} > {log} 2>&1"
+            " --problems {input.pool} --out {output.train} --stats {output.stats} > {log} 2>&1"
 
 
 TRAIN_PROBLEMS = f"{R}/data/train.jsonl"

@@ -63,6 +63,15 @@ rule report_tables:
         multiplicity_md=shown(f"{T}/multiplicity.md", "multiplicity", "Tables"),
         multiplicity_csv=f"{T}/multiplicity.csv",
         bootstrap_ci=shown(f"{T}/bootstrap_ci.csv", "bootstrap_ci", "Tables"),
+    log:
+        f"{R}/logs/report_tables{PER_SET}.log",
+    benchmark:
+        f"{R}/benchmarks/report_tables{PER_SET}.tsv"
+    conda:
+        REPORT_ENV
+    resources:
+        mem_mb=by_attempt(2000),
+        runtime=by_attempt(10),
     params:
         divrl=DIVRL,
         k_show=as_json(config["report"]["k_show"]),
@@ -70,15 +79,6 @@ rule report_tables:
         task=lambda wildcards: wildcards.bench if MULTI else config["task"],
         reference=REFERENCE,
         outputs=options,
-    log:
-        f"{R}/logs/report_tables{PER_SET}.log",
-    benchmark:
-        f"{R}/benchmarks/report_tables{PER_SET}.tsv"
-    resources:
-        mem_mb=by_attempt(2000),
-        runtime=by_attempt(10),
-    conda:
-        REPORT_ENV
     shell:
         "{params.divrl} report-tables --metrics {input.metrics} --data-stats {input.data_stats} --k-show {params.k_show}"
         " --task {params.task} --reference {params.reference} {params.outputs} > {log} 2>&1"
@@ -95,22 +95,24 @@ rule report_figures:
         # no trained method (only published checkpoints): no training curves
         curves=figure("training_curves", "training_curves") if train_logs() else [],
         spearman=figure("spearman", "spearman"),
-    params:
-        divrl=DIVRL,
-        # the toy's generated problems, else the test set's name
-        label=lambda wildcards: "'Countdown toy'" if not DATASETS and config["task"] == "countdown" else set_name(wildcards),
-        reference=REFERENCE,
-        train_logs=lambda wildcards, input: f"--train-logs {input.train_logs}" if input.train_logs else "",
-        outputs=options,
     log:
         f"{R}/logs/report_figures{PER_SET}.log",
     benchmark:
         f"{R}/benchmarks/report_figures{PER_SET}.tsv"
+    conda:
+        REPORT_ENV
     resources:
         mem_mb=by_attempt(2000),
         runtime=by_attempt(10),
-    conda:
-        REPORT_ENV
+    params:
+        divrl=DIVRL,
+        # the toy's generated problems, else the test set's name
+        label=lambda wildcards: (
+            "'Countdown toy'" if not DATASETS and config["task"] == "countdown" else set_name(wildcards)
+        ),
+        reference=REFERENCE,
+        train_logs=lambda wildcards, input: f"--train-logs {input.train_logs}" if input.train_logs else "",
+        outputs=options,
     shell:
         "{params.divrl} report-figures --metrics {input.metrics} {params.train_logs} --label {params.label}"
         " --reference {params.reference} {params.outputs} > {log} 2>&1"
@@ -126,20 +128,20 @@ rule report_compare:
         gains_losses_md=shown(f"{T}/gains_losses.md", "gains_losses", "Comparisons"),
         gains_losses_csv=f"{T}/gains_losses.csv",
         pass1_change=figure("pass1_change", "pass1_change", category="Comparisons"),
+    log:
+        f"{R}/logs/report_compare{PER_SET}.log",
+    benchmark:
+        f"{R}/benchmarks/report_compare{PER_SET}.tsv"
+    conda:
+        REPORT_ENV
+    resources:
+        mem_mb=by_attempt(2000),
+        runtime=by_attempt(10),
     params:
         divrl=DIVRL,
         k_show=as_json(config["report"]["k_show"]),
         reference=REFERENCE,
         outputs=options,
-    log:
-        f"{R}/logs/report_compare{PER_SET}.log",
-    benchmark:
-        f"{R}/benchmarks/report_compare{PER_SET}.tsv"
-    resources:
-        mem_mb=by_attempt(2000),
-        runtime=by_attempt(10),
-    conda:
-        REPORT_ENV
     shell:
         "{params.divrl} report-compare --metrics {input.metrics} --k-show {params.k_show}"
         " --reference {params.reference} {params.outputs} > {log} 2>&1"
@@ -157,19 +159,19 @@ if MULTI:
         output:
             md=report(f"{R}/tables/benchmarks.md", caption="../report/benchmarks.rst", category="Tables"),
             csv=f"{R}/tables/benchmarks.csv",
-        params:
-            divrl=DIVRL,
-            reference=REFERENCE,
-            not_averaged=f"--not-averaged {' '.join(NOT_AVERAGED)}" if NOT_AVERAGED else "",
         log:
             f"{R}/logs/report_benchmarks.log",
         benchmark:
             f"{R}/benchmarks/report_benchmarks.tsv"
+        conda:
+            REPORT_ENV
         resources:
             mem_mb=by_attempt(2000),
             runtime=by_attempt(10),
-        conda:
-            REPORT_ENV
+        params:
+            divrl=DIVRL,
+            reference=REFERENCE,
+            not_averaged=f"--not-averaged {' '.join(NOT_AVERAGED)}" if NOT_AVERAGED else "",
         shell:
             "{params.divrl} report-benchmarks --metrics {input.metrics} --data-stats {input.data_stats}"
             " --reference {params.reference} {params.not_averaged} --md {output.md} --csv {output.csv} > {log} 2>&1"
@@ -191,21 +193,21 @@ if PAPER:
                 if PAPER.get("curves")
                 else []
             ),
+        log:
+            f"{R}/logs/report_paper.log",
+        benchmark:
+            f"{R}/benchmarks/report_paper.tsv"
+        conda:
+            REPORT_ENV
+        resources:
+            mem_mb=by_attempt(2000),
+            runtime=by_attempt(10),
         params:
             divrl=DIVRL,
             paper=as_json(PAPER),
             reference=REFERENCE,
             not_averaged=f"--not-averaged {' '.join(NOT_AVERAGED)}" if NOT_AVERAGED else "",
             outputs=options,
-        log:
-            f"{R}/logs/report_paper.log",
-        benchmark:
-            f"{R}/benchmarks/report_paper.tsv"
-        resources:
-            mem_mb=by_attempt(2000),
-            runtime=by_attempt(10),
-        conda:
-            REPORT_ENV
         shell:
             "{params.divrl} report-paper --metrics {input.metrics} --paper {params.paper}"
             " --reference {params.reference} {params.not_averaged} {params.outputs} > {log} 2>&1"
@@ -230,24 +232,31 @@ if SWEEP_RUNS:
         input:
             base=base_metrics(EVAL_SETS),
             # configured methods: drawn as references
-            runs=expand(f"{R}/eval/{{method}}/seed{{seed}}/{{bench}}/metrics.json", method=METHODS, seed=SEEDS, bench=EVAL_SETS),
-            points=expand(f"{R}/eval/{{method}}/seed{{seed}}/{{bench}}/metrics.json", method=SWEEP_RUNS, seed=SEEDS, bench=EVAL_SETS),
+            runs=expand(
+                f"{R}/eval/{{method}}/seed{{seed}}/{{bench}}/metrics.json", method=METHODS, seed=SEEDS, bench=EVAL_SETS
+            ),
+            points=expand(
+                f"{R}/eval/{{method}}/seed{{seed}}/{{bench}}/metrics.json",
+                method=SWEEP_RUNS,
+                seed=SEEDS,
+                bench=EVAL_SETS,
+            ),
         output:
             table_md=report(f"{R}/tables/sweeps.md", caption="../report/sweeps.rst", category="Sweeps"),
             table_csv=f"{R}/tables/sweeps.csv",
             figure=figure("sweeps", "sweeps", folder=f"{R}/figures", category="Sweeps"),
+        log:
+            f"{R}/logs/sweep_report.log",
+        conda:
+            REPORT_ENV
+        resources:
+            mem_mb=by_attempt(2000),
+            runtime=by_attempt(10),
         params:
             divrl=DIVRL,
             select_k=config["report"]["select_k"],
             sweeps=as_json(SWEEPS),
             outputs=options,
-        log:
-            f"{R}/logs/sweep_report.log",
-        resources:
-            mem_mb=by_attempt(2000),
-            runtime=by_attempt(10),
-        conda:
-            REPORT_ENV
         shell:
             "{params.divrl} sweep-report --metrics {input.base} {input.runs} --points {input.points} --sweeps {params.sweeps}"
             " --select-k {params.select_k} {params.outputs} > {log} 2>&1"
