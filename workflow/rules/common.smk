@@ -122,63 +122,6 @@ def with_device(section):
     return sections.section(config, section)
 
 
-def gpus(n=1):
-    """GPUs a job asks for: n on `device: cuda`, none on CPU machines."""
-    return n if config["device"] == "cuda" else 0
-
-
-def by_attempt(value):
-    """value × attempt: with the Slurm profile's `retries`, a job killed for its memory or
-    time limit is resubmitted with twice as much instead of dying the same way again."""
-    return lambda wildcards, attempt: value * attempt
-
-
-def mem_mb(job):
-    """Host memory of a job kind in MB, growing with the attempt (see by_attempt)."""
-    return by_attempt(_mem_mb(job))
-
-
-def _mem_mb(job):
-    """Host memory per job in MB: measured toy sizes, or grown with base.params_b.
-
-    Every training process loads the model on the host before it moves to its GPU
-    (bf16 with train.bf16: 2 B/parameter, else 4), plus a reference model when beta > 0;
-    ZeRO-2 with optimizer offload keeps fp32 Adam states and master weights on the host
-    (12 B/parameter). Sampling jobs load one bf16 copy. ×1.25 and 16 GB for Python,
-    data, CUDA context and vLLM's host side.
-    """
-    toy = {"data": 2000, "base": 4000, "train": 6000, "evaluate": 4000, "report": 2000}
-    size = config["base"]["params_b"]
-    if size is None or job in ("data", "report"):
-        return toy[job] if size is None else toy[job] * 4
-    if job != "train":
-        return int(16_000 + 1.25 * size * 1000 * 2)
-    t = config["train"]
-    procs = max(1, gpus(config["cluster"]["train_gpus"]))
-    models = 2 if t["beta"] > 0 else 1
-    per_param = procs * models * (2 if t["bf16"] else 4)
-    if config["cluster"]["accelerate_config"] == "zero2_offload" and procs > 1:
-        per_param += 12
-    return int(16_000 + 1.25 * size * 1000 * per_param)
-
-
-def train_launcher():
-    """`divrl` for one process; `accelerate launch` over the job's GPUs for several."""
-    n = gpus(config["cluster"]["train_gpus"])
-    if n <= 1:
-        return DIVRL
-    acc = os.path.join(ROOT, "config", "accelerate", f"{config['cluster']['accelerate_config']}.yaml")
-    # train.bf16 stays the one precision switch (the accelerate file's would win otherwise);
-    # a free port keeps two jobs on one node from colliding on accelerate's default 29500.
-    precision = "bf16" if config["train"]["bf16"] else "no"
-    port = "$(python -c 'import socket; s = socket.socket(); s.bind((\"\", 0)); print(s.getsockname()[1])')"
-    return (
-        # accelerate does not die with its parent by itself: divrl.procs arms that, then execs it
-        f"exec python -m divrl.procs accelerate launch --config_file {acc} --num_processes {n} --num_machines 1"
-        f" --mixed_precision {precision} --main_process_port {port} -m divrl"
-    )
-
-
 def method_name(wildcards):
     """The registry name of a run: `ds` for ds and for its sweep points ds/gamma_p=…"""
     return wildcards.method.split("/")[0]
@@ -294,14 +237,3 @@ MERGE_SHELL = (
     " --problems {input.problems} --samples {input.samples} --metrics-out {output.metrics}"
     " --identity {params.identity} > {log} 2>&1"
 )
-
-# A dry run shows what the config will cost before anything is submitted (divrl.estimate).
-# (Snakemake decides on its dry-run executor after parsing: read the command line.)
-DRY_RUN = any(
-    a in ("--dry-run", "--dryrun", "--dry_run") or (a[:1] == "-" and a[1:2] != "-" and a[1:].isalpha() and "n" in a)
-    for a in sys.argv[1:]
-)
-if DRY_RUN:
-    from divrl.estimate import table as cost_table
-
-    sys.stderr.write(cost_table(config) + "\n")
