@@ -54,3 +54,18 @@ def test_file_without_usable_rows_fails(tmp_path):
     path.write_text("[]\n")
     with pytest.raises(ValueError, match="no usable problem rows"):
         load_problems(path)
+
+
+@pytest.mark.parametrize("bad,where", [
+    ({"filter": {"max_rowz": 3}}, "datasets.filter.max_rowz: unknown key"),
+    ({"chat_templat": True}, "datasets.chat_templat: unknown key"),
+])
+def test_a_hand_written_data_section_with_a_typo_is_refused(tmp_path, bad, where):
+    # `divrl data --params` reads datasets through the settings classes: a typo is an error, never dropped
+    from divrl.tasks.prepare import DataPaths, prepare
+
+    source = {"source": str(tmp_path / "none.jsonl"), "format": "countdown_tasks"}
+    section = {"task": "countdown", "datasets": {"train": [source], "test": {"t": source}, **bad}}
+    paths = DataPaths(train=tmp_path / "train.jsonl", stats=tmp_path / "stats.json", tests={"t": tmp_path / "t.jsonl"})
+    with pytest.raises(ValueError, match=where):
+        prepare(section, paths)

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import argparse
 
+from divrl.settings.report import Report
+
+REPORT = Report()  # report option defaults are the config's (one definition: divrl.settings)
+
 
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
@@ -131,7 +135,7 @@ def report_verbs(verb) -> None:
         sp.add_argument("--metrics", nargs="+", required=True, help=what)
 
     def reference(sp):
-        sp.add_argument("--reference", default="grpo", help="the method every other one is compared with, listed "
+        sp.add_argument("--reference", default=REPORT.reference, help="the method every other one is compared with, listed "
                         "first after base (report.reference)")
 
     def k_show(sp):
@@ -202,7 +206,7 @@ def report_verbs(verb) -> None:
     metrics(sp, "metrics.json of the base model and the configured methods (references), every set")
     sp.add_argument("--points", nargs="*", help="metrics.json of the grid points, every set")
     sp.add_argument("--sweeps", required=True, help='JSON {method: ["method/p=v,…", …]} (what the workflow passes)')
-    sp.add_argument("--select-k", type=int, default=1, help="choose the point with the best mean validation pass@k")
+    sp.add_argument("--select-k", type=int, default=REPORT.select_k, help="choose the point with the best mean validation pass@k")
     sp.add_argument("--table-md", help="sweeps.md")
     sp.add_argument("--table-csv", help="sweeps.csv")
     figure(sp, "--figure", "validation and test pass@k over the grid")

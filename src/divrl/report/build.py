@@ -15,6 +15,9 @@ from pathlib import Path
 from divrl.report import compare, figures, paper_tables, tables, test_sets, vs_paper
 from divrl.report.collect import by_test_set, load_problems, load_runs
 from divrl.report.curves import load_logs
+from divrl.settings.report import Report
+
+REFERENCE = Report().reference  # the config default (divrl.settings)
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +28,7 @@ def _figure(folder: Path, name: str) -> list[Path]:
 
 def write(metrics: list[str], out_dir: str | Path, ks: list[int], train_logs: list[str] | None = None,
           data_stats: str | None = None, task: str = "countdown", paper: dict | None = None,
-          not_averaged: list[str] = (), reference: str = "grpo") -> Path:
+          not_averaged: list[str] = (), reference: str = REFERENCE) -> Path:
     """Write everything; returns the summary.md (or benchmarks.md) a person should read first."""
     groups = by_test_set(metrics)
     out = Path(out_dir)

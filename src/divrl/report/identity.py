@@ -5,8 +5,7 @@ The evaluate step writes them into metrics.json as
                  name: METHOD, or METHOD/P=V,… for a sweep grid point), "seed": int | null,
                  "test_set": str, "params": {hyperparameters}, "model": str}
 (workflow/rules/common.smk builds it; divrl.evaluate.identity_section checks it with
-`from_dict` below before writing).
-so a file says what it is wherever it lies. Result folders written before that have no
+`from_dict` below before writing), so a file says what it is wherever it lies. Result folders written before that have no
 `identity`; for them alone the layout the workflow writes is read instead, by the one
 pattern below (the report tables, the scorecard and the sweep report all come here).
 """

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from divrl.settings.report import Report
+
 # What report-tables can make besides the summary: the paper-style tables as markdown and csv,
 # and the bootstrap CIs (here, not in paper_tables.py, so that building the CLI parser imports
 # no pandas).
@@ -30,7 +32,7 @@ def verb_options(outputs) -> str:
 
 
 def _ks(args) -> list[int]:
-    return json.loads(args.k_show) if args.k_show else [1, 8, 64, 256]
+    return json.loads(args.k_show) if args.k_show else list(Report().k_show)  # the config default
 
 
 def _one_test_set(paths: list[str]) -> str:

@@ -3,7 +3,7 @@
     python -m divrl.settings.docs > config/README.md
 
 Written from the same schema Snakemake validates against (settings.schema), so the
-reference cannot drift from the keys; tests/test_settings_docs.py keeps the checked-in
+reference cannot drift from the keys; tests/test_settings_schema.py keeps the checked-in
 file equal to this output.
 """
 

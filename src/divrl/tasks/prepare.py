@@ -9,9 +9,11 @@ subsampled behind the reader's back — and every loss is counted in stats.json.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from divrl.settings.data import Datasets
+from divrl.settings.model import parse
 from divrl.tasks import filters, formats, hub, templates
 from divrl.tasks.problems import write_jsonl
 from divrl.tasks.registry import Task, get
@@ -115,8 +117,10 @@ def prepare(section: dict, paths: DataPaths, n_val: int = 0) -> dict:
     """Write the training problems (the pool, when a difficulty filter follows), the validation
     split and each test set to `paths`; return stats (the caller writes them)."""
     paths.check(bench_names(section), n_val)
-    ds, task = section["datasets"], get(section["task"])
-    fspec = filters.FilterSpec(**{f.name: ds["filter"][f.name] for f in fields(filters.FilterSpec) if f.name in ds["filter"]})
+    # read through the settings classes: a hand-written --params with a typo is refused, not dropped
+    ds = asdict(parse(Datasets, section["datasets"], "datasets"))
+    task = get(section["task"])
+    fspec = parse(filters.FilterSpec, ds["filter"], "datasets.filter")
     tok = _tokenizer(section.get("base_model"), ds["chat_template"] or fspec.max_prompt_tokens is not None)
     stats: dict = {"filter": {}, "multiplicity": {}}
     train, stats["filter"]["train"] = _train(ds, task, fspec, tok)
