@@ -18,8 +18,8 @@ import pandas as pd
 from divrl.metrics.passk import pass_at_k_many
 from divrl.metrics.stats import bootstrap_ci
 from divrl.report.tables import minus_base, order
-from divrl.report.verbs import PAPER_TABLES as NAMES
-from divrl.report.verbs import PAPER_TABLE_OUTPUTS as OUTPUTS
+from divrl.report.outputs import PAPER_TABLE_OUTPUTS as OUTPUTS
+from divrl.report.outputs import PAPER_TABLES as NAMES
 
 
 def _cell(values: pd.Series, scale: float = 1.0, digits: int = 3) -> str:

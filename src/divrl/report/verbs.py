@@ -11,13 +11,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+# What report-tables can make besides the summary (the paper-style tables, the bootstrap CIs);
+# cli_args reads it here to build the parser (report/outputs.py imports no pandas)
+from divrl.report.outputs import PAPER_TABLE_OUTPUTS  # noqa: F401
 from divrl.settings.report import Report
-
-# What report-tables can make besides the summary: the paper-style tables as markdown and csv,
-# and the bootstrap CIs (here, not in paper_tables.py, so that building the CLI parser imports
-# no pandas).
-PAPER_TABLES = ("dra_style", "r1zero_div_style", "ds_style", "multiplicity")
-PAPER_TABLE_OUTPUTS = (*(f"{n}_{ext}" for n in PAPER_TABLES for ext in ("md", "csv")), "bootstrap_ci")
 
 
 def verb_options(outputs) -> str:
