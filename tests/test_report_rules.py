@@ -1,6 +1,7 @@
 """The report rules write exactly what they declare: after they run on a fake results tree,
 `snakemake --list-untracked` names no file under tables/ or figures/, and every declared
-file exists. One test set (the toy's layout) and several plus a `paper:` scorecard."""
+file exists; `divrl report --out-dir` (by hand) writes the very same files. One test set (the
+toy's layout) and several plus a `paper:` scorecard."""
 
 import json
 import math
@@ -75,6 +76,17 @@ def run_report_rules(root, workdir, config):
     return written, stray, declared.stdout
 
 
+def by_hand(workdir, out, **kw) -> set[str]:
+    """What `divrl report --out-dir` (report/build.py, the by-hand path) writes for the same tree:
+    it must be the rules' layout, file for file (the layout is written in both places)."""
+    from divrl.report.build import write
+
+    results = workdir / "results"
+    write([str(p) for p in sorted(results.glob("eval/**/metrics.json"))], out, [1, 8],
+          [str(p) for p in sorted(results.glob("train/*/seed*/train_log.json"))], str(results / "data/stats.json"), **kw)
+    return {"results/" + p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+
+
 @pytest.mark.slow
 def test_one_test_set_every_file_declared(root, tmp_path):
     cfg = yaml.safe_load((root / ".test/config/config.yaml").read_text())
@@ -87,6 +99,7 @@ def test_one_test_set_every_file_declared(root, tmp_path):
                  "figures/training_curves.png", "figures/passk.pdf"):
         assert f"results/{name}" in written, name
     assert "Countdown toy" in plan and "--reference grpo" in plan
+    assert by_hand(tmp_path, tmp_path / "by_hand", task="countdown") == written
     # a deleted table is rebuilt by its rule
     (tmp_path / "results/tables/power.md").unlink()
     res = snakemake(root, tmp_path, cfg, "report", "--allowed-rules", *REPORT_RULES)
@@ -112,3 +125,4 @@ def test_several_test_sets_and_the_scorecard_every_file_declared(root, tmp_path)
                  "tables/vs_paper.md", "figures/vs_paper.pdf"):
         assert f"results/{name}" in written, name
     assert "kept 6 of 7 rows" in (tmp_path / "results/tables/benchmarks.md").read_text()
+    assert by_hand(tmp_path, tmp_path / "by_hand", task="math", paper=cfg["paper"]) == written
