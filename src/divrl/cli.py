@@ -20,15 +20,9 @@ from divrl.errors import check_writable
 from divrl.errors import report as report_error
 from divrl.models.locate import require_model
 from divrl.procs import die_with_parent
+from divrl.settings.model import parse
 
 log = logging.getLogger("divrl")
-
-
-def _spec(cls, values: dict, where: str):
-    """A settings class from a config section; an unknown or bad key is a one-line error naming it."""
-    from divrl.settings.model import parse
-
-    return parse(cls, values, where)
 
 
 def _config(args) -> dict | None:
@@ -77,7 +71,7 @@ def cmd_data(args) -> None:
     from divrl.tasks.prepare import hold_out
 
     paths.check(bench_names(section), n_val)
-    spec = _spec(DataSpec, section["data"], "data")
+    spec = parse(DataSpec, section["data"], "data")
     splits = generate(spec)
     splits["train"], validation = hold_out(splits["train"], n_val)
     if validation:
@@ -104,8 +98,8 @@ def cmd_difficulty(args) -> None:
     _threads(args.threads)
     # one section: the eval keys (how to sample) and datasets.difficulty's (what to keep)
     own, sampling = sections.split_difficulty(_section(args, sections.difficulty_section))
-    filter_by_difficulty(args.model, load_problems(args.problems), _spec(DifficultySpec, own, "datasets.difficulty"),
-                         _spec(EvalSpec, sampling, "eval"), args.out, args.stats)
+    filter_by_difficulty(args.model, load_problems(args.problems), parse(DifficultySpec, own, "datasets.difficulty"),
+                         parse(EvalSpec, sampling, "eval"), args.out, args.stats)
 
 
 def cmd_base(args) -> None:
@@ -115,7 +109,7 @@ def cmd_base(args) -> None:
     from divrl.settings.sections import section
     from divrl.tasks.problems import load_problems
 
-    spec = _spec(BaseSpec, _section(args, lambda cfg: section(cfg, "base")), "base")
+    spec = parse(BaseSpec, _section(args, lambda cfg: section(cfg, "base")), "base")
     _threads(args.threads)
     info = pretrain(load_problems(args.problems), narrow(spec, TinySpec), args.out, spec.device)
     log.info("base model saved to %s (%.0fs, final loss %.3f)", args.out, info["seconds"], info["history"][-1]["loss"])
@@ -137,7 +131,7 @@ def cmd_train(args) -> None:
         method_params = {}
     methods.get(args.method).params(method_params)  # name and hyperparameters first: cheapest to get wrong
     require_model(args.base, "base model", "base")
-    spec = _spec(TrainSpec, _section(args, lambda cfg: section(cfg, "train")), "train")
+    spec = parse(TrainSpec, _section(args, lambda cfg: section(cfg, "train")), "train")
     _threads(args.threads)
     info = train(
         args.method, method_params, args.seed, spec, args.base,
@@ -150,7 +144,7 @@ def _eval_spec(args):
     from divrl.evaluate import EvalSpec
     from divrl.settings.sections import eval_section
 
-    return _spec(EvalSpec, _section(args, eval_section), "eval")
+    return parse(EvalSpec, _section(args, eval_section), "eval")
 
 
 def _identity(args, model: str | None) -> dict | None:
@@ -223,17 +217,6 @@ def cmd_readme(args) -> None:
 
 
 # ----------------------------------------------------------------- parser
-def _outputs(args) -> list[str]:
-    """The files a verb writes: the options cli_args marks as outputs (NAME=FILE pairs give FILE)."""
-    paths = []
-    for dest in getattr(args, "outputs", None) or ():
-        value = getattr(args, dest, None)
-        for item in value if isinstance(value, list) else [value]:
-            if item:
-                paths.append(str(item[1] if isinstance(item, tuple) else item))
-    return paths
-
-
 def parser() -> argparse.ArgumentParser:
     return cli_args.build(sys.modules[__name__])
 
@@ -244,9 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     try:
-        check_writable(args)
-        for path in _outputs(args):  # each declared file's folder, made and checked before any work
-            check_writable(argparse.Namespace(out=path))
+        check_writable(args)  # each output's folder, made and checked before any work
         args.func(args)
     except BrokenPipeError:  # `divrl methods | head`
         return 0

@@ -62,7 +62,7 @@ def build(c) -> argparse.ArgumentParser:
 
     sp = verb("base", c.cmd_base, "build the tiny base model and pretrain it on uniformly drawn solutions")
     sp.add_argument("--problems", required=True, help="train.jsonl from `divrl data`")
-    sp.add_argument("--out", required=True, help="model folder (save_pretrained layout)")
+    output(sp, "--out", required=True, metavar="DIR", help="model folder to write (save_pretrained layout)")
 
     sp = verb("train", c.cmd_train, "RL-train one method × seed with TRL's GRPOTrainer (resumes from checkpoints)")
     sp.add_argument("--method", required=True, help="registry name (see `divrl methods`)")

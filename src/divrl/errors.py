@@ -48,9 +48,20 @@ def check_writable(args) -> None:
     """A verb's output folders, before any work: an unwritable one failed only when the
     work was done (after training, say), in a traceback. Creating them early is harmless:
     Snakemake creates its outputs' folders before a job starts anyway."""
-    out = getattr(args, "out", None)
-    for folder in (getattr(args, "out_dir", None), getattr(args, "checkpoints", None), out and Path(out).parent):
-        if folder:
-            Path(folder).mkdir(parents=True, exist_ok=True)  # OSError naming the folder
-            if not os.access(folder, os.W_OK):
-                raise PermissionError(errno.EACCES, "Permission denied (output folder)", str(folder))
+    folders = [getattr(args, "out_dir", None), getattr(args, "checkpoints", None)]
+    folders += [Path(path).parent for path in output_paths(args)]
+    for folder in dict.fromkeys(f for f in folders if f):  # each once, in order
+        Path(folder).mkdir(parents=True, exist_ok=True)  # OSError naming the folder
+        if not os.access(folder, os.W_OK):
+            raise PermissionError(errno.EACCES, "Permission denied (output folder)", str(folder))
+
+
+def output_paths(args) -> list[str]:
+    """The files a verb writes: the options divrl.cli_args.output marks (NAME=FILE pairs give FILE)."""
+    paths = []
+    for dest in getattr(args, "outputs", None) or ():
+        value = getattr(args, dest, None)
+        for item in value if isinstance(value, list) else [value]:
+            if item:
+                paths.append(str(item[1] if isinstance(item, tuple) else item))
+    return paths
