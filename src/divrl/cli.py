@@ -148,7 +148,8 @@ def _eval_spec(args):
 
 
 def _identity(args, model: str | None) -> dict | None:
-    """--identity as a dict, checked before any work (None: not given, by hand)."""
+    """--identity as a dict, checked before any work, even before the model is looked for
+    (None: not given, by hand)."""
     if not args.identity:
         return None
     from divrl.evaluate import identity_section
@@ -157,7 +158,7 @@ def _identity(args, model: str | None) -> dict | None:
         ident = json.loads(args.identity)
     except json.JSONDecodeError as err:
         raise ValueError(f"{args.verb}: --identity is not JSON ({err.msg}, column {err.colno})") from None
-    identity_section(ident, model or "")
+    identity_section(ident, model or "")  # the check only: merge fills in the model it evaluated
     return ident
 
 

@@ -165,15 +165,19 @@ def merge(problems: list[dict], spec: EvalSpec, samples: list[str | Path], metri
     paths, shards = [Path(p) for p in samples], len(samples)
     if not paths:
         raise ValueError("evaluate: no samples files given")
+    metas = []
     for i, path in enumerate(paths):
         if not path.exists():
             raise ValueError(f"evaluate: {path} is missing (shard {i} of {shards} has not run)")
-        meta = eval_store.meta_of(path)
+        metas.append(meta := eval_store.meta_of(path))
         if (meta.get("shard"), meta.get("shards")) != (i, shards):
             raise ValueError(f"evaluate: {path} is shard {meta.get('shard')} of {meta.get('shards')}, "
                              f"given as file {i + 1} of {shards} (give the shards' files in order)")
         if (meta.get("problems"), meta.get("n_problems")) != (list(shard_range(len(problems), i, shards)), len(problems)):
             raise ValueError(f"evaluate: {path} holds problems {meta.get('problems')}, not shard {i} of {shards} of these {len(problems)}")
+    model = str(model or metas[0].get("model"))
+    if identity is not None:  # checked before the work, written first (where a reader of the file looks)
+        identity = identity_section(identity, model)
     task = task_of(problems)
     acc = Metrics(spec, task.equations_of, _embedder(spec))  # used only where a shard left them out
     seen = 0
@@ -186,11 +190,10 @@ def merge(problems: list[dict], spec: EvalSpec, samples: list[str | Path], metri
         raise ValueError(f"evaluate: the samples cover {seen} of {len(problems)} problems; rerun the evaluation's shards")
     metrics = acc.result()
     # the shard jobs' wall time (sampling, scoring and their embeddings), summed over shards
-    sampling = sum(eval_store.meta_of(p).get("seconds", 0.0) for p in paths)
-    metrics.update(model=str(model or eval_store.meta_of(paths[0]).get("model")), spec=asdict(spec),
-                   seconds_sampling=sampling, seconds=sampling + time.time() - t0)
-    if identity is not None:  # first, where a reader of the file looks
-        metrics = {"identity": identity_section(identity, metrics["model"]), **metrics}
+    sampling = sum(meta.get("seconds", 0.0) for meta in metas)
+    metrics.update(model=model, spec=asdict(spec), seconds_sampling=sampling, seconds=sampling + time.time() - t0)
+    if identity is not None:
+        metrics = {"identity": identity, **metrics}
     out = Path(metrics_out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
@@ -206,7 +209,7 @@ def evaluate(model_dir: str, problems: list[dict], spec: EvalSpec, samples_out: 
              metrics_out: str | Path, identity: dict | None = None) -> dict:
     """One job: sample every problem (shard 0 of 1) into samples_out, then the metrics file."""
     if identity is not None:
-        identity_section(identity, model_dir)  # a bad identity fails before the sampling
+        identity = identity_section(identity, model_dir)  # a bad identity fails before the sampling
     sample_shard(model_dir, problems, spec, samples_out)
     return merge(problems, spec, [samples_out], metrics_out, model_dir, identity)
 
