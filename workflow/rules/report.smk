@@ -92,8 +92,7 @@ rule report_figures:
         passk=figure("passk", "passk"),
         minus_base=figure("passk_minus_base", "passk_minus_base"),
         scatter=figure("accuracy_vs_diversity", "accuracy_vs_diversity"),
-        # no trained method (only published checkpoints): no training curves
-        curves=figure("training_curves", "training_curves") if train_logs() else [],
+        curves=figure("training_curves", "training_curves"),  # methods: has at least one trained method
         spearman=figure("spearman", "spearman"),
     log:
         f"{R}/logs/report_figures{PER_SET}.log",
@@ -111,10 +110,9 @@ rule report_figures:
             "'Countdown toy'" if not DATASETS and config["task"] == "countdown" else set_name(wildcards)
         ),
         reference=REFERENCE,
-        train_logs=lambda wildcards, input: f"--train-logs {input.train_logs}" if input.train_logs else "",
         outputs=options,
     shell:
-        "{params.divrl} report-figures --metrics {input.metrics} {params.train_logs} --label {params.label}"
+        "{params.divrl} report-figures --metrics {input.metrics} --train-logs {input.train_logs} --label {params.label}"
         " --reference {params.reference} {params.outputs} > {log} 2>&1"
 
 
