@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from divrl.metrics import paired
+from divrl.metrics import calibrated
+from divrl.metrics.passk import seed_pass_at_k
 from divrl.metrics.per_problem import gains_losses
 from divrl.report import compare
 
@@ -18,7 +19,8 @@ def write(problems, tables, figures, ks, reference="grpo", **kw):
     return compare.write(problems, ks, reference=reference, compare_csv=tables / "compare.csv",
                          compare_md_path=tables / "compare.md", power_md=tables / "power.md",
                          gains_losses_csv=tables / "gains_losses.csv", gains_losses_md=tables / "gains_losses.md",
-                         pass1_change=[figures / "pass1_change.png", figures / "pass1_change.pdf"], **kw)
+                         pass1_change=[figures / "pass1_change.png", figures / "pass1_change.pdf"],
+                         replication_md=tables / "replication.md", **kw)
 
 
 def frame(methods=("grpo", "ds"), seeds=2, problems=30, n=16, shift=None, seed=0, base=True):
@@ -37,7 +39,7 @@ def frame(methods=("grpo", "ds"), seeds=2, problems=30, n=16, shift=None, seed=0
 @pytest.fixture(scope="module")
 def written(tmp_path_factory):
     out = tmp_path_factory.mktemp("report")
-    summary = write(frame(shift={"ds": 0.1}), out / "tables", out / "figures", KS, n_boot=500)
+    summary = write(frame(shift={"ds": 0.1}), out / "tables", out / "figures", KS)
     return out, summary
 
 
@@ -55,26 +57,34 @@ def test_write_produces_the_files_and_rows(written):
     assert (table.p_holm >= table.p).all() and (table.significant == (table.p_holm < 0.05)).all()
     assert ((table.ci_low <= table.delta) & (table.delta <= table.ci_high)).all()
     assert summary["reference"] == "grpo" and summary["comparisons"] == 9
-    assert len(summary["files"]) == 7
+    assert len(summary["files"]) == 8  # replication.md too
 
 
 def test_markdown_reads_as_documented(written):
     out, _ = written
     md = (out / "tables/compare.md").read_text()
     assert md.startswith("# Does each method beat grpo and base?")
-    assert "| ds | grpo | 1 |" in md and "| 2 vs 2 |" in md and "| 2 vs 1 (base) |" in md
-    assert "Holm–Bonferroni over all 9 rows" in md
+    assert "| ds | grpo | 1 |" in md and "one base model (seeds; another base may differ), 2 vs 2 runs |" in md
+    assert "2 runs vs the base model |" in md
+    assert "Holm–Bonferroni over the rows against the same opponent" in md and "Welch's t on run means" in md
     gl = (out / "tables/gains_losses.md").read_text()
     assert "| grpo | 2 | " in gl and "| ds | 2 | " in gl
     power = (out / "tables/power.md").read_text()
-    assert "# Seeds needed to detect Δ = 0.02" in power and "at α/9" in power
+    assert "# Runs needed to detect Δ = 0.02" in power and "noncentral t" in power
     assert power.count("\n| ds | grpo |") == len(KS)
 
 
-def test_planted_method_beats_reference(written):
-    _, summary = written
+def test_planted_method_beats_reference(tmp_path):
+    summary = compare.write(frame(shift={"ds": 0.1}, seeds=4), KS, reference="grpo")
     assert any(s.startswith("ds vs grpo k=1: +") for s in summary["significant"])
     assert not any(s.startswith("grpo vs base") for s in summary["significant"])  # no shift planted
+
+
+def test_two_seeds_and_a_small_effect_cannot_tell(written):
+    """The same planted +0.1 with 2 seeds per method: Welch's t has 1–2 df, so the honest answer."""
+    out, summary = written
+    table = pd.read_csv(out / "tables/compare.csv")
+    assert summary["significant"] == [] and table.verdict.str.startswith("cannot tell").all()
 
 
 def test_gains_losses_on_a_hand_made_frame():
@@ -95,15 +105,16 @@ def test_gains_losses_on_a_hand_made_frame():
 
 @settings(max_examples=10, deadline=None)
 @given(st.integers(1, 3), st.integers(2, 6), st.integers(0, 2**31), st.booleans())
-def test_table_matches_paired_functions(seeds, problems, seed, nan_seed):
-    """Whatever the shapes (and base's seed as None or NaN), rows are paired.* on the aligned counts."""
+def test_table_matches_the_calibrated_functions(seeds, problems, seed, nan_seed):
+    """Whatever the shapes (and base's seed as None or NaN), rows are calibrated.* on the aligned counts."""
     df = frame(methods=("grpo",), seeds=seeds, problems=problems, n=8, seed=seed)
     if nan_seed:
         df["seed"] = df["seed"].astype(float)
     df = df.sample(frac=1, random_state=seed % 1000)  # row order must not matter
     _, runs = compare.align(df)
-    table = compare.comparisons(runs, [1, 2], "grpo", n_boot=50, seed=seed)
-    want = paired.compare_counts(runs["grpo"].counts, 8, runs["base"].counts, 8, [1, 2], level=0.95, n_boot=50, seed=seed)
+    table = compare.comparisons(runs, [1, 2], "grpo")
+    stack = lambda r: calibrated.Runs(seed_pass_at_k(r.counts, 8, [1, 2]), (None,) * r.seeds, r.seed_ids)  # noqa: E731
+    want = calibrated.compare_many(stack(runs["grpo"]), stack(runs["base"]), fixed_b=True)
     np.testing.assert_allclose(table.delta, [r.delta for r in want])
     np.testing.assert_allclose(table.ci_low, [r.low for r in want])
     np.testing.assert_allclose(table.p, [r.p for r in want])
@@ -111,8 +122,42 @@ def test_table_matches_paired_functions(seeds, problems, seed, nan_seed):
     assert losses.gained == gains_losses(runs["grpo"].counts, runs["base"].counts)["gained"]
 
 
+def test_several_base_models_are_a_random_factor(tmp_path):
+    parts = []
+    for b in range(3):
+        f = frame(seed=b, shift={"ds": 0.1})
+        parts.append(f.assign(base_seed=b))
+    summary = write(pd.concat(parts, ignore_index=True), tmp_path / "tables", tmp_path / "figures", [1, 4])
+    table = pd.read_csv(tmp_path / "tables/compare.csv")
+    assert set(table.scheme) == {"bases"} and set(table.bases) == {3} and set(table.df.round(6)) == {2.0}
+    assert set(table[table.vs == "grpo"].seeds) == {6}
+    rep = (tmp_path / "tables/replication.md").read_text()
+    assert "b0: " in rep and "b2: " in rep and "half A" in rep
+    assert any("over 3 base models (random)" in s for s in summary["significant"])
+
+
+def test_verdicts_in_words(tmp_path):
+    t = tmp_path / "tables"
+    compare.write(frame(shift={"ds": 0.3}, seeds=4), [1], reference="grpo", compare_csv=t / "c.csv")
+    table = pd.read_csv(t / "c.csv").set_index(["method", "vs"])
+    assert table.loc[("ds", "grpo"), "verdict"] == "better"
+    one = frame(methods=("grpo", "ds"), seeds=1)
+    compare.write(one, [1], reference="grpo", compare_csv=t / "one.csv")
+    assert pd.read_csv(t / "one.csv").verdict.str.startswith("cannot tell: one run of").all()
+
+
+def test_replication_calls_established_only_where_halves_agree(tmp_path):
+    rep = compare.write(frame(shift={"ds": 0.3}, seeds=4), [1], reference="grpo",
+                        replication_md=tmp_path / "r.md")
+    text = (tmp_path / "r.md").read_text()
+    assert text.startswith("# Do the verdicts replicate?")
+    row = next(line for line in text.splitlines() if line.startswith("| ds | grpo | 1 |"))
+    assert row.endswith("**yes** |") and "2 vs 2 runs" in row  # seeds {0, 2} and {1, 3}
+    assert rep["files"] == [str(tmp_path / "r.md")]
+
+
 def test_without_reference_compares_with_base_only(tmp_path):
-    summary = write(frame(methods=("ds", "div")), tmp_path / "tables", tmp_path / "figures", [1, 4], n_boot=200)
+    summary = write(frame(methods=("ds", "div")), tmp_path / "tables", tmp_path / "figures", [1, 4])
     table = pd.read_csv(tmp_path / "tables/compare.csv")
     assert set(table.vs) == {"base"} and summary["reference"] is None
     md = (tmp_path / "tables/compare.md").read_text()
@@ -123,24 +168,24 @@ def test_without_reference_compares_with_base_only(tmp_path):
 def test_without_base_compares_with_reference_only(tmp_path):
     t = tmp_path / "tables"
     summary = compare.write(frame(methods=("grpo", "ds"), base=False), [1], reference="grpo", compare_csv=t / "compare.csv",
-                            compare_md_path=t / "compare.md", power_md=t / "power.md", n_boot=200)
+                            compare_md_path=t / "compare.md", power_md=t / "power.md")
     assert list(pd.read_csv(tmp_path / "tables/compare.csv").vs) == ["grpo"]
     assert sorted(p.name for p in t.iterdir()) == ["compare.csv", "compare.md", "power.md"] == sorted(
         Path(f).name for f in summary["files"])
     with pytest.raises(ValueError, match="need a 'base' run"):  # asked for what it cannot make: an error, not a gap
-        write(frame(methods=("grpo", "ds"), base=False), t, tmp_path / "figures", [1], n_boot=20)
+        write(frame(methods=("grpo", "ds"), base=False), t, tmp_path / "figures", [1])
 
 
 def test_writes_only_the_files_it_is_given(tmp_path):
-    compare.write(frame(), [1], reference="grpo", power_md=tmp_path / "a/power.md", n_boot=20)
+    compare.write(frame(), [1], reference="grpo", power_md=tmp_path / "a/power.md")
     assert [p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()] == ["a/power.md"]
 
 
-def test_one_seed_is_flagged(tmp_path):
-    write(frame(methods=("grpo", "ds"), seeds=1), tmp_path / "tables", tmp_path / "figures", [1], n_boot=200)
+def test_one_seed_cannot_be_tested(tmp_path):
+    write(frame(methods=("grpo", "ds"), seeds=1), tmp_path / "tables", tmp_path / "figures", [1])
     md = (tmp_path / "tables/compare.md").read_text()
-    assert "‡ a trained method with one seed" in md
-    assert "| – |" in (tmp_path / "tables/power.md").read_text()  # seeds needed: unmeasured
+    assert "cannot tell: one run of X on one base model" in md and "| – | – |" in md
+    assert "| – |" in (tmp_path / "tables/power.md").read_text()  # runs needed: unmeasured
 
 
 def test_errors_name_what_is_wrong(tmp_path):

@@ -165,11 +165,21 @@ def report_verbs(verb) -> None:
                        ("--spearman", "Spearman(reward, diversity) per prompt")):
         figure(sp, flag, what)
 
-    sp = verb("report-compare", v.cmd_report_compare, "paired comparisons of one test set: each method against the "
-              "reference and base, seeds needed, per-problem gains and losses", section=False)
+    sp = verb("report-compare", v.cmd_report_compare, "calibrated comparisons of one test set: each method against "
+              "the reference and base (t-tests over seeds, base models as a random factor), verdicts in words, runs "
+              "needed, replication on halves of the seeds and per base model, per-problem gains and losses",
+              section=False)
     metrics(sp), k_show(sp), reference(sp)
-    for name in ("compare_csv", "compare_md", "power_md", "gains_losses_csv", "gains_losses_md"):
-        sp.add_argument("--" + name.replace("_", "-"))
+    for name, help in (("compare_csv", "one row per method, opponent and k"), ("compare_md", "the verdicts"),
+                       ("power_md", "power now and the seeds or base models an effect needs"),
+                       ("replication_md", "each verdict on two halves of the seeds and per base model"),
+                       ("gains_losses_csv", None), ("gains_losses_md", "problems gained and lost against base")):
+        sp.add_argument("--" + name.replace("_", "-"), help=help)
+    sp.add_argument("--alpha", type=float, default=REPORT.alpha, help=f"test level (report.alpha; default {REPORT.alpha})")
+    sp.add_argument("--effect", type=float, default=REPORT.effect, help="smallest pass@k difference worth detecting "
+                    f"(report.effect; default {REPORT.effect})")
+    sp.add_argument("--coupled-seeds", action="store_true", help="the runs were trained with train.coupled_sampling: "
+                    "pair seed s of two methods (one base model); never for uncoupled runs")
     figure(sp, "--pass1-change", "per-problem pass@1 change against base")
 
     sp = verb("report-benchmarks", v.cmd_report_benchmarks, "pass@1 per test set and their average", section=False)

@@ -1,7 +1,7 @@
-"""Two-way ANOVA of one method's per-seed, per-problem values (seeds × problems, no replication).
+"""Two-way ANOVA of per-run, per-problem values (runs × problems, no replication).
 
-Shared by the paired bootstrap (seed shrinkage, metrics/paired.py) and the power estimates
-(metrics/paired_power.py): both read σ²_seed and σ²_cell from the same mean squares.
+metrics/calibrated.py reads the residual mean square from it: the run-level noise in the
+per-problem differences, subtracted to estimate the method × problem variance.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ def as_stack(x, name: str) -> np.ndarray:
     if v.ndim == 2:
         v = v[None]
     if v.ndim != 3 or v.shape[1] == 0 or v.shape[2] == 0:
-        raise ValueError(f"paired: {name} must be a non-empty [S, P] or [K, S, P] array (got shape {v.shape})")
+        raise ValueError(f"compare: {name} must be a non-empty [S, P] or [K, S, P] array (got shape {v.shape})")
     if not np.all(np.isfinite(v)):
-        raise ValueError(f"paired: {name} must be finite (drop or impute NaN problems first)")
+        raise ValueError(f"compare: {name} must be finite (drop or impute NaN problems first)")
     return v
 
 

@@ -58,3 +58,16 @@ def k_grid(n: int) -> list[int]:
         ks.append(k)
         k *= 2
     return ks + [n]
+
+
+def seed_pass_at_k(counts, n, ks: list[int]) -> np.ndarray:
+    """Unbiased pass@k per run and problem: counts [R, P] correct of n (int or [R]) → [K, R, P]."""
+    c = np.asarray(counts)
+    if c.ndim != 2 or c.size == 0:
+        raise ValueError(f"seed_pass_at_k: counts must be a non-empty [R, P] array (got shape {c.shape})")
+    n_r = np.broadcast_to(np.asarray(n, dtype=np.int64), (c.shape[0],))
+    out = np.empty((len(ks), *c.shape))
+    for i, k in enumerate(ks):
+        for r in range(c.shape[0]):
+            out[i, r] = pass_at_k_many(int(n_r[r]), c[r], k)
+    return out

@@ -58,7 +58,8 @@ def write(metrics: list[str], out_dir: str | Path, ks: list[int], train_logs: li
             base = {"gains_losses_csv": t / "gains_losses.csv", "gains_losses_md": t / "gains_losses.md",
                     "pass1_change": _figure(f, "pass1_change")} if has_base else {}
             compare.write(problems, usable, reference=reference, compare_csv=t / "compare.csv",
-                          compare_md_path=t / "compare.md", power_md=t / "power.md", **base)
+                          compare_md_path=t / "compare.md", power_md=t / "power.md",
+                          replication_md=t / "replication.md", **base)
         test_sets.note_lost_rows(t / "summary.md", lost, [name])
     if paper and (paper.get("rows") or paper.get("curves")):  # the config's published numbers against ours
         vs_paper.write(metrics, paper, md=out / "tables/vs_paper.md", csv=out / "tables/vs_paper.csv",

@@ -1,11 +1,12 @@
 """Honest comparisons: does each method beat the reference (report.reference) and the base model?
 
-Answers with evidence rather than one lucky seed: per-k paired Δpass@k with a bootstrap CI over
-problems and seeds, p-values Holm-corrected over every comparison in the table, per-problem
-gains and losses against base, the seeds an effect of the configured size needs, and a figure
-of per-problem pass@1 changes. The statistics live in divrl.metrics (paired, paired_power,
-per_problem, multitest); this module aligns runs on problems and builds the tables; the
-markdown is report/compare_md.py, the figure report/pass1_figure.py.
+Answers with evidence rather than one lucky seed: per-k Δpass@k with a calibrated t-test over
+runs (seeds, and base models as a random factor when there are several: metrics/calibrated.py),
+p-values Holm-corrected per opponent, a verdict in words, the seeds or base models an effect
+needs, each verdict recomputed on halves of the seeds and per base model (report/replication.py),
+per-problem gains and losses against base and a figure of per-problem pass@1 changes. This
+module aligns runs on problems and builds the tables; the markdown is report/compare_md.py, the
+figure report/pass1_figure.py.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from divrl.metrics import paired, paired_power, per_problem
+from divrl.metrics import calibrated, calibrated_power, per_problem
 from divrl.metrics.multitest import holm
-from divrl.report import compare_md
+from divrl.metrics.passk import seed_pass_at_k
+from divrl.report import compare_md, replication
+from divrl.report.compare_md import scope
 from divrl.report.figures import Paths
 from divrl.report.pass1_figure import pass1_change_figure
 from divrl.report.tables import order
@@ -29,23 +32,36 @@ _COLUMNS = ("method", "seed", "problem", "n", "c")
 
 @dataclass(frozen=True)
 class Run:
-    """One method's correct counts on the shared problems: counts [S, P] of n [S]."""
+    """One method's correct counts on the shared problems: counts [R, P] of n [R], one row per run.
+
+    bases, seeds: [R] labels of each run (base model seed, RL seed); None where unknown (a result
+    folder with one base model, the base model's own seed).
+    """
 
     counts: np.ndarray
     n: np.ndarray
+    bases: tuple = ()
+    seed_ids: tuple = ()
 
     @property
     def seeds(self) -> int:
+        """Runs of this method (base models × seeds)."""
         return self.counts.shape[0]
 
 
 # ---- aligning runs on problems ----------------------------------------------------------------
 
 
+def _label(x):
+    """A seed or base label as int, or None for a missing one (None, NaN, pandas NA)."""
+    return None if x is None or pd.isna(x) else int(x)
+
+
 def align(problems: pd.DataFrame) -> tuple[list, dict[str, Run]]:
     """(problem ids, {method: Run}) with every run on the same problems in the same order.
 
-    Rows come from collect.load_problems: one per (method, seed, problem); base has seed None.
+    Rows come from collect.load_problems: one per (method, base_seed, seed, problem); the base
+    model has seed None; base_seed is absent or None for a single unnamed base model.
     """
     missing = [c for c in _COLUMNS if c not in problems.columns]
     if missing:
@@ -54,27 +70,45 @@ def align(problems: pd.DataFrame) -> tuple[list, dict[str, Run]]:
         raise ValueError("compare: problems table is empty")
     if "bench" in problems.columns and problems["bench"].nunique() > 1:  # Δ would weight benchmarks by size
         raise ValueError(f"compare: rows span benchmarks {sorted(problems['bench'].unique())}; call write once per benchmark")
-    dup = problems.duplicated(["method", "seed", "problem"])
+    problems = problems if "base_seed" in problems.columns else problems.assign(base_seed=None)
+    # labels as int or None in object columns (map() would turn None back into a float NaN)
+    problems = problems.assign(base_seed=pd.Series([_label(x) for x in problems["base_seed"]], index=problems.index,
+                                                   dtype=object),
+                               seed=pd.Series([_label(x) for x in problems["seed"]], index=problems.index, dtype=object))
+    dup = problems.duplicated(["method", "base_seed", "seed", "problem"])
     if dup.any():
         first = problems[dup].iloc[0]
-        raise ValueError(f"compare: {int(dup.sum())} duplicate rows, e.g. method {first.method} seed {first.seed} "
-                         f"problem {first.problem}")
+        raise ValueError(f"compare: {int(dup.sum())} duplicate rows, e.g. method {first.method}{_on(first.base_seed)} "
+                         f"seed {_seed(first.seed)} problem {first.problem}")
     ids = sorted(problems["problem"].unique(), key=str)
-    runs: dict[str, list[tuple[np.ndarray, int]]] = {}
-    for (method, seed), g in problems.groupby(["method", "seed"], dropna=False, sort=True):
+    runs: dict[str, list[tuple[np.ndarray, int, object, object]]] = {}
+    key = pd.Series([f"{m}\0{b}\0{s}" for m, b, s in zip(problems["method"], problems["base_seed"], problems["seed"])],
+                    index=problems.index)  # one string per run: groupby would drop None keys
+    for _, g in problems.groupby(key, sort=False):
+        method, base_seed, seed = g["method"].iloc[0], g["base_seed"].iloc[0], g["seed"].iloc[0]
         lacking = set(ids) - set(g["problem"])
         if lacking:
-            raise ValueError(f"compare: methods were evaluated on different problems: {method} seed {_seed(seed)} lacks "
-                             f"{len(lacking)} of the {len(ids)} problem ids (e.g. {min(lacking, key=str)})")
+            raise ValueError(f"compare: methods were evaluated on different problems: {method}{_on(base_seed)} seed "
+                             f"{_seed(seed)} lacks {len(lacking)} of the {len(ids)} problem ids (e.g. {min(lacking, key=str)})")
         if g["n"].nunique() != 1:
-            raise ValueError(f"compare: {method} seed {_seed(seed)} mixes sample counts n = {sorted(g['n'].unique())}")
+            raise ValueError(f"compare: {method}{_on(base_seed)} seed {_seed(seed)} mixes sample counts "
+                             f"n = {sorted(g['n'].unique())}")
         counts = g.set_index("problem").loc[ids, "c"].to_numpy(dtype=np.int64)
-        runs.setdefault(method, []).append((counts, int(g["n"].iloc[0])))
-    return ids, {m: Run(np.stack([c for c, _ in r]), np.array([n for _, n in r])) for m, r in runs.items()}
+        runs.setdefault(method, []).append((counts, int(g["n"].iloc[0]), base_seed, seed))
+    out = {}
+    for method in sorted(runs):
+        rows = sorted(runs[method], key=lambda r: (r[2] is None, r[2] or 0, r[3] is None, r[3] or 0))
+        out[method] = Run(np.stack([r[0] for r in rows]), np.array([r[1] for r in rows]),
+                          tuple(r[2] for r in rows), tuple(r[3] for r in rows))
+    return ids, out
 
 
 def _seed(seed) -> str:
-    return "-" if pd.isna(seed) else str(int(seed))
+    return "-" if seed is None or pd.isna(seed) else str(int(seed))
+
+
+def _on(base_seed) -> str:
+    return "" if base_seed is None or pd.isna(base_seed) else f" base {int(base_seed)}"
 
 
 def _targets(methods, reference: str) -> list[tuple[str, str]]:
@@ -89,41 +123,63 @@ def _targets(methods, reference: str) -> list[tuple[str, str]]:
 # ---- tables ---------------------------------------------------------------------------------
 
 
-def comparisons(runs: dict[str, Run], ks: list[int], reference: str, *, alpha: float = 0.05,
-                effect: float = 0.02, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
-    """One row per (method, vs, k): Δ, CI at level 1 − α, p, Holm p over all rows, power terms."""
+def stacks(runs: dict[str, Run], ks: list[int]) -> dict[str, calibrated.Runs]:
+    """Per method: unbiased pass@k per run and problem [K, R, P] with the runs' base and seed labels."""
     for method, run in runs.items():
         if max(ks) > run.n.min():
             raise ValueError(f"compare: k = {max(ks)} exceeds the n = {run.n.min()} samples of {method}")
-    values = {m: paired.seed_pass_at_k(r.counts, r.n, ks) for m, r in runs.items()}  # [K, S, P]
+    return {m: calibrated.Runs(seed_pass_at_k(r.counts, r.n, ks), r.bases or (None,) * r.seeds,
+                               r.seed_ids or (None,) * r.seeds) for m, r in runs.items()}
+
+
+def comparisons(runs: dict[str, Run], ks: list[int], reference: str, *, alpha: float = 0.05,
+                effect: float = 0.02, paired_seeds: bool = False) -> pd.DataFrame:
+    """One row per (method, vs, k): Δ, CI at level 1 − α, p, Holm p per opponent, verdict, power.
+
+    Holm's family is one opponent's rows (every method and k against the reference; every method
+    and k against base): each question the table answers keeps its family-wise error at α.
+    """
+    values = stacks(runs, ks)
     rows = []
     for method, vs in _targets(runs, reference):
-        a, b = values[method], values[vs]
-        results = paired.paired_bootstrap_many(a, b, level=1 - alpha, n_boot=n_boot, seed=seed)
+        fixed = vs == "base"
+        results = calibrated.compare_many(values[method], values[vs], level=1 - alpha, fixed_b=fixed,
+                                          paired_seeds=paired_seeds)
         for i, (k, r) in enumerate(zip(ks, results)):
             rows.append({"method": method, "vs": vs, "k": k, "delta": r.delta, "ci_low": r.low, "ci_high": r.high,
-                         "p": r.p, "n_problems": r.n_problems, "seeds": r.seeds_a, "seeds_vs": r.seeds_b,
-                         "pass_method": a[i].mean(), "pass_vs": b[i].mean(),
-                         **_power_terms(a[i], b[i], vs == "base", effect, alpha)})
+                         "p": r.p, "n_problems": values[method].values.shape[2], "seeds": r.runs_a,
+                         "seeds_vs": r.runs_b, "bases": r.bases, "scheme": r.scheme, "df": r.df, "se": r.se,
+                         "pass_method": values[method].values[i].mean(), "pass_vs": values[vs].values[i].mean(),
+                         **power_terms(r, effect, alpha, fixed), "why": r.why, "result": r})
     table = pd.DataFrame(rows)
-    table.insert(table.columns.get_loc("p") + 1, "p_holm", holm(table["p"].to_numpy()))
+    p_holm = np.full(len(table), np.nan)
+    for _, idx in table.groupby("vs", sort=False).groups.items():
+        p_holm[table.index.get_indexer(idx)] = holm(table.loc[idx, "p"].to_numpy())
+    table.insert(table.columns.get_loc("p") + 1, "p_holm", p_holm)
     table.insert(table.columns.get_loc("p_holm") + 1, "significant", table["p_holm"] < alpha)
+    table.insert(table.columns.get_loc("significant") + 1, "verdict",
+                 [verdict(r, effect) for r in table.itertuples()])
     return table
 
 
-def _power_terms(a: np.ndarray, b: np.ndarray, b_fixed: bool, effect: float, alpha: float) -> dict:
-    """Variance components, the seed share of Var(Δ̂), power now, and seeds/problems needed."""
-    v = paired_power.variance_components(a, b, b_fixed=b_fixed)
-    s_a, s_b, p = a.shape[0], b.shape[0], a.shape[1]
-    var = v.var(s_a, s_b, p)
-    return {
-        "se": math.sqrt(var), "seed_share": (v.seed_a / s_a + v.seed_b / s_b) / var if var > 0 else float("nan"),
-        "sd_seed": math.sqrt(v.seed_a), "sd_cell": math.sqrt(v.cell_a), "sd_problem": math.sqrt(v.problem),
-        "power_now": paired_power.power(v, effect, s_a, s_b, p, alpha=alpha),
-        "seeds_needed": paired_power.required_seeds(v, effect, p, alpha=alpha, b_fixed=b_fixed),
-        "problems_needed": paired_power.required_problems(v, effect, s_a, s_b, alpha=alpha),
-        "components": v,
-    }
+def verdict(row, effect: float) -> str:
+    """In words: better / worse (Holm-significant), within ±effect (CI inside it), or cannot tell (and why)."""
+    if math.isnan(row.p):
+        return f"cannot tell: {row.why}"
+    if row.significant:
+        return "better" if row.delta > 0 else "worse"
+    if -effect < row.ci_low and row.ci_high < effect:
+        return f"no difference beyond ±{effect:g}"
+    return "cannot tell"
+
+
+def power_terms(r: calibrated.Result, effect: float, alpha: float, fixed: bool) -> dict:
+    """Run-to-run sd, power now and the seeds (one base) or base models (several) an effect needs."""
+    return {"sd_run": math.sqrt(r.var_a) if not math.isnan(r.var_a) else math.nan,
+            "sd_problem": math.sqrt(r.problem_var) if not math.isnan(r.problem_var) else math.nan,
+            "power_now": calibrated_power.power_now(r, effect, alpha, fixed),
+            "needed": calibrated_power.needed(r, effect, alpha, fixed),
+            "needed_unit": "base models" if r.scheme == "bases" else "seeds"}
 
 
 def gains_losses(runs: dict[str, Run], reference: str | None) -> pd.DataFrame:
@@ -145,12 +201,13 @@ def gains_losses(runs: dict[str, Run], reference: str | None) -> pd.DataFrame:
 
 def write(problems: pd.DataFrame, ks: list[int], *, reference: str, compare_csv: Path | None = None,
           compare_md_path: Path | None = None, power_md: Path | None = None, gains_losses_csv: Path | None = None,
-          gains_losses_md: Path | None = None, pass1_change: Paths = (), alpha: float = 0.05, effect: float = 0.02,
-          n_boot: int = 2000, seed: int = 0) -> dict:
+          gains_losses_md: Path | None = None, pass1_change: Paths = (), replication_md: Path | None = None,
+          alpha: float = 0.05, effect: float = 0.02, paired_seeds: bool = False) -> dict:
     """Write the files given (None or empty: skip) and return a short summary.
 
-    compare.{csv,md} and power.md hold one row per (method, opponent, k); gains_losses.{csv,md}
-    and the pass@1 change figure need a base run.
+    compare.{csv,md}, power.md and replication.md hold one row per (method, opponent, k);
+    gains_losses.{csv,md} and the pass@1 change figure need a base run. paired_seeds: the runs
+    are coupled (train.coupled_sampling), so seed s of two methods may be paired.
     """
     if not 0 < alpha < 1:
         raise ValueError(f"compare: alpha must lie strictly between 0 and 1 (got {alpha})")
@@ -158,7 +215,7 @@ def write(problems: pd.DataFrame, ks: list[int], *, reference: str, compare_csv:
         raise ValueError(f"compare: ks must be a non-empty list of positive integers (got {ks})")
     _, runs = align(problems)
     present = reference in runs
-    table = comparisons(runs, ks, reference, alpha=alpha, effect=effect, n_boot=n_boot, seed=seed)
+    table = comparisons(runs, ks, reference, alpha=alpha, effect=effect, paired_seeds=paired_seeds)
     written = []
 
     def put(path, text_or_frame) -> None:
@@ -170,11 +227,14 @@ def write(problems: pd.DataFrame, ks: list[int], *, reference: str, compare_csv:
         written.append(str(path))
 
     if compare_csv:
-        put(compare_csv, table.drop(columns="components"))
+        put(compare_csv, table.drop(columns="result"))
     if compare_md_path:
-        put(compare_md_path, compare_md.compare_md(table, reference, present, alpha, n_boot))
+        put(compare_md_path, compare_md.compare_md(table, reference, present, alpha, effect, paired_seeds))
     if power_md:
         put(power_md, compare_md.power_md(table, effect, alpha))
+    if replication_md:
+        halves = replication.table(stacks(runs, ks), table, alpha=alpha, paired_seeds=paired_seeds)
+        put(replication_md, replication.markdown(halves, alpha))
     if gains_losses_csv or gains_losses_md or pass1_change:
         if "base" not in runs:
             raise ValueError("compare: gains and losses and the pass@1 change figure need a 'base' run")
@@ -190,7 +250,7 @@ def write(problems: pd.DataFrame, ks: list[int], *, reference: str, compare_csv:
     return {
         "reference": reference if present else None,
         "comparisons": len(table),
-        "significant": [f"{r.method} vs {r.vs} k={r.k}: {r.delta:+.3f} [{r.ci_low:+.3f}, {r.ci_high:+.3f}]"
-                        for r in sig.itertuples()],
+        "significant": [f"{r.method} vs {r.vs} k={r.k}: {r.delta:+.3f} [{r.ci_low:+.3f}, {r.ci_high:+.3f}] "
+                        f"({scope(r)})" for r in sig.itertuples()],
         "files": written,
     }

@@ -1,4 +1,4 @@
-"""Markdown of the paired comparisons (report/compare.py): compare.md, gains_losses.md, power.md.
+"""Markdown of the calibrated comparisons (report/compare.py): compare.md, gains_losses.md, power.md.
 
 Each table carries its caption: what Δ, the CI and p are, what the flags mean, and which
 assumptions the power numbers rest on, so a table read alone is not misread.
@@ -10,54 +10,55 @@ import math
 
 import pandas as pd
 
-from divrl.metrics import paired_power
-
-# Below this many seeds a seed-dominated variance rests on too few degrees of freedom (metrics/paired.py).
-FEW_SEEDS = 5
 
 
 def _p(p: float) -> str:
+    if math.isnan(p):
+        return "–"
     return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
-def _flag(row) -> str:
-    """† seed-dominated with few seeds (p may be optimistic); ‡ a trained method with one seed."""
-    one_seed = row.seeds == 1 or (row.vs != "base" and row.seeds_vs == 1)
-    if one_seed:
-        return "‡"
-    few = min(row.seeds, row.seeds_vs if row.vs != "base" else row.seeds) < FEW_SEEDS
-    return "†" if few and row.seed_share > 0.5 else ""
+def scope(row) -> str:
+    """What a row's verdict is about, in words: over how many base models and seeds."""
+    runs = f"{row.seeds} vs {row.seeds_vs} runs" if row.vs != "base" else f"{row.seeds} runs vs the base model"
+    if row.scheme == "bases":
+        return f"over {row.bases} base models (random), {runs}"
+    what = "coupled seeds, paired" if row.scheme == "paired" else "seeds"
+    return f"one base model ({what}; another base may differ), {runs}"
 
 
-def compare_md(table: pd.DataFrame, reference: str, present: bool, alpha: float, n_boot: int) -> str:
+def _ci(row) -> str:
+    return "–" if math.isnan(row.ci_low) else f"[{row.ci_low:+.3f}, {row.ci_high:+.3f}]"
+
+
+def compare_md(table: pd.DataFrame, reference: str, present: bool, alpha: float, effect: float,
+               paired_seeds: bool = False) -> str:
     level = f"{1 - alpha:.0%}"
-    head = ["method", "vs", "k", "Δ pass@k", f"{level} CI", "p", "p (Holm)", "significant", "problems", "seeds"]
+    head = ["method", "vs", "k", "Δ pass@k", f"{level} CI", "p", "p (Holm)", "verdict", "df", "scope"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in table.itertuples():
-        seeds = f"{row.seeds} vs {row.seeds_vs}" if row.vs != "base" else f"{row.seeds} vs 1 (base)"
-        cells = [row.method, row.vs, str(row.k), f"{row.delta:+.3f}", f"[{row.ci_low:+.3f}, {row.ci_high:+.3f}]",
-                 _p(row.p) + _flag(row), _p(row.p_holm), "yes" if row.significant else "no", str(row.n_problems), seeds]
+        cells = [row.method, row.vs, str(row.k), f"{row.delta:+.3f}", _ci(row), _p(row.p), _p(row.p_holm),
+                 ("**" + row.verdict + "**") if row.significant else row.verdict, _num(row.df, ".1f"), scope(row)]
         lines.append("| " + " | ".join(cells) + " |")
-    scope = (f"Each method against the reference `{reference}` and against `base`." if present else
-             f"The reference `{reference}` is not among the runs: every method is compared with `base` only.")
+    what = (f"Each method against the reference `{reference}` and against `base`." if present else
+            f"The reference `{reference}` is not among the runs: every method is compared with `base` only.")
+    tests = {"bases": "with several base models, a t-test on the per-base differences (base model as a random "
+                      "factor, df = bases − 1)",
+             "welch": "with one base model, Welch's t on run means (Welch–Satterthwaite df)",
+             "paired": "with one base model and coupled rollouts, a paired t over seeds (df = seeds − 1)"}
+    used = "; ".join(tests[s] for s in dict.fromkeys(table.scheme) if s in tests)
     caption = (
-        f"{scope} Δ = mean over the {table.n_problems.iloc[0]} test problems of (unbiased pass@k averaged over the "
-        f"method's seeds − the same for the other); > 0: the method is better. CI: paired percentile bootstrap "
-        f"({n_boot} resamples) over problems and, within each method, over seeds. p: two-sided, from the same "
-        f"bootstrap; p (Holm): Holm–Bonferroni over all {len(table)} rows of this table (every method, opponent and "
-        f"k); significant: p (Holm) < {alpha}. The CI is not adjusted, so it can exclude 0 where the Holm p does not. "
-        "Scheme and calibration: divrl/metrics/paired.py."
+        f"{what} Δ = mean over the {table.n_problems.iloc[0]} test problems of unbiased pass@k, averaged over the "
+        f"method's runs, minus the same for the opponent; > 0: the method is better. Test: {used}; a method × "
+        f"problem term (new test problems) is added with Satterthwaite's df (divrl/metrics/calibrated.py; "
+        f"calibration: docs/statistics.md). CI: Δ ± t·SE at {level}, not adjusted. p (Holm): Holm–Bonferroni over "
+        f"the rows against the same opponent. Verdict: **better**/**worse** where p (Holm) < {alpha}; 'no difference "
+        f"beyond ±{effect:g}' where the CI lies inside ±{effect:g}; otherwise 'cannot tell' — the runs cannot "
+        f"separate the methods (power.md says how many runs would). A verdict holds for its scope: over one base "
+        f"model it may not hold for another (replication.md recomputes it per base and on halves of the seeds)."
     )
-    notes = []
-    if (flags := table.apply(_flag, axis=1)).eq("†").any():
-        notes.append(f"† seed-to-seed variation is over half of the variance and fewer than {FEW_SEEDS} seeds "
-                     "measure it: p may be optimistic (see power.md for the seeds needed).")
-    if flags.eq("‡").any():
-        notes.append("‡ a trained method with one seed: seed-to-seed variation is unmeasured, so CI and p cover "
-                     "problem sampling only.")
     opponents = " and ".join(t for t in dict.fromkeys((reference, "base")) if t in set(table["vs"]))
-    return f"# Does each method beat {opponents}?\n\n" + "\n".join(lines) + "\n\n" + caption + "\n" + \
-        "".join("\n" + n + "\n" for n in notes)
+    return f"# Does each method beat {opponents}?\n\n" + "\n".join(lines) + "\n\n" + caption + "\n"
 
 
 def gains_losses_md(table: pd.DataFrame) -> str:
@@ -79,26 +80,24 @@ def gains_losses_md(table: pd.DataFrame) -> str:
 
 
 def power_md(table: pd.DataFrame, effect: float, alpha: float) -> str:
-    m = len(table)
-    head = ["method", "vs", "k", "seeds now", "SE now", f"power now (δ = {effect})", "seeds needed",
-            f"seeds needed at α/{m}", "problems needed", "sd seed", "sd cell"]
+    head = ["method", "vs", "k", "scope", "SE now", f"power now (δ = {effect})", "needed for power 0.8",
+            "sd between runs", "sd method × problem"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in table.itertuples():
-        strict = paired_power.required_seeds(r.components, effect, r.n_problems, alpha=alpha / m, b_fixed=r.vs == "base")
-        seeds = f"{r.seeds} vs {r.seeds_vs}" if r.vs != "base" else f"{r.seeds} vs 1 (base)"
-        lines.append("| " + " | ".join([r.method, r.vs, str(r.k), seeds, f"{r.se:.4f}", _num(r.power_now, ".2f"),
-                                        _num(r.seeds_needed), _num(strict), _num(r.problems_needed),
-                                        _num(r.sd_seed, ".4f"), _num(r.sd_cell, ".4f")]) + " |")
+        need = "–" if math.isnan(r.needed) else f"{_num(r.needed)} {r.needed_unit}"
+        lines.append("| " + " | ".join([r.method, r.vs, str(r.k), scope(r), _num(r.se, ".4f"), _num(r.power_now, ".2f"),
+                                        need, _num(r.sd_run, ".4f"), _num(r.sd_problem, ".4f")]) + " |")
     caption = (
-        f"Seeds per method needed to detect a true Δpass@k of {effect} with power 0.8 in a two-sided test at "
-        f"α = {alpha} (normal approximation: δ/SE ≥ z_(1−α/2) + z_0.8), on the same {table.n_problems.iloc[0]} "
-        "problems; against base only the method is rerun, against a trained reference both get that many seeds. "
-        f"SE² = V_problem/P + σ²_seed/S + σ²_cell/(S·P) per method, from two-way ANOVA of seed × problem pass@k "
-        f"(sd seed: seed-to-seed sd of a method's mean pass@k; sd cell: per-seed-and-problem sd). 'at α/{m}': the "
-        "worst case once Holm corrects for every row. problems needed: at the current seeds. inf: no number of "
-        "seeds is enough with this many problems; –: unmeasured (a trained method with one seed)."
+        f"Chance that the test of compare.md detects a true Δpass@k of {effect} at α = {alpha} (two-sided, before "
+        "Holm), and the seeds per method (one base model; against base only the method is rerun) or base models "
+        "(several; at today's seeds per base) that would give it power 0.8 on the same "
+        f"{table.n_problems.iloc[0]} problems: noncentral t with the test's df (divrl/metrics/calibrated_power.py). "
+        "The variances are estimated from today's runs and are themselves uncertain with few of them. sd between "
+        "runs: the method's run-to-run sd of mean pass@k (seed luck and finite samples; one base model); sd method "
+        "× problem: the spread of the true per-problem difference. inf: no number of runs is enough with this many "
+        "problems; –: unmeasured (one run)."
     )
-    return f"# Seeds needed to detect Δ = {effect}\n\n" + "\n".join(lines) + "\n\n" + caption + "\n"
+    return f"# Runs needed to detect Δ = {effect}\n\n" + "\n".join(lines) + "\n\n" + caption + "\n"
 
 
 def _num(x: float, fmt: str = ".0f") -> str:

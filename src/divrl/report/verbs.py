@@ -87,7 +87,8 @@ def cmd_report_compare(args) -> None:
     found = compare.write(problems, usable, reference=args.reference, compare_csv=args.compare_csv,
                           compare_md_path=args.compare_md, power_md=args.power_md,
                           gains_losses_csv=args.gains_losses_csv, gains_losses_md=args.gains_losses_md,
-                          pass1_change=args.pass1_change or ())
+                          pass1_change=args.pass1_change or (), replication_md=args.replication_md,
+                          alpha=args.alpha, effect=args.effect, paired_seeds=args.coupled_seeds)
     for line in found["significant"]:
         print(f"significant: {line}")
 
