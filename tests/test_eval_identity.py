@@ -18,17 +18,23 @@ names = st.from_regex(r"[a-z][a-z0-9_]{0,10}", fullmatch=True).filter(lambda s: 
 values = st.floats(0, 1, allow_nan=False) | st.integers(0, 9) | st.booleans()
 
 
-@given(names, st.integers(0, 10**6), names, st.dictionaries(names, values, max_size=3), st.booleans())
-def test_what_the_writer_accepts_the_report_reads_back(method, seed, test_set, params, point):
-    """Writer and reader agree on every key: method, run (a sweep point's folder name), seed, set, params."""
+@given(names, st.integers(0, 10**6), names, st.dictionaries(names, values, max_size=3), st.booleans(),
+       st.none() | st.integers(0, 10**6))
+def test_what_the_writer_accepts_the_report_reads_back(method, seed, test_set, params, point, base_seed):
+    """Writer and reader agree on every key: method, run (a sweep point's folder name), seed, base seed, set, params."""
     run = f"{method}/{'p=1' if point else ''}".rstrip("/")
-    written = identity_section({"method": method, "run": run, "seed": seed, "test_set": test_set, "params": params},
-                               "some/model")
-    assert written["model"] == "some/model"
+    written = identity_section({"method": method, "run": run, "seed": seed, "base_seed": base_seed,
+                                "test_set": test_set, "params": params}, "some/model")
+    assert written["model"] == "some/model" and written["base_seed"] == base_seed
     who = identity.of("not/a/layout.json", {"identity": json.loads(json.dumps(written))})
-    assert (who.method, who.run, who.seed, who.test_set, who.params) == (method, run, seed, test_set, params)
-    base = identity_section({"method": "base", "seed": None, "test_set": test_set}, "m")
+    assert (who.method, who.run, who.seed, who.base_seed, who.test_set, who.params) == (
+        method, run, seed, base_seed, test_set, params)
+    base = identity_section({"method": "base", "seed": None, "base_seed": base_seed, "test_set": test_set}, "m")
     assert base["params"] == {} and base["run"] == "base" and identity.from_dict(base).seed is None
+    assert identity.from_dict(base).base_seed == base_seed
+    # a file written before base_seed existed: unknown base (None), and the writer always writes the key
+    assert identity.from_dict({"method": method, "seed": seed, "test_set": test_set}).base_seed is None
+    assert identity_section({"method": method, "seed": seed, "test_set": test_set}, "m")["base_seed"] is None
 
 
 @pytest.mark.parametrize("ident,word", [
@@ -36,6 +42,8 @@ def test_what_the_writer_accepts_the_report_reads_back(method, seed, test_set, p
     ({"method": "ds", "seed": 0}, "lacks 'test_set'"),
     ({"method": "ds", "seed": 0, "test_set": "a", "params": [1]}, "params must be a dict"),
     ({"method": "ds", "seed": 0, "test_set": "a", "run": 3}, "run must be a str"),
+    ({"method": "ds", "seed": 0, "test_set": "a", "base_seed": "0"}, "base_seed must be a non-negative integer or null"),
+    ({"method": "ds", "seed": 0, "test_set": "a", "base_seed": True}, "base_seed must be"),
     ("{'method': 'ds'}", "--identity is not JSON"),
 ])
 def test_a_bad_identity_fails_before_any_sampling(tmp_path, ident, word):
@@ -69,7 +77,7 @@ def test_evaluate_writes_the_identity_and_the_report_uses_it(tiny_base, tiny_pro
                 "--samples-out", str(out / "s.parquet"), "--metrics-out", str(out / "m.json"), "--identity", json.dumps(ident)]
         assert main(argv) == 0
         saved = json.loads((out / "m.json").read_text())
-        assert saved["identity"] == {**ident, "model": str(tiny_base)}
+        assert saved["identity"] == {**ident, "base_seed": None, "model": str(tiny_base)}
         assert sorted(p.name for p in out.iterdir()) == ["m.json", "s.parquet"]  # the named files, parts cleaned up
         paths.append(out / "m.json")
     who = identity.of(paths[1])

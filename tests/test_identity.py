@@ -16,8 +16,9 @@ names = st.from_regex(r"[a-z][a-z0-9_]{0,12}", fullmatch=True).filter(lambda s: 
 def test_identity_section_wins_over_the_path(method, seed, test_set, params):
     """A file moved elsewhere (or laid out as another run) still says what it is."""
     ident = {"method": method, "seed": seed, "test_set": test_set, "params": params, "model": "m"}
-    got = identity.of("results/eval/other/seed9/elsewhere/metrics.json", {"identity": ident})
+    got = identity.of("results/eval/other/base3/seed9/elsewhere/metrics.json", {"identity": ident})
     assert (got.method, got.seed, got.test_set, got.run, got.params) == (method, seed, test_set, method, params)
+    assert got.base_seed is None  # a file written before base_seed: unknown, not the path's 3
     base = identity.of("anywhere.json", {"identity": {**ident, "method": "base", "seed": None}})
     assert (base.method, base.seed, base.test_set) == ("base", None, test_set)
 
@@ -30,6 +31,25 @@ def test_layout_fallback_for_files_without_identity(method, seed, test_set, pref
         "base", None, test_set, "base")
     point = identity.from_layout(f"{prefix}r/eval/{method}/g={seed},h=0/seed{seed}/validation/metrics.json")
     assert (point.method, point.run, point.test_set) == (method, f"{method}/g={seed},h=0", "validation")
+
+
+@given(names, st.integers(0, 999), st.integers(0, 999), names, st.sampled_from(["", "/home/eval/x/"]))
+def test_layout_fallback_reads_the_base_model_segment(method, base_seed, seed, test_set, prefix):
+    # eval/METHOD/baseB/seedS/SET and eval/base/baseB/SET (the base model as a factor)
+    got = identity.from_layout(f"{prefix}r/eval/{method}/base{base_seed}/seed{seed}/{test_set}/metrics.json")
+    assert got == identity.Identity(method, seed, test_set, method, base_seed=base_seed)
+    point = identity.from_layout(f"{prefix}r/eval/{method}/g=1,h=0/base{base_seed}/seed{seed}/{test_set}/metrics.json")
+    assert (point.run, point.base_seed, point.seed) == (f"{method}/g=1,h=0", base_seed, seed)
+    base = identity.from_layout(f"{prefix}r/eval/base/base{base_seed}/{test_set}/metrics.json")
+    assert base == identity.Identity("base", None, test_set, "base", base_seed=base_seed)
+    assert identity.from_layout(f"r/train/{method}/base{base_seed}/seed{seed}/train_log.json").base_seed == base_seed
+    # without the segment (files from before, published checkpoints): base unknown
+    assert identity.from_layout(f"r/eval/{method}/seed{seed}/{test_set}/metrics.json").base_seed is None
+
+
+def test_a_base_model_segment_is_never_a_sweep_point_or_a_test_set():
+    assert identity.from_layout("r/eval/grpo/base0/seed1/x/metrics.json").run == "grpo"
+    assert identity.from_layout("r/eval/base/base0/metrics.json") == identity.Identity("base", None, "base0", "base")
 
 
 def test_old_layout_without_a_test_set_folder():

@@ -8,7 +8,7 @@ Two steps, so that paper scale (512 problems × 8192 samples) splits over jobs:
   finish (in a hidden `.NAME.parts` folder beside the file, not a declared output), so a
   killed job resumes at the first missing part.
 - `merge`: streams the S shard files, given in shard order, problem by problem into the
-  metrics file, with the run's identity (method, run, seed, test set, hyperparameters,
+  metrics file, with the run's identity (method, run, seed, base seed, test set, hyperparameters,
   model) when the caller passes it: a metrics.json says whose it is wherever it lies.
 Samples are keyed (sampling/keyed.py): a problem's samples depend only on (seed, its id,
 sample index), so S = 1 and S = 3 write the same samples and the same metrics.
@@ -61,10 +61,11 @@ def shard_range(n_problems: int, shard: int, shards: int) -> tuple[int, int]:
 def identity_section(ident: dict, model: str) -> dict:
     """The `identity` written into metrics.json, checked now as the report will read it
     (divrl.report.identity), so a bad one fails before sampling, not at report time.
-    `params` defaults to {} (the base model, a published checkpoint), `model` to the model evaluated."""
+    `params` defaults to {} (the base model, a published checkpoint), `base_seed` to null (no base
+    model of ours), `model` to the model evaluated."""
     from divrl.report.identity import from_dict
 
-    full = {"params": {}, **ident}
+    full = {"params": {}, "base_seed": None, **ident}  # base_seed null: a published checkpoint
     full.setdefault("model", str(model))
     from_dict(full, "--identity", who="evaluate")
     full.setdefault("run", full["method"])  # a run that is no sweep point is named after its method
