@@ -1,4 +1,12 @@
-"""Gather per-run metrics.json files into tidy pandas tables."""
+"""Gather per-run metrics.json files into tidy pandas tables.
+
+A run is (method, base_seed, seed): method the run's name (a method, a sweep point METHOD/P=V,…,
+a published checkpoint, or "base"), base_seed the base model it was trained from (for "base":
+which base model it is), seed its RL seed (NaN for "base"). base_seed is a nullable integer
+column (pandas "Int64"): <NA> for published checkpoints and for files written before the base
+model became a factor. Group by RUN with dropna=False (a missing base or seed is a key of its
+own, not a dropped row); n_runs counts a method's runs over base models and seeds.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +16,8 @@ from pathlib import Path
 import pandas as pd
 
 from divrl.report import identity
+
+RUN = ["method", "base_seed", "seed"]  # the columns that name one run
 
 SCALARS = [
     "mean_at_1", "greedy_pass1", "distinct_correct", "distinct_canonical", "distinct_answers", "embedding_cosine",
@@ -41,29 +51,49 @@ def by_test_set(paths: list[str | Path]) -> dict[str, list[str | Path]]:
 
 
 def load_runs(paths: list[str | Path]) -> pd.DataFrame:
-    """One row per (method, seed, k) with pass@k, plus the scalar metrics."""
+    """One row per (method, base_seed, seed, k) with pass@k, plus the scalar metrics."""
     rows = []
     for path in paths:
         m = read_metrics(path)
         who = identity.of(path, m)
-        method, seed = who.run, who.seed
         scal = {key: m.get(key, float("nan")) for key in SCALARS}
         potential = m.get("potential_at_k", [float("nan")] * len(m["k"]))
         for k, v, pot in zip(m["k"], m["pass_at_k"], potential):
-            rows.append({"method": method, "seed": seed, "n": m["n"], "k": k, "pass_at_k": v, "potential_at_k": pot, **scal})
+            rows.append({"method": who.run, "base_seed": who.base_seed, "seed": who.seed, "n": m["n"], "k": k,
+                         "pass_at_k": v, "potential_at_k": pot, **scal})
     if not rows:
         raise ValueError("report: no metrics files given")
-    return pd.DataFrame(rows)
+    return _typed(pd.DataFrame(rows))
 
 
 def load_problems(paths: list[str | Path]) -> pd.DataFrame:
-    """One row per (method, seed, problem): correct count c, n, Spearman rho and p."""
+    """One row per (method, base_seed, seed, problem): correct count c, n, Spearman rho and p."""
     rows = []
     for path in paths:
         m = read_metrics(path, ("n", "per_problem"))
         who = identity.of(path, m)
-        method, seed = who.run, who.seed
         for p in m["per_problem"]:
-            rows.append({"method": method, "seed": seed, "problem": p["id"], "n": m["n"], "c": p["c"],
-                         "spearman_rho": p.get("spearman_rho"), "spearman_p": p.get("spearman_p")})
-    return pd.DataFrame(rows)
+            rows.append({"method": who.run, "base_seed": who.base_seed, "seed": who.seed, "problem": p["id"],
+                         "n": m["n"], "c": p["c"], "spearman_rho": p.get("spearman_rho"),
+                         "spearman_p": p.get("spearman_p")})
+    return _typed(pd.DataFrame(rows, columns=[*RUN, "problem", "n", "c", "spearman_rho", "spearman_p"]))
+
+
+def _typed(df: pd.DataFrame) -> pd.DataFrame:
+    """base_seed as a nullable integer (all-None or mixed columns would be object or float)."""
+    return df.assign(base_seed=with_base_seed(df)["base_seed"].astype("Int64"))
+
+
+def with_base_seed(df: pd.DataFrame) -> pd.DataFrame:
+    """df with a base_seed column (<NA> throughout when a caller built it without one)."""
+    return df if "base_seed" in df.columns else df.assign(base_seed=pd.Series(pd.NA, index=df.index, dtype="Int64"))
+
+
+def n_runs(df: pd.DataFrame) -> int:
+    """Distinct runs (base model, seed) among the rows (those of one method)."""
+    return len(with_base_seed(df)[["base_seed", "seed"]].drop_duplicates())
+
+
+def n_bases(df: pd.DataFrame) -> int:
+    """Distinct known base models among the rows (0 when none is named: old files, published only)."""
+    return int(with_base_seed(df)["base_seed"].nunique())

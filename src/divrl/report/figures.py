@@ -1,4 +1,7 @@
-"""Figures: pass@k against k, and pass@k − base, one line per method with seed bands."""
+"""Figures: pass@k against k, and pass@k − base, one line per method with seed bands.
+
+With several base models (base.seeds) a method's line and band are over all its runs (base
+models × seeds, pooled), and the base model's over the base models."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ matplotlib.use("Agg")  # no display on clusters and CI
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from divrl.report.collect import RUN, n_bases, n_runs, with_base_seed  # noqa: E402
 from divrl.report.tables import minus_base, order  # noqa: E402
 
 # A figure is written to every path given for it, in the format its suffix names (the rules
@@ -32,13 +36,16 @@ def _lines(ax, runs: pd.DataFrame, value: str, col: dict, reference: str | None)
         df = runs[runs.method == method]
         g = df.groupby("k")[value]
         mean, lo, hi = g.mean(), g.min(), g.max()
-        n_seeds = df.seed.nunique()
+        runs_n = n_runs(df)
         style = dict(color=col[method], lw=2 if method == "base" else 1.6)
         if method == "base":
-            ax.plot(mean.index, mean.values, ls="--", marker="o", ms=3, label="base model", **style)
-            continue
-        ax.plot(mean.index, mean.values, marker="o", ms=3, label=f"{method} (n={n_seeds} seeds)", **style)
-        if n_seeds > 1:
+            label = "base model" if runs_n == 1 else f"base models (mean of {runs_n})"
+            ax.plot(mean.index, mean.values, ls="--", marker="o", ms=3, label=label, **style)
+        else:
+            bases = n_bases(df)
+            what = f"{runs_n} seeds" if bases < 2 else f"{runs_n} runs: {bases} bases × seeds"
+            ax.plot(mean.index, mean.values, marker="o", ms=3, label=f"{method} (n={what})", **style)
+        if runs_n > 1:
             ax.fill_between(mean.index, lo.values, hi.values, color=col[method], alpha=0.15, lw=0)
     ax.set_xscale("log", base=2)
     ax.set_xlabel("k (samples drawn per problem, log scale)")
@@ -72,7 +79,7 @@ def passk_minus_base(runs: pd.DataFrame, paths: Paths, title: str, reference: st
 def accuracy_vs_diversity(runs: pd.DataFrame, paths: Paths, title: str, reference: str | None) -> None:
     """pass@1 against distinct correct answers: one point per method, error bars over seeds."""
     col = colours(runs.method.unique(), reference)
-    per_seed = runs[runs.k == 1].groupby(["method", "seed"], dropna=False)[["pass_at_k", "distinct_correct"]].first()
+    per_seed = with_base_seed(runs[runs.k == 1]).groupby(RUN, dropna=False)[["pass_at_k", "distinct_correct"]].first()
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
     for method in order(runs.method.unique(), reference):
         d = per_seed.loc[method]
@@ -82,7 +89,8 @@ def accuracy_vs_diversity(runs: pd.DataFrame, paths: Paths, title: str, referenc
                     color=col[method], ms=7, capsize=3, label=method if method != "base" else "base model")
     ax.set_xlabel("distinct correct answers per problem (strings)")
     ax.set_ylabel("pass@1")
-    ax.set_title(title + "\nup: more accurate; right: more diverse; bars: ±1 std over seeds", fontsize=10)
+    ax.set_title(title + "\nup: more accurate; right: more diverse; bars: ±1 std over runs (seeds, base models)",
+                 fontsize=10)
     ax.grid(alpha=0.3)
     _legend(ax, runs.method.nunique(), loc="best")
     save(fig, paths)

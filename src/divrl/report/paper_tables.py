@@ -1,6 +1,8 @@
 """The three papers' table layouts, plus solution multiplicity and bootstrap CIs.
 
-Every cell is mean ± std over seeds (ddof=1); captions state n (seeds, problems, samples).
+Every cell is mean ± std over runs (ddof=1): a method's seeds, or with several base models
+(base.seeds) all its (base model, seed) runs pooled, the captions say which; captions state n
+(runs, problems, samples). Pass@K − base subtracts each run's own base model.
 - DRA-GRPO style: methods × benchmarks, pass@1 accuracy, and their average.
 - R1-zero-Div style: greedy Pass@1 (the paper's accuracy), mean-of-n pass@1, Potential@k,
   Div-Equ (unique / all equations).
@@ -17,6 +19,7 @@ import pandas as pd
 
 from divrl.metrics.passk import pass_at_k_many
 from divrl.metrics.stats import bootstrap_ci
+from divrl.report.collect import RUN, n_bases, n_runs, with_base_seed
 from divrl.report.tables import minus_base, order
 from divrl.report.outputs import PAPER_TABLE_OUTPUTS as OUTPUTS
 from divrl.report.outputs import PAPER_TABLES as NAMES
@@ -39,8 +42,18 @@ def _markdown(df: pd.DataFrame, caption: str) -> str:
 
 
 def _n_caption(runs: pd.DataFrame) -> str:
-    seeds = runs[runs.method != "base"].groupby("method").seed.nunique()
-    return f"n = {seeds.min()}–{seeds.max()} seeds per method" if seeds.min() != seeds.max() else f"n = {seeds.min()} seeds per method"
+    trained = runs[runs.method != "base"]
+    counts = trained.groupby("method").apply(n_runs, include_groups=False)
+    n = f"{counts.min()}–{counts.max()}" if counts.min() != counts.max() else f"{counts.min()}"
+    bases = n_bases(trained)
+    if bases < 2:
+        return f"n = {n} seeds per method"
+    return f"n = {n} runs per method ({bases} base models × their seeds, pooled; the base row: over base models)"
+
+
+def _over(runs: pd.DataFrame) -> str:
+    """What a ± is over: seeds, or runs when several base models are pooled."""
+    return "seeds" if n_bases(runs[runs.method != "base"]) < 2 else "runs"
 
 
 def dra_style(runs: pd.DataFrame, benchmark: str, reference: str | None) -> pd.DataFrame:
@@ -108,7 +121,8 @@ def confidence_intervals(problems: pd.DataFrame, ks: list[int], reference: str |
         d = problems[problems.method == m]
         n = int(d.n.iloc[0])
         for k in (k for k in ks if k <= n):
-            per_seed = np.stack([pass_at_k_many(n, g.sort_values("problem").c.to_numpy(), k) for _, g in d.groupby("seed", dropna=False)])
+            per_seed = np.stack([pass_at_k_many(n, g.sort_values("problem").c.to_numpy(), k)
+                                 for _, g in with_base_seed(d).groupby(RUN[1:], dropna=False)])
             low, high = bootstrap_ci(per_seed, level=level)
             out.append({"method": m, "k": k, "mean": float(per_seed.mean()), "ci_low": low, "ci_high": high,
                         "seeds": len(per_seed), "problems": per_seed.shape[1]})
@@ -149,10 +163,10 @@ def write(runs: pd.DataFrame, problems: pd.DataFrame, ks: list[int], reference: 
     n_problems = problems.problem.nunique()
     seeds = _n_caption(runs)
     makers = {
-        "dra_style": lambda: (dra_style(runs, task, reference), f"pass@1 (mean of {n} samples per problem) on {n_problems} test problems; mean ± std over seeds, {seeds}."),
+        "dra_style": lambda: (dra_style(runs, task, reference), f"pass@1 (mean of {n} samples per problem) on {n_problems} test problems; mean ± std over {_over(runs)}, {seeds}."),
         "r1zero_div_style": lambda: (r1zero_div_style(runs, ks, reference), r1zero_div_caption(runs, n, seeds, n_problems)),
         "ds_style": lambda: (ds_style(runs, reference), f"Pass@K − base Pass@K in percentage points (below 0: worse than the base model); N = {n} samples per problem, {n_problems} problems, {seeds}."),
-        "multiplicity": lambda: (multiplicity(stats_path, runs, task, reference), "Solution multiplicity: distinct correct solutions per problem, as strings and after commutativity/associativity normalisation; for policies, among their samples (mean ± std over seeds)."),
+        "multiplicity": lambda: (multiplicity(stats_path, runs, task, reference), f"Solution multiplicity: distinct correct solutions per problem, as strings and after commutativity/associativity normalisation; for policies, among their samples (mean ± std over {_over(runs)})."),
     }
     for name in NAMES:
         md, csv = paths.get(f"{name}_md"), paths.get(f"{name}_csv")
@@ -179,14 +193,14 @@ def write_benchmarks(at1: dict[str, pd.DataFrame], reference: str | None, *, md:
                      csv: Path | None = None, not_averaged=()) -> None:
     """pass@1 per test set and their unweighted average (DRA-GRPO / R1-zero-Div table layout).
 
-    at1: test set -> runs at k = 1. The average is taken per seed, then mean ± std over
-    seeds, so it carries the seed spread; the base model has one sample set, no spread.
+    at1: test set -> runs at k = 1. The average is taken per run (base model, seed), then
+    mean ± std over runs, so it carries the seed spread; one base model has one sample set, no spread.
     Sets in `not_averaged` (in_average: false) get their column but stay out of the average.
     """
     averaged = {name: d for name, d in at1.items() if name not in set(not_averaged)} or at1
     per_seed = pd.concat([d.assign(bench=name) for name, d in averaged.items()])
     table = {name: {m: _cell(d[d.method == m].pass_at_k) for m in order(per_seed.method, reference)} for name, d in at1.items()}
-    avg = per_seed.groupby(["method", "seed"], dropna=False).pass_at_k.mean().reset_index()
+    avg = with_base_seed(per_seed).groupby(RUN, dropna=False).pass_at_k.mean().reset_index()
     table["avg"] = {m: _cell(avg[avg.method == m].pass_at_k) for m in order(per_seed.method, reference)}
     df = pd.DataFrame(table)
     if csv:
@@ -196,7 +210,7 @@ def write_benchmarks(at1: dict[str, pd.DataFrame], reference: str | None, *, md:
     left_out = [name for name in at1 if name not in averaged]
     caption = (f"pass@1 per test set (samples per problem: {n}) and their unweighted average"
                + (f" (without {', '.join(left_out)})" if left_out else "")
-               + f"; mean ± std over seeds, {_n_caption(per_seed)}.")
+               + f"; mean ± std over {_over(per_seed)}, {_n_caption(per_seed)}.")
     if md:
         _mkdir(md)
         Path(md).write_text(_markdown(df, caption))

@@ -1,7 +1,7 @@
 """Sweep report: each grid point's pass@k on validation and test, and the point a stated rule picks.
 
-Rule: the best point of a method maximises the mean over seeds of validation pass@k at
-k = select_k (ties: the first in grid order). Only its *test* numbers are reported as
+Rule: the best point of a method maximises the mean over runs (seeds; with several base models,
+every (base model, seed) run) of validation pass@k at k = select_k (ties: the first in grid order). Only its *test* numbers are reported as
 "chosen"; test problems never take part in the choice. Configured methods (e.g. grpo,
 ds) are drawn as references.
 """
@@ -20,7 +20,8 @@ from divrl.report.figures import colours, plt, save
 
 
 def load(paths: list[str], points: list[str] = (), sweeps: dict[str, list[str]] | None = None) -> pd.DataFrame:
-    """One row per (run, seed, set, k): pass@k. Base has run "base" and seed -1.
+    """One row per (run, base_seed, seed, set, k): pass@k. Base has run "base" and seed -1; a
+    missing base seed (a published checkpoint, an old file) is -1.
 
     paths: the base model and the configured methods (run: the method). points: grid points'
     files, each matched to its point of `sweeps` ({method: ["method/p=v,…", …]}) by the run
@@ -32,8 +33,8 @@ def load(paths: list[str], points: list[str] = (), sweeps: dict[str, list[str]] 
         who = identity.of(path, metrics)
         run = grid_point(who, sweeps or {}, path) if is_point else who.run
         for k, v in zip(metrics["k"], metrics["pass_at_k"]):
-            rows.append({"run": run, "seed": -1 if who.seed is None else who.seed, "set": who.test_set, "k": k,
-                         "pass_at_k": v})
+            rows.append({"run": run, "base_seed": -1 if who.base_seed is None else who.base_seed,
+                         "seed": -1 if who.seed is None else who.seed, "set": who.test_set, "k": k, "pass_at_k": v})
     return pd.DataFrame(rows)
 
 
@@ -56,8 +57,8 @@ def _has_values(params: dict, point: str) -> bool:
 
 
 def _stats(df: pd.DataFrame) -> pd.Series:
-    """mean, min, max over seeds of the per-seed mean over test sets (one number per seed)."""
-    per_seed = df.groupby("seed").pass_at_k.mean()
+    """mean, min, max over runs of the per-run mean over test sets (one number per (base, seed) run)."""
+    per_seed = df.groupby(["base_seed", "seed"]).pass_at_k.mean()
     return pd.Series({"mean": per_seed.mean(), "low": per_seed.min(), "high": per_seed.max(),
                       "std": per_seed.std(ddof=1) if len(per_seed) > 1 else 0.0, "seeds": len(per_seed)})
 
@@ -98,7 +99,7 @@ def markdown(tab: pd.DataFrame, refs: pd.DataFrame) -> str:
                  *([f"{r['test1']:.3f}"] if extra else []), str(int(r["seeds"])), ""]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + (
-        f"\n\nGrid points of each swept method, mean ± std over seeds (test: mean over the test sets). "
+        f"\n\nGrid points of each swept method, mean ± std over runs (seeds × base models; test: mean over the test sets). "
         f"Chosen: the point with the highest mean validation pass@{k} (validation = problems held out from "
         "training); its test numbers are an honest estimate because the test problems took no part in the choice.\n"
     )
@@ -111,7 +112,7 @@ def references(data: pd.DataFrame, runs: list[str], k: int) -> pd.DataFrame:
         out[run] = {"val": _stats(d[(d.set == "validation") & (d.k == k)])["mean"],
                     "test": _stats(d[(d.set != "validation") & (d.k == k)])["mean"],
                     "test1": _stats(d[(d.set != "validation") & (d.k == 1)])["mean"],
-                    "seeds": d.seed.nunique()}
+                    "seeds": len(d[["base_seed", "seed"]].drop_duplicates())}
     return pd.DataFrame.from_dict(out, orient="index")
 
 

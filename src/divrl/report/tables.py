@@ -1,4 +1,9 @@
-"""Tables: mean ± std over seeds per method, as csv and markdown."""
+"""Tables: mean ± std over runs per method, as csv and markdown.
+
+A method's runs are its (base model, RL seed) pairs: with one base model, its seeds; with
+several (base.seeds), every run of every base model, pooled (mean ± std over all of them).
+The base model has one row per base model and is averaged the same way.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from divrl.report.collect import SCALARS
+from divrl.report.collect import RUN, SCALARS, n_bases, n_runs, with_base_seed
 
 
 def order(methods, reference: str | None) -> list[str]:
@@ -17,45 +22,67 @@ def order(methods, reference: str | None) -> list[str]:
 
 
 def summary(runs: pd.DataFrame, reference: str | None) -> pd.DataFrame:
-    """Rows: method; columns: (metric, mean|std) for pass@k at every k and the scalars."""
-    wide = runs.pivot_table(index=["method", "seed"], columns="k", values="pass_at_k", dropna=False)
+    """Rows: method; columns: (metric, mean|std) over its runs for pass@k at every k and the scalars,
+    `seeds` (its runs: base models × seeds) and `base_models` (distinct base models; 0: none named)."""
+    runs = with_base_seed(runs)
+    wide = runs.groupby([*RUN, "k"], dropna=False)["pass_at_k"].first().unstack("k")
     wide.columns = [f"pass@{k}" for k in wide.columns]
-    scal = runs.groupby(["method", "seed"], dropna=False)[SCALARS].first()
-    per_seed = wide.join(scal).reset_index()
-    g = per_seed.groupby("method")
-    out = g.mean(numeric_only=True).drop(columns="seed").add_suffix(" mean")
-    std = g.std(ddof=1, numeric_only=True).drop(columns="seed").fillna(0.0).add_suffix(" std")
-    out = out.join(std)
-    out["seeds"] = runs.groupby("method")["seed"].nunique()
+    per_run = wide.join(runs.groupby(RUN, dropna=False)[SCALARS].first()).reset_index()
+    g = per_run.drop(columns=["base_seed", "seed"]).groupby("method")
+    out = g.mean().add_suffix(" mean")
+    out = out.join(g.std(ddof=1).fillna(0.0).add_suffix(" std"))
+    by = runs.groupby("method")
+    out["seeds"] = by.apply(n_runs, include_groups=False)
+    out["base_models"] = by.apply(n_bases, include_groups=False)
     return out.loc[order(out.index, reference)]
 
 
 def minus_base(runs: pd.DataFrame) -> pd.DataFrame:
-    """pass@k − base per method × seed × k (DS paper's Pass@K − base)."""
-    base = runs[runs.method == "base"].set_index("k")["pass_at_k"]
-    rest = runs[runs.method != "base"].copy()
-    rest["minus_base"] = rest["pass_at_k"] - rest["k"].map(base)
+    """pass@k − base per run × k (DS paper's Pass@K − base): each run against its own base model
+    (the same base_seed); a run without one of its own (a published checkpoint) against the mean
+    over base models."""
+    runs = with_base_seed(runs)
+    base = runs[runs.method == "base"]
+    own = base.groupby(["base_seed", "k"])["pass_at_k"].mean().rename("base_pass").reset_index()
+    rest = runs[runs.method != "base"].reset_index(drop=True)
+    rest = rest.merge(own, on=["base_seed", "k"], how="left")
+    rest["base_pass"] = rest["base_pass"].fillna(rest["k"].map(base.groupby("k")["pass_at_k"].mean()))
+    rest["minus_base"] = rest["pass_at_k"] - rest.pop("base_pass")
     return rest
 
 
 def markdown(table: pd.DataFrame, ks: list[int], n: int) -> str:
     cols = [f"pass@{k}" for k in ks if f"pass@{k} mean" in table.columns]
     cols += ["distinct_correct", "distinct_canonical", "embedding_cosine"]
-    head = ["method", "seeds", *cols]
+    bases = int(table["base_models"].max()) if "base_models" in table.columns else 0
+    head = ["method", "seeds" if bases < 2 else "runs (bases × seeds)", *cols]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for method, row in table.iterrows():
-        cells = [method, str(int(row["seeds"])) if method != "base" else "-"]
+        single = method == "base" and row["seeds"] == 1  # one base model: no spread to show
+        cells = [method, _runs_cell(method, row, bases)]
         for c in cols:
             mean, std = row[f"{c} mean"], row[f"{c} std"]
-            cells.append(f"{mean:.3f}" if method == "base" else f"{mean:.3f} ± {std:.3f}")
+            cells.append(f"{mean:.3f}" if single else f"{mean:.3f} ± {std:.3f}")
         lines.append("| " + " | ".join(cells) + " |")
+    over = ("over seeds (std with ddof=1)" if bases < 2 else
+            f"over runs (std with ddof=1), pooled over {bases} base models × their seeds; the base row: "
+            "mean ± std over the base models")
     caption = (
-        f"Mean ± std over seeds (std with ddof=1) on the test problems; N = {n} samples per problem, "
+        f"Mean ± std {over} on the test problems; N = {n} samples per problem, "
         "unbiased pass@k. distinct_correct: distinct correct strings per problem; distinct_canonical: "
         "after commutativity/associativity normalisation; embedding_cosine: mean pairwise cosine "
         "(all-MiniLM-L6-v2) of samples, lower = more diverse."
     )
     return "\n".join(lines) + "\n\n" + caption + "\n"
+
+
+def _runs_cell(method: str, row: pd.Series, bases: int) -> str:
+    runs, own = int(row["seeds"]), int(row.get("base_models", 0))
+    if method == "base":
+        return "-" if bases < 2 else f"{runs} bases"
+    if bases < 2 or own < 2:
+        return str(runs)
+    return f"{runs} ({own} × {runs // own})" if runs % own == 0 else str(runs)
 
 
 def write(runs: pd.DataFrame, ks: list[int], reference: str | None, *, runs_csv: Path | None = None,

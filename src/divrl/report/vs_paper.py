@@ -4,7 +4,9 @@ The report_paper rule writes tables/vs_paper.{md,csv} and, when the paper prints
 figures/vs_paper.{png,pdf}.
 Published values are percent as printed; ours are turned into percent.
 
-Ours is the mean ± std (ddof 1) over seeds of the per-seed value. Its 95 % CI:
+Ours is the mean ± std (ddof 1) over seeds of the per-seed value (with several base models,
+over every (base model, seed) run, pooled; pass@k − base subtracts each run's own base model).
+Its 95 % CI:
 - two or more seeds: a t-interval over seeds, mean ± t(0.975, S−1)·std/√S. Seeds are
   what a reproduction varies, so this is the interval a published value should fall in.
 - one seed: the percentile bootstrap over problems of metrics/stats.bootstrap_ci (2000
@@ -35,13 +37,18 @@ N_BOOT = 2000
 
 
 def load(paths: list[str | Path]) -> dict[tuple, dict]:
-    """(method, seed, test set) -> metrics.json contents (seed None for the base model)."""
+    """(method, (base seed, seed), test set) -> metrics.json contents: a run is its base model and
+    its seed (seed None for the base model, base seed None for a published checkpoint or an old file)."""
     out = {}
     for path in paths:
         m = json.loads(Path(path).read_text())
         who = identity.of(path, m)
-        out[(who.run, who.seed, who.test_set)] = m
+        out[(who.run, (who.base_seed, who.seed), who.test_set)] = m
     return out
+
+
+def _run_order(run: tuple) -> tuple:
+    return tuple(-1 if x is None else x for x in run)
 
 
 def _per_problem(m: dict, metric: str, k: int) -> dict | None:
@@ -78,8 +85,9 @@ def _bench(data: dict, method: str, seed, b: str, metric: str, k: int) -> tuple[
         arr = np.array(list(per.values()))
         return float(arr.mean()), arr
     mine = _per_problem(m, "pass_at_k", k)
-    if metric == "minus_base":
-        refs = [data[key] for key in [("base", None, b)] if key in data]
+    if metric == "minus_base":  # the run's own base model; without one (published), every base model
+        own = ("base", (seed[0], None), b)
+        refs = [data[own]] if own in data else [v for (meth, _, bb), v in data.items() if meth == "base" and bb == b]
     else:
         refs = [v for (meth, _, bb), v in data.items() if meth == "grpo" and bb == b]
     refs = [r for r in (_per_problem(x, "pass_at_k", k) for x in refs) if r is not None]
@@ -112,9 +120,9 @@ def ours(data: dict, row: dict, not_averaged=()) -> dict:
     # avg: every test set but the validation split and sets kept out of the benchmark average
     left_out = {"validation", *not_averaged}
     benches = sorted({bb for (_, _, bb) in data if bb not in left_out}) if b == "avg" else [b]
-    seeds = sorted({s for (mm, s, _) in data if mm == method}, key=lambda s: -1 if s is None else s)
-    if row.get("seed") is not None and row["seed"] in seeds:
-        seeds = [row["seed"]]
+    seeds = sorted({s for (mm, s, _) in data if mm == method}, key=_run_order)
+    pinned = [s for s in seeds if row.get("seed") is not None and s[1] == row["seed"]]  # every base model's
+    seeds = pinned or seeds
     per_seed, per_problem = [], None
     for s in seeds:
         got = [_bench(data, method, s, bb, metric, k) for bb in benches]
@@ -131,7 +139,8 @@ def ours(data: dict, row: dict, not_averaged=()) -> dict:
         from scipy.stats import t
 
         half = float(t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v)))
-        out.update(ci_low=out["mean"] - half, ci_high=out["mean"] + half, ci=f"t over {len(v)} seeds")
+        unit = "seeds" if len({b for b, _ in seeds if b is not None}) < 2 else "runs"
+        out.update(ci_low=out["mean"] - half, ci_high=out["mean"] + half, ci=f"t over {len(v)} {unit}")
     elif per_problem is not None:
         lo, hi = _boot(per_problem)
         out.update(ci_low=lo, ci_high=hi, ci="bootstrap over problems")
