@@ -166,13 +166,20 @@ def test_published_checkpoint_is_evaluated_without_training_and_is_a_row(root, t
     res = _dry_run(root, cfg, tmp_path, "--cores", "1", "-p")
     assert res.returncode == 0, res.stderr[-2000:]
     plan = res.stdout
+    # a published checkpoint keeps its own folder: no base model of ours, no base segment
     assert "eval/published/seed0/countdown/metrics.json" in plan and f"--model {tiny_base} " in plan
-    assert "train/published" not in plan  # nothing to train
+    assert "train/published" not in plan and "eval/published/base" not in plan  # nothing to train
+    assert '"base_seed": null, "method": "published"' in plan and "rule evaluate_published:" in plan
+    sharded = _dry_run(root, {**cfg, "eval": {**cfg["eval"], "shards": 2}}, tmp_path, "--cores", "1")
+    from test_workflow import job_counts
+
+    counts = job_counts(sharded.stdout)
+    assert (counts["evaluate_published_shard"], counts["evaluate_published"]) == (2, 1), sharded.stderr[-2000:]
     # the same evaluation code, then a row in every table
     problems = tiny_problems["test"][:4]
     out = tmp_path / "results"
     paths = []
-    for run in ("base/countdown", "grpo/seed0/countdown", "published/seed0/countdown"):
+    for run in ("base/base0/countdown", "grpo/base0/seed0/countdown", "published/seed0/countdown"):
         evaluate(str(tiny_base), problems, SPEC, out / "eval" / run / "samples/0-of-1.parquet", out / "eval" / run / "metrics.json")
         paths.append(str(out / "eval" / run / "metrics.json"))
     write(paths, out, [1, 4, 8])

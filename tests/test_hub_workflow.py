@@ -78,7 +78,8 @@ def test_workflow_on_hub_layout_data_and_a_local_base_model(root, tmp_path, tiny
     assert "malformed" in (out / "logs/data.log").read_text()
     assert not (out / "base").exists()  # a named base model is used as it is
     for bench in ("first", "all"):
-        assert (out / f"eval/ds/seed0/{bench}/metrics.json").exists()
+        assert (out / f"eval/ds/base0/seed0/{bench}/metrics.json").exists()  # a named base: base seed 0
+        assert (out / f"eval/base/base0/{bench}/metrics.json").exists()
         assert (out / f"tables/{bench}/summary.md").exists() and (out / f"tables/{bench}/compare.md").exists()
     table = pd.read_csv(out / "tables/benchmarks.csv", index_col=0)
     assert list(table.columns) == ["first", "all", "avg"] and set(table.index) == {"base", "grpo", "ds"}

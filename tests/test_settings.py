@@ -42,7 +42,8 @@ def test_schema_defaults_equal_the_classes():
 @pytest.mark.parametrize("cls,section", [(TrainSpec, "train"), (EvalSpec, "eval"), (BaseSpec, "base")])
 def test_each_rule_section_is_exactly_its_spec(cls, section):
     # what a rule passes (--params) has every key its spec has, and no other
-    got = sections.section(validate({}), section)
+    cfg = validate({})
+    got = sections.base_section(cfg) if section == "base" else sections.section(cfg, section)
     assert set(got) == set(names(cls))
     assert json.loads(json.dumps(dataclasses.asdict(parse(cls, got, section)))) == got
 
@@ -136,7 +137,8 @@ def test_every_shipped_rule_section_builds_its_spec(root, path, monkeypatch):
     monkeypatch.setattr(config, "check_runnable", lambda cfg: None)  # local data folders absent here
     cfg = config.load(root / path)
     parse(TrainSpec, sections.section(cfg, "train"), "train")
-    parse(BaseSpec, sections.section(cfg, "base"), "base")
+    for seed in cfg["base"]["seeds"]:
+        assert parse(BaseSpec, sections.base_section(cfg, seed), "base").seed == seed
     parse(DataSpec, sections.data_section(cfg)["data"], "data")
     for bench in (cfg["datasets"] or {}).get("test", [cfg["task"]]):
         parse(EvalSpec, sections.eval_section(cfg, bench), "eval")
@@ -145,3 +147,30 @@ def test_every_shipped_rule_section_builds_its_spec(root, path, monkeypatch):
         assert parse(DifficultySpec, own, "datasets.difficulty") == parse(DifficultySpec, cfg["datasets"]["difficulty"], "d")
         parse(EvalSpec, sampling, "eval")
         parse(FilterSpec, cfg["datasets"]["filter"], "datasets.filter")
+
+
+def test_a_base_job_gets_its_own_seed_and_not_the_list():
+    # one section per base model: its seed in place of base.seeds (base B reruns only when B changes)
+    cfg = validate({"base": {"seeds": [3, 7]}})
+    assert sections.base_section(cfg)["seed"] == 3 and sections.base_section(cfg, 7)["seed"] == 7
+    assert "seeds" not in sections.base_section(cfg, 7)
+    assert narrow(parse(BaseSpec, sections.base_section(cfg, 7), "base"), TinySpec).seed == 7
+
+
+@pytest.mark.parametrize("base,message", [
+    ({"seeds": [0, 1], "model": "org/model"}, r"^config: base\.seeds: \[0, 1\] asks for 2 base models, but base\.model "
+                                              r"names one \(org/model\); keep one seed \(e\.g\. base\.seeds: \[0\]\)$"),
+    ({"seeds": [2, 2]}, r"^config: base\.seeds: seed 2 is listed twice"),
+    ({"seeds": []}, r"^config: base\.seeds: "),
+    ({"seeds": [-1]}, r"^config: base\.seeds\.0: "),
+    ({"seed": 3}, r"^config: base: .*'seed' was unexpected"),  # the old key: base.seeds replaced it
+])
+def test_base_seeds_refused_in_one_line(base, message):
+    with pytest.raises(ConfigError, match=message) as err:
+        validate({"base": base})
+    assert "\n" not in str(err.value)
+
+
+def test_a_hub_base_model_takes_one_base_seed():
+    cfg = validate({"base": {"model": "org/model", "seeds": [4]}})
+    assert cfg["base"]["seeds"] == [4] and validate({})["base"]["seeds"] == [0]

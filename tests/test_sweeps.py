@@ -51,8 +51,8 @@ def test_sweep_points_run_alone_and_are_chosen_on_validation(root, tmp_path):
     assert res.returncode == 0, res.stderr[-3000:]
     out = tmp_path / "results"
     for point in ("gamma_p=0.01", "gamma_p=0.2"):
-        assert (out / f"train/ds/{point}/seed0/train_log.json").exists()
-        assert (out / f"eval/ds/{point}/seed0/validation/metrics.json").exists()
+        assert (out / f"train/ds/{point}/base0/seed0/train_log.json").exists()
+        assert (out / f"eval/ds/{point}/base0/seed0/validation/metrics.json").exists()
     table = pd.read_csv(out / "tables/sweeps.csv")
     assert list(table.point) == ["gamma_p=0.01", "gamma_p=0.2"] and table.chosen.sum() == 1
     k = [c for c in table.columns if c.startswith("val pass@") and not c.endswith("std")][0]
@@ -61,7 +61,7 @@ def test_sweep_points_run_alone_and_are_chosen_on_validation(root, tmp_path):
     assert (out / "figures/sweeps.png").stat().st_size > 5000
     import json
 
-    log = json.loads((out / "train/ds/gamma_p=0.2/seed0/train_log.json").read_text())
+    log = json.loads((out / "train/ds/gamma_p=0.2/base0/seed0/train_log.json").read_text())
     assert log["params"]["gamma_p"] == 0.2 and log["method"] == "ds"
     # one more grid value: only that point's jobs and the sweep report
     cfg["sweeps"]["ds"]["gamma_p"].append(0.05)

@@ -69,19 +69,20 @@ def test_tiny_end_to_end_run(root, tmp_path):
         assert (out / "figures" / fig).stat().st_size > 5000
     md = (out / "tables/summary.md").read_text()
     assert "| grpo |" in md
-    metrics = json.loads((out / "eval/grpo/seed0/countdown/metrics.json").read_text())
+    metrics = json.loads((out / "eval/grpo/base0/seed0/countdown/metrics.json").read_text())
     assert metrics["n"] == cfg["eval"]["n_samples"] and len(metrics["per_problem"]) == cfg["data"]["n_test"]
     # the file says whose it is: the report reads this, not the path
     who = metrics["identity"]
-    assert (who["method"], who["run"], who["seed"], who["test_set"]) == ("grpo", "grpo", 0, "countdown")
-    assert who["params"] == {} and who["model"].endswith("train/grpo/seed0/model")
-    ds = json.loads((out / "eval/ds/seed1/countdown/metrics.json").read_text())["identity"]
+    assert (who["method"], who["run"], who["seed"], who["base_seed"], who["test_set"]) == ("grpo", "grpo", 0, 0, "countdown")
+    assert who["params"] == {} and who["model"].endswith("train/grpo/base0/seed0/model")
+    ds = json.loads((out / "eval/ds/base0/seed1/countdown/metrics.json").read_text())["identity"]
     assert ds["params"]["gamma_p"] == 0.05 and ds["seed"] == 1
-    assert json.loads((out / "eval/base/countdown/metrics.json").read_text())["identity"]["seed"] is None
+    base = json.loads((out / "eval/base/base0/countdown/metrics.json").read_text())["identity"]
+    assert base["seed"] is None and base["base_seed"] == 0 and base["model"].endswith("base/base0/model")
     # every rule wrote its log and benchmark
-    assert (out / "logs/train/grpo/seed0.log").exists() and (out / "benchmarks/base.tsv").exists()
+    assert (out / "logs/train/grpo/base0/seed0.log").exists() and (out / "benchmarks/base/base0.tsv").exists()
     # checkpoints live outside declared outputs, so a failed job cannot delete them
-    assert any((out / "checkpoints/grpo/seed0").glob("checkpoint-*"))
+    assert any((out / "checkpoints/grpo/base0/seed0").glob("checkpoint-*"))
     for fig in ("accuracy_vs_diversity.png", "training_curves.png", "passk.pdf"):
         assert (out / "figures" / fig).stat().st_size > 5000
     # a second run has nothing to do
@@ -99,7 +100,7 @@ def test_tiny_end_to_end_run(root, tmp_path):
     assert plan == {"train": len(cfg["seeds"]), "evaluate": len(cfg["seeds"]), "report_tables": 1, "report_figures": 1, "report_compare": 1, "all": 1}
     # one method × seed retrained on demand
     path.write_text(yaml.safe_dump(cfg))
-    target = str(out / "eval/grpo/seed1/countdown/metrics.json")
+    target = str(out / "eval/grpo/base0/seed1/countdown/metrics.json")
     plan = job_counts(snakemake(root, "-n", "--cores", "2", "--configfile", str(path), "--forcerun", "train", "--", target).stdout)
     assert plan == {"train": 1, "evaluate": 1}
     # the self-contained HTML report with figures and captions

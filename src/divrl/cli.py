@@ -106,10 +106,11 @@ def cmd_base(args) -> None:
     from divrl.models.tiny import TinySpec, pretrain
     from divrl.settings.base_model import BaseSpec
     from divrl.settings.model import narrow
-    from divrl.settings.sections import section
+    from divrl.settings.sections import base_section
     from divrl.tasks.problems import load_problems
 
-    spec = parse(BaseSpec, _section(args, lambda cfg: section(cfg, "base")), "base")
+    # by hand (--config): the first of base.seeds; the workflow's base rule passes each seed's section
+    spec = parse(BaseSpec, _section(args, base_section), "base")
     _threads(args.threads)
     info = pretrain(load_problems(args.problems), narrow(spec, TinySpec), args.out, spec.device)
     log.info("base model saved to %s (%.0fs, final loss %.3f)", args.out, info["seconds"], info["history"][-1]["loss"])
@@ -208,7 +209,9 @@ def cmd_validate(args) -> None:
     from divrl.config import load
 
     cfg = load(args.config)
-    print(f"{args.config}: ok ({len(cfg['methods'])} methods × {len(cfg['seeds'])} seeds)")
+    bases = len(cfg["base"]["seeds"])
+    print(f"{args.config}: ok ({len(cfg['methods'])} methods × {len(cfg['seeds'])} seeds"
+          + (f" × {bases} base models)" if bases > 1 else ")"))
 
 
 def cmd_readme(args) -> None:

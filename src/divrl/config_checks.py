@@ -33,14 +33,28 @@ def check_runnable(cfg: dict) -> None:
     if not cfg["results"].strip():
         # "" would put every output at the file-system root (/data, /base, …)
         raise ConfigError("config: results: empty; name the output folder (e.g. results)")
-    seen = set()
-    for seed in cfg["seeds"]:
-        if seed in seen:
-            raise ConfigError(f"config: seeds: seed {seed} is listed twice (both runs would write the same folder)")
-        seen.add(seed)
+    for key, seeds in (("seeds", cfg["seeds"]), ("base.seeds", cfg["base"]["seeds"])):
+        twice = next((s for i, s in enumerate(seeds) if s in seeds[:i]), None)
+        if twice is not None:
+            raise ConfigError(f"config: {key}: seed {twice} is listed twice (both runs would write the same folder)")
+    _check_base_seeds(cfg)
     _check_paths(cfg)
     _check_loss_type(cfg)
     _check_published(cfg)
+
+
+def _check_base_seeds(cfg: dict) -> None:
+    """Several base models are built only by the toy: a named model is one base model, and one base
+    model's pass rates choose the training problems of the difficulty filter."""
+    seeds = cfg["base"]["seeds"]
+    if len(seeds) < 2:
+        return
+    if cfg["base"]["model"]:
+        raise ConfigError(f"config: base.seeds: {seeds} asks for {len(seeds)} base models, but base.model names one "
+                          f"({cfg['base']['model']}); keep one seed (e.g. base.seeds: [{seeds[0]}])")
+    if cfg["datasets"] and cfg["datasets"]["difficulty"]["samples"] > 0:
+        raise ConfigError(f"config: base.seeds: {seeds} with datasets.difficulty: one base model's pass rates would "
+                          "choose every base model's training problems; keep one base seed or set difficulty.samples: 0")
 
 
 def _check_published(cfg: dict) -> None:

@@ -24,7 +24,9 @@ def estimate(cfg: dict) -> list[dict]:
     gpu = cfg["device"] == "cuda"
     frac, shards = c["mean_length_fraction"], e["shards"]
     per_sample = (e["n_samples"] + (1 if e["greedy"] else 0)) * e["max_new_tokens"] * frac
-    runs = len(cfg["methods"]) * len(cfg["seeds"]) + len(cfg.get("evaluate_models", {}))
+    bases = len(cfg["base"]["seeds"])  # every method × seed is trained from each base model
+    trained = len(cfg["methods"]) * len(cfg["seeds"]) * bases
+    runs = trained + len(cfg.get("evaluate_models", {}))
     rows = []
     sets = test_problems(cfg)
     known = [p for p in sets.values() if p is not None]
@@ -33,10 +35,10 @@ def estimate(cfg: dict) -> list[dict]:
         eval_gpus = c["eval_gpus"] if gpu else 0
         suffix = "_shard" if shards > 1 else ""
         jobs = len(known) * shards
-        rows.append({"rule": f"sample_base{suffix}", "jobs": jobs, "hours_per_job": hours / jobs, "gpus": eval_gpus})
+        rows.append({"rule": f"sample_base{suffix}", "jobs": jobs * bases, "hours_per_job": hours / jobs, "gpus": eval_gpus})
         rows.append({"rule": f"evaluate{suffix}", "jobs": jobs * runs, "hours_per_job": hours / jobs, "gpus": eval_gpus})
     tokens = t["steps"] * t["prompts_per_step"] * t["num_generations"] * t["max_completion_length"] * frac
-    rows.append({"rule": "train", "jobs": len(cfg["methods"]) * len(cfg["seeds"]),
+    rows.append({"rule": "train", "jobs": trained,
                  "hours_per_job": tokens / c["train_tokens_per_second"] / 3600, "gpus": c["train_gpus"] if gpu else 0})
     for row in rows:
         row["gpu_hours"] = row["jobs"] * row["hours_per_job"] * row["gpus"]

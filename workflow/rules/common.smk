@@ -1,6 +1,7 @@
 # Validation, path helpers and wildcard constraints shared by all rules.
 import json
 import os
+import re
 import sys
 
 from divrl import methods
@@ -66,7 +67,9 @@ BENCHES = list(DATASETS["test"]) if DATASETS else [config["task"]]
 DIFFICULTY = bool(DATASETS and DATASETS["difficulty"]["samples"] > 0)
 # A named base model (hub id or folder) replaces the toy's `base` rule.
 HUB_BASE = config["base"]["model"]
-BASE = HUB_BASE or f"{R}/base/model"
+# The base model as a factor: the toy builds one base model per base seed, and every method ×
+# seed is trained from each (a named model is one base model: config validation allows one seed).
+BASE_SEEDS = config["base"]["seeds"]
 VALIDATION = config["validation"]["problems"] > 0
 # Sweep grid points are runs named METHOD/P1=V1,P2=V2 (their own folders, their own jobs).
 SWEEPS = {m: [f"{m}/{point_path(p)}" for p in points] for m, points in sweep_points(config).items()}
@@ -75,15 +78,54 @@ SWEEP_RUNS = [run for runs in SWEEPS.values() for run in runs]
 EVAL_SETS = [*BENCHES, "validation"] if SWEEP_RUNS else BENCHES
 
 
+# a sweep point's second part always holds "=": METHOD/baseB/… is never taken for one
 wildcard_constraints:
-    method=r"[a-z0-9_]+(/[A-Za-z0-9_.=,+\-]+)?",
+    method=r"[a-z0-9_]+(/[A-Za-z0-9_.,+\-]*=[A-Za-z0-9_.=,+\-]*)?",
+    base_seed=r"\d+",
     seed=r"\d+",
     bench="[A-Za-z0-9_]+",
 
 
-def data_section():
-    """What `divrl data` needs (settings.sections: the same section `divrl data --config` builds)."""
-    return sections.data_section(config)
+# ---- The layout: every path of a run, one owner (rules, report inputs, logs all call these) ----
+#   {R}/base/base{B}/model                       a toy base model, B one of base.seeds
+#   {R}/eval/base/base{B}/{SET}/                 the base model B on a test set (also a named base)
+#   {R}/train/{METHOD}/base{B}/seed{S}/          run (B, METHOD, S): RL seed S from base model B;
+#   {R}/eval/{METHOD}/base{B}/seed{S}/{SET}/       METHOD is a method or a sweep point METHOD/P=V,…
+#   {R}/eval/{NAME}/seed0/{SET}/                 a published checkpoint (evaluate_models): no base
+# Called without values they give the rules' patterns (wildcards); with values, the paths.
+def base_name(b="{base_seed}"):
+    """A base model's folder name below base/, eval/base/, logs/ and benchmarks/."""
+    return f"base{b}"
+
+
+def base_model_dir(b="{base_seed}"):
+    return f"{R}/base/{base_name(b)}/model"
+
+
+def base_model(b):
+    """The model run b trains from and sample_base samples: a toy base's folder, or the named model."""
+    return HUB_BASE or base_model_dir(b)
+
+
+def base_eval_dir(b="{base_seed}", bench="{bench}"):
+    return f"{R}/eval/base/{base_name(b)}/{bench}"
+
+
+def run_name(method="{method}", b="{base_seed}", seed="{seed}"):
+    """A trained run's folders below train/, eval/, checkpoints/, logs/ and benchmarks/."""
+    return f"{method}/{base_name(b)}/seed{seed}"
+
+
+def train_dir(method="{method}", b="{base_seed}", seed="{seed}"):
+    return f"{R}/train/{run_name(method, b, seed)}"
+
+
+def eval_dir(method="{method}", b="{base_seed}", seed="{seed}", bench="{bench}"):
+    return f"{R}/eval/{run_name(method, b, seed)}/{bench}"
+
+
+def published_dir(method="{method}", bench="{bench}"):
+    return f"{R}/eval/{method}/seed{PUBLISHED_SEED}/{bench}"
 
 
 def eval_section(wildcards, device=None):
@@ -106,9 +148,18 @@ def problems_of(wildcards):
     return f"{R}/data/test/{wildcards.bench}.jsonl"
 
 
-def base_input(wildcards=None):
-    """The base model as an input: the toy's model folder, or nothing for a hub model."""
-    return [] if HUB_BASE else BASE
+def base_input(wildcards):
+    """A job's base model (its base_seed wildcard) as an input: the toy's folder, or nothing for a named model."""
+    return [] if HUB_BASE else base_model_dir(wildcards.base_seed)
+
+
+def base_model_arg(wildcards):
+    return base_model(wildcards.base_seed)
+
+
+def base_params(wildcards):
+    """The base rule's section: its seed is the job's base seed."""
+    return as_json(sections.base_section(config, int(wildcards.base_seed)))
 
 
 def as_json(value):
@@ -144,50 +195,44 @@ def method_params(wildcards):
     return as_json(hyperparameters(wildcards))
 
 
-def run_metrics():
-    return expand(f"{R}/eval/{{method}}/seed{{seed}}/{{bench}}/metrics.json", method=METHODS, seed=SEEDS, bench=BENCHES)
-
-
-def base_metrics(sets=None):
-    return expand(f"{R}/eval/base/{{bench}}/metrics.json", bench=sets or BENCHES)
-
-
-def sweep_metrics():
-    """Every run of the sweep report: grid points and configured methods, on every set."""
+def run_metrics(methods=None, sets=None):
+    """Every trained run's metrics.json: methods (or sweep points) × base seeds × seeds × test sets."""
     return expand(
-        f"{R}/eval/{{method}}/seed{{seed}}/{{bench}}/metrics.json",
-        method=[*METHODS, *SWEEP_RUNS],
+        f"{eval_dir()}/metrics.json",
+        method=METHODS if methods is None else methods,
+        base_seed=BASE_SEEDS,
         seed=SEEDS,
-        bench=EVAL_SETS,
+        bench=sets or BENCHES,
     )
 
 
+def base_metrics(sets=None):
+    """The base models' metrics.json, one per base seed and test set."""
+    return expand(f"{base_eval_dir()}/metrics.json", base_seed=BASE_SEEDS, bench=sets or BENCHES)
+
+
 def train_logs():
-    return expand(f"{R}/train/{{method}}/seed{{seed}}/train_log.json", method=METHODS, seed=SEEDS)
+    return expand(f"{train_dir()}/train_log.json", method=METHODS, base_seed=BASE_SEEDS, seed=SEEDS)
 
 
 # Who an evaluation is, written into its metrics.json (`--identity`; divrl.report.identity
-# reads it): the report needs no path to tell method, seed and test set apart.
+# reads it): the report needs no path to tell method, base model, seed and test set apart.
 def base_identity(wildcards):
-    """The base model on one test set: no seed, no hyperparameters."""
-    who = dict(method="base", run="base", seed=None, test_set=wildcards.bench)
-    return as_json({**who, "params": {}, "model": BASE})
+    """Base model B on one test set: no RL seed, no hyperparameters."""
+    b = int(wildcards.base_seed)
+    who = dict(method="base", run="base", seed=None, base_seed=b, test_set=wildcards.bench)
+    return as_json({**who, "params": {}, "model": base_model(b)})
 
 
 def run_identity(wildcards):
-    """A trained run (or a published checkpoint, which has no hyperparameters of ours) on one
-    test set; run is its folder name: the method, or a sweep grid point's METHOD/P=V,…"""
-    params = {} if wildcards.method in PUBLISHED else hyperparameters(wildcards)
-    who = dict(method=method_name(wildcards), run=wildcards.method, seed=int(wildcards.seed), test_set=wildcards.bench)
-    return as_json({**who, "params": params, "model": eval_model_arg(wildcards)})
-
-
-# sample_base and evaluate differ only in the model they sample from (and who they are)
-EVALUATE_SHELL = (
-    "{params.divrl} evaluate --params {params.section} --threads {threads} --model {params.model}"
-    " --problems {input.problems} --samples-out {output.samples} --metrics-out {output.metrics}"
-    " --identity {params.identity} > {log} 2>&1"
-)
+    """A trained run (or a published checkpoint: no hyperparameters of ours, no base model of ours)
+    on one test set; run is its method's folder name: the method, or a sweep point's METHOD/P=V,…"""
+    if wildcards.method in PUBLISHED:
+        who = dict(seed=PUBLISHED_SEED, base_seed=None, params={})
+    else:
+        who = dict(seed=int(wildcards.seed), base_seed=int(wildcards.base_seed), params=hyperparameters(wildcards))
+    who.update(method=method_name(wildcards), run=wildcards.method, test_set=wildcards.bench)
+    return as_json({**who, "model": eval_model_arg(wildcards)})
 
 
 # Evaluation shards (eval.shards) and published checkpoints (evaluate_models).
@@ -203,13 +248,26 @@ wildcard_constraints:
 
 
 def shard_files(prefix):
-    """An evaluation's sample files under prefix (…/eval/METHOD/seedS/SET or …/eval/base/SET)."""
+    """An evaluation's sample files under prefix (an eval_dir, base_eval_dir or published_dir)."""
     return [f"{prefix}/samples/{i}-of-{SHARDS}.parquet" for i in range(SHARDS)]
+
+
+def eval_shards(wildcards):
+    """The merge's inputs: the shard files of a trained run's or a published checkpoint's evaluation."""
+    w = wildcards
+    if w.method in PUBLISHED:
+        return shard_files(published_dir(w.method, w.bench))
+    return shard_files(eval_dir(w.method, w.base_seed, w.seed, w.bench))
+
+
+def base_shards(wildcards):
+    return shard_files(base_eval_dir(wildcards.base_seed, wildcards.bench))
 
 
 def eval_model_arg(wildcards):
     """A run's model: its trained folder, or a published checkpoint (hub id or folder)."""
-    return PUBLISHED.get(wildcards.method) or f"{R}/train/{wildcards.method}/seed{wildcards.seed}/model"
+    w = wildcards
+    return PUBLISHED.get(w.method) or f"{train_dir(w.method, w.base_seed, w.seed)}/model"
 
 
 def eval_model(wildcards):
@@ -220,20 +278,9 @@ def eval_model(wildcards):
     return path
 
 
-def published_metrics():
-    return expand(
-        f"{R}/eval/{{method}}/seed{PUBLISHED_SEED}/{{bench}}/metrics.json", method=list(PUBLISHED), bench=BENCHES
-    )
+def published_metrics(sets=None):
+    return expand(f"{published_dir()}/metrics.json", method=list(PUBLISHED), bench=sets or BENCHES)
 
 
-# a shard job writes samples/I-of-S.parquet only; the merge job reads them all, in shard order
-SHARD_SHELL = (
-    "{params.divrl} evaluate --params {params.section} --threads {threads} --model {params.model}"
-    f" --problems {{input.problems}} --shard {{wildcards.shard}} --shards {SHARDS}"
-    " --samples-out {output.samples} > {log} 2>&1"
-)
-MERGE_SHELL = (
-    "{params.divrl} evaluate-merge --params {params.section} --threads {threads} --model {params.model}"
-    " --problems {input.problems} --samples {input.samples} --metrics-out {output.metrics}"
-    " --identity {params.identity} > {log} 2>&1"
-)
+# the published checkpoints' evaluate rules take only their names (rules/evaluate.smk)
+PUBLISHED_NAMES = "|".join(re.escape(name) for name in PUBLISHED)

@@ -19,7 +19,7 @@ rule data:
         runtime=by_attempt(30),
     params:
         divrl=DIVRL,
-        section=as_json(data_section()),
+        section=as_json(sections.data_section(config)),
         # each test set's name with its declared file: NAME=FILE …
         tests=lambda wildcards, output: " ".join(f"{b}={f}" for b, f in zip(BENCHES, output.test)),
     shell:
@@ -30,10 +30,11 @@ rule data:
 
 if DIFFICULTY:
 
+    # one base model (config validation refuses several base seeds with a difficulty filter)
     rule difficulty:
         input:
             pool=rules.data.output.train,
-            base=base_input,
+            base=[] if HUB_BASE else base_model_dir(BASE_SEEDS[0]),
         output:
             train=f"{R}/data/train.jsonl",
             stats=f"{R}/data/difficulty.json",
@@ -51,7 +52,7 @@ if DIFFICULTY:
         params:
             divrl=DIVRL,
             section=as_json(sections.difficulty_section(config)),
-            base=BASE,
+            base=base_model(BASE_SEEDS[0]),
         shell:
             "{params.divrl} difficulty --params {params.section} --threads {threads} --model {params.base}"
             " --problems {input.pool} --out {output.train} --stats {output.stats} > {log} 2>&1"
@@ -61,15 +62,16 @@ TRAIN_PROBLEMS = f"{R}/data/train.jsonl"
 
 if not HUB_BASE:
 
+    # one toy base model per base seed (base.seeds): the seed of its initialisation and SFT batches
     rule base:
         input:
             rules.data.output.train,
         output:
-            directory(f"{R}/base/model"),
+            directory(base_model_dir()),
         log:
-            f"{R}/logs/base.log",
+            f"{R}/logs/base/{base_name()}.log",
         benchmark:
-            f"{R}/benchmarks/base.tsv"
+            f"{R}/benchmarks/base/{base_name()}.tsv"
         conda:
             MODEL_ENV
         threads: config["base"]["threads"]
@@ -79,6 +81,6 @@ if not HUB_BASE:
             gpu=gpus(),
         params:
             divrl=DIVRL,
-            section=as_json(with_device("base")),
+            section=base_params,
         shell:
             "{params.divrl} base --params {params.section} --threads {threads} --problems {input} --out {output} > {log} 2>&1"

@@ -1,5 +1,9 @@
-# Trained runs and published checkpoints (evaluate_models), each on every test set.
-RUN = f"{R}/eval/{{method}}/seed{{seed}}/{{bench}}"
+# Trained runs, each on every test set; published checkpoints (evaluate_models) the same way in
+# their own folders (no base model of ours: eval/NAME/seed0/SET), by the same rules under another name.
+RUN = eval_dir()
+RUN_LOG = f"{run_name()}/{{bench}}"  # below logs/evaluate/ and benchmarks/evaluate/
+PUBLISHED_RUN = published_dir()
+PUBLISHED_LOG = f"{{method}}/seed{PUBLISHED_SEED}/{{bench}}"
 
 if SHARDS == 1:
 
@@ -11,9 +15,9 @@ if SHARDS == 1:
             metrics=f"{RUN}/metrics.json",
             samples=f"{RUN}/samples/0-of-1.parquet",
         log:
-            f"{R}/logs/evaluate/{{method}}/seed{{seed}}/{{bench}}.log",
+            f"{R}/logs/evaluate/{RUN_LOG}.log",
         benchmark:
-            f"{R}/benchmarks/evaluate/{{method}}/seed{{seed}}/{{bench}}.tsv"
+            f"{R}/benchmarks/evaluate/{RUN_LOG}.tsv"
         conda:
             MODEL_ENV
         threads: config["eval"]["threads"]
@@ -29,6 +33,19 @@ if SHARDS == 1:
         shell:
             EVALUATE_SHELL
 
+    if PUBLISHED:
+
+        use rule evaluate as evaluate_published with:
+            output:
+                metrics=f"{PUBLISHED_RUN}/metrics.json",
+                samples=f"{PUBLISHED_RUN}/samples/0-of-1.parquet",
+            log:
+                f"{R}/logs/evaluate/{PUBLISHED_LOG}.log",
+            benchmark:
+                f"{R}/benchmarks/evaluate/{PUBLISHED_LOG}.tsv"
+            wildcard_constraints:
+                method=PUBLISHED_NAMES,
+
 else:
 
     rule evaluate_shard:
@@ -38,9 +55,9 @@ else:
         output:
             samples=f"{RUN}/samples/{{shard}}-of-{SHARDS}.parquet",
         log:
-            f"{R}/logs/evaluate/{{method}}/seed{{seed}}/{{bench}}/shard{{shard}}.log",
+            f"{R}/logs/evaluate/{RUN_LOG}/shard{{shard}}.log",
         benchmark:
-            f"{R}/benchmarks/evaluate/{{method}}/seed{{seed}}/{{bench}}/shard{{shard}}.tsv"
+            f"{R}/benchmarks/evaluate/{RUN_LOG}/shard{{shard}}.tsv"
         conda:
             MODEL_ENV
         threads: config["eval"]["threads"]
@@ -57,16 +74,14 @@ else:
 
     rule evaluate:
         input:
-            samples=lambda wildcards: shard_files(
-                RUN.format(method=wildcards.method, seed=wildcards.seed, bench=wildcards.bench)
-            ),
+            samples=eval_shards,
             problems=problems_of,
         output:
             metrics=f"{RUN}/metrics.json",
         log:
-            f"{R}/logs/evaluate/{{method}}/seed{{seed}}/{{bench}}.log",
+            f"{R}/logs/evaluate/{RUN_LOG}.log",
         benchmark:
-            f"{R}/benchmarks/evaluate/{{method}}/seed{{seed}}/{{bench}}.tsv"
+            f"{R}/benchmarks/evaluate/{RUN_LOG}.tsv"
         conda:
             MODEL_ENV
         threads: config["eval"]["threads"]
@@ -81,3 +96,25 @@ else:
             identity=run_identity,
         shell:
             MERGE_SHELL
+
+    if PUBLISHED:
+
+        use rule evaluate_shard as evaluate_published_shard with:
+            output:
+                samples=f"{PUBLISHED_RUN}/samples/{{shard}}-of-{SHARDS}.parquet",
+            log:
+                f"{R}/logs/evaluate/{PUBLISHED_LOG}/shard{{shard}}.log",
+            benchmark:
+                f"{R}/benchmarks/evaluate/{PUBLISHED_LOG}/shard{{shard}}.tsv"
+            wildcard_constraints:
+                method=PUBLISHED_NAMES,
+
+        use rule evaluate as evaluate_published with:
+            output:
+                metrics=f"{PUBLISHED_RUN}/metrics.json",
+            log:
+                f"{R}/logs/evaluate/{PUBLISHED_LOG}.log",
+            benchmark:
+                f"{R}/benchmarks/evaluate/{PUBLISHED_LOG}.tsv"
+            wildcard_constraints:
+                method=PUBLISHED_NAMES,

@@ -25,11 +25,11 @@ localrules:
 
 # (lambdas, not functions: `snakemake --lint` wants functions in common.smk)
 set_name = lambda wildcards: wildcards.bench if MULTI else BENCHES[0]
-# the base model's and every run's metrics.json on one test set (published checkpoints are runs)
+# every base model's and every run's metrics.json on one test set (published checkpoints are runs)
 set_metrics = lambda wildcards: [
     *base_metrics([set_name(wildcards)]),
-    *expand(f"{R}/eval/{{method}}/seed{{seed}}/{set_name(wildcards)}/metrics.json", method=METHODS, seed=SEEDS),
-    *expand(f"{R}/eval/{{method}}/seed{PUBLISHED_SEED}/{set_name(wildcards)}/metrics.json", method=list(PUBLISHED)),
+    *run_metrics(sets=[set_name(wildcards)]),
+    *published_metrics([set_name(wildcards)]),
 ]
 ALL_METRICS = [*base_metrics(), *run_metrics(), *published_metrics()]
 # an output the HTML report shows, with its caption workflow/report/CAPTION.rst (per test set with several)
@@ -229,16 +229,8 @@ if SWEEP_RUNS:
     rule sweep_report:
         input:
             base=base_metrics(EVAL_SETS),
-            # configured methods: drawn as references
-            runs=expand(
-                f"{R}/eval/{{method}}/seed{{seed}}/{{bench}}/metrics.json", method=METHODS, seed=SEEDS, bench=EVAL_SETS
-            ),
-            points=expand(
-                f"{R}/eval/{{method}}/seed{{seed}}/{{bench}}/metrics.json",
-                method=SWEEP_RUNS,
-                seed=SEEDS,
-                bench=EVAL_SETS,
-            ),
+            runs=run_metrics(sets=EVAL_SETS),  # configured methods: drawn as references
+            points=run_metrics(SWEEP_RUNS, EVAL_SETS),
         output:
             table_md=report(f"{R}/tables/sweeps.md", caption="../report/sweeps.rst", category="Sweeps"),
             table_csv=f"{R}/tables/sweeps.csv",

@@ -1,5 +1,23 @@
-# The base model on every test set (the reference row of every table).
-BASE_RUN = f"{R}/eval/base/{{bench}}"
+# The base model on every test set (the reference row of every table), one per base seed.
+# The jobs' shells, shared with evaluate.smk: sample_base and evaluate differ only in the model
+# they sample from (and who they are).
+EVALUATE_SHELL = (
+    "{params.divrl} evaluate --params {params.section} --threads {threads} --model {params.model}"
+    " --problems {input.problems} --samples-out {output.samples} --metrics-out {output.metrics}"
+    " --identity {params.identity} > {log} 2>&1"
+)
+# a shard job writes samples/I-of-S.parquet only; the merge job reads them all, in shard order
+SHARD_SHELL = (
+    "{params.divrl} evaluate --params {params.section} --threads {threads} --model {params.model}"
+    f" --problems {{input.problems}} --shard {{wildcards.shard}} --shards {SHARDS}"
+    " --samples-out {output.samples} > {log} 2>&1"
+)
+MERGE_SHELL = (
+    "{params.divrl} evaluate-merge --params {params.section} --threads {threads} --model {params.model}"
+    " --problems {input.problems} --samples {input.samples} --metrics-out {output.metrics}"
+    " --identity {params.identity} > {log} 2>&1"
+)
+BASE_RUN = base_eval_dir()
 
 if SHARDS == 1:
 
@@ -11,9 +29,9 @@ if SHARDS == 1:
             metrics=f"{BASE_RUN}/metrics.json",
             samples=f"{BASE_RUN}/samples/0-of-1.parquet",
         log:
-            f"{R}/logs/sample_base/{{bench}}.log",
+            f"{R}/logs/sample_base/{base_name()}/{{bench}}.log",
         benchmark:
-            f"{R}/benchmarks/sample_base/{{bench}}.tsv"
+            f"{R}/benchmarks/sample_base/{base_name()}/{{bench}}.tsv"
         conda:
             MODEL_ENV
         threads: config["eval"]["threads"]
@@ -24,7 +42,7 @@ if SHARDS == 1:
         params:
             divrl=DIVRL,
             section=eval_section,
-            model=BASE,
+            model=base_model_arg,
             identity=base_identity,
         shell:
             EVALUATE_SHELL
@@ -38,9 +56,9 @@ else:
         output:
             samples=f"{BASE_RUN}/samples/{{shard}}-of-{SHARDS}.parquet",
         log:
-            f"{R}/logs/sample_base/{{bench}}/shard{{shard}}.log",
+            f"{R}/logs/sample_base/{base_name()}/{{bench}}/shard{{shard}}.log",
         benchmark:
-            f"{R}/benchmarks/sample_base/{{bench}}/shard{{shard}}.tsv"
+            f"{R}/benchmarks/sample_base/{base_name()}/{{bench}}/shard{{shard}}.tsv"
         conda:
             MODEL_ENV
         threads: config["eval"]["threads"]
@@ -51,20 +69,20 @@ else:
         params:
             divrl=DIVRL,
             section=eval_section,
-            model=BASE,
+            model=base_model_arg,
         shell:
             SHARD_SHELL
 
     rule sample_base:
         input:
-            samples=lambda wildcards: shard_files(BASE_RUN.format(bench=wildcards.bench)),
+            samples=base_shards,
             problems=problems_of,
         output:
             metrics=f"{BASE_RUN}/metrics.json",
         log:
-            f"{R}/logs/sample_base/{{bench}}.log",
+            f"{R}/logs/sample_base/{base_name()}/{{bench}}.log",
         benchmark:
-            f"{R}/benchmarks/sample_base/{{bench}}.tsv"
+            f"{R}/benchmarks/sample_base/{base_name()}/{{bench}}.tsv"
         conda:
             MODEL_ENV
         threads: config["eval"]["threads"]
@@ -75,7 +93,7 @@ else:
         params:
             divrl=DIVRL,
             section=merge_section,
-            model=BASE,
+            model=base_model_arg,
             identity=base_identity,
         shell:
             MERGE_SHELL

@@ -1,14 +1,15 @@
+# RL of one run: method (or sweep point) × base model × RL seed.
 rule train:
     input:
         base=base_input,
         problems=TRAIN_PROBLEMS,
     output:
-        model=directory(f"{R}/train/{{method}}/seed{{seed}}/model"),
-        log_json=f"{R}/train/{{method}}/seed{{seed}}/train_log.json",
+        model=directory(f"{train_dir()}/model"),
+        log_json=f"{train_dir()}/train_log.json",
     log:
-        f"{R}/logs/train/{{method}}/seed{{seed}}.log",
+        f"{R}/logs/train/{run_name()}.log",
     benchmark:
-        f"{R}/benchmarks/train/{{method}}/seed{{seed}}.tsv"
+        f"{R}/benchmarks/train/{run_name()}.tsv"
     conda:
         MODEL_ENV
     threads: config["train"]["threads"]
@@ -24,10 +25,10 @@ rule train:
         section=as_json(with_device("train")),
         method_name=method_name,
         method_params=method_params,
-        base=BASE,
+        base=base_model_arg,  # run (B, METHOD, S) trains from base model B with RL seed S
         launcher=train_launcher(),
         # not an output: Snakemake deletes outputs of failed jobs, checkpoints must survive
-        checkpoints=f"{R}/checkpoints/{{method}}/seed{{seed}}",
+        checkpoints=f"{R}/checkpoints/{run_name()}",
     shell:
         "{params.launcher} train --params {params.section} --threads {threads} --method {params.method_name}"
         " --method-params {params.method_params} --seed {wildcards.seed} --base {params.base}"

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Annotated, Optional
 
 from pydantic import Field
 
-from divrl.settings.model import settings
+from divrl.settings.model import default, settings
 from divrl.settings.placement import Placement
 
 
 @settings
-class TinySpec:
-    """The toy model and its supervised pretraining (models/tiny.py)."""
+class TinyShape:
+    """The toy model and its supervised pretraining, without the seed (models/tiny.py)."""
 
     hidden_size: int = Field(96, ge=8, description="Model width.")
     num_layers: int = Field(3, ge=1, description="Transformer layers.")
@@ -23,20 +23,32 @@ class TinySpec:
     lr: float = Field(0.002, gt=0, description="Peak AdamW learning rate.")
     warmup_steps: int = Field(100, ge=0, description="Linear warm-up before cosine decay.")
     weight_decay: float = Field(0.01, ge=0, description="AdamW weight decay.")
+
+
+@settings
+class TinySpec(TinyShape):
+    """One toy base model: the shape plus its seed (one of the config's base.seeds)."""
+
     seed: int = Field(0, ge=0, description="Seed of initialisation and batches.")
 
 
 @settings
-class BaseCore(TinySpec):
+class BaseCore(TinyShape):
     model: Optional[str] = Field(None, description="Hub id or local folder of a pretrained causal LM (e.g. Qwen/Qwen2.5-Math-1.5B); null builds the tiny toy model (keys below).")
     params_b: Optional[float] = Field(None, gt=0, description="Model size in billions of parameters, for job memory requests (null: the tiny model).")
 
 
 @settings
 class Base(BaseCore):
+    seeds: list[Annotated[int, Field(ge=0)]] = default(
+        [0], "Base-model seeds, the base model as a factor: the toy builds and pretrains one base model per seed "
+        "(the seed of its initialisation and SFT batches; base/baseB/model), and every method × RL seed is trained "
+        "from each (train/METHOD/baseB/seedS), so runs cross base × method × seed. A named `model` is one base "
+        "model: one seed only (it names its folders, eval/base/baseB).", min_length=1)
     threads: int = Field(2, ge=1, description="CPU threads of the base rule.")
 
 
 @settings
-class BaseSpec(BaseCore, Placement):
-    """What `divrl base --params` gets: the base section with device and dtype."""
+class BaseSpec(TinySpec, BaseCore, Placement):
+    """What `divrl base --params` gets: one base model's section (its seed, one of base.seeds) with
+    device and dtype."""

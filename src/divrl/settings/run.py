@@ -29,14 +29,14 @@ DESCRIPTION = (
 @settings(json_schema_extra={"description": DESCRIPTION})
 class Config(Placement):
     results: str = Field("results", description="Folder for every output (logs/ and benchmarks/ mirror it inside).")
-    seeds: list[Annotated[int, Field(ge=0)]] = default([0, 1], "RL seeds; each method is trained and evaluated once per seed.", min_length=1)
+    seeds: list[Annotated[int, Field(ge=0)]] = default([0, 1], "RL seeds; each method is trained and evaluated once per seed (and per base model, base.seeds).", min_length=1)
     task: Literal["countdown", "countdown_tinyzero", "math", "knights_knaves"] = Field(
         "countdown", description="The checker: how a completion is scored (1 correct, 0.1 well-formed but wrong, 0) and what counts as the same answer. Countdown names its answer format: `countdown` a bare expression (the toy), `countdown_tinyzero` TinyZero's <answer> format and reward (divrl/tasks/countdown.py).")
     methods: dict[str, dict[str, Any]] = default(
         TOY_METHODS, "Methods to train, each with hyperparameter overrides ({} for the defaults). Names come from the registry (`divrl methods`).", min_length=1)
     validation: Validation = section(Validation, "A validation split held out from the training problems (sweeps choose their best point on it, never on test problems).")
     sweeps: dict[str, Grid] = default(
-        {}, "Hyperparameter grids per method, e.g. {ds: {gamma_p: [0.01, 0.05], gamma_n: [0, 0.05]}}. Every grid point is its own run, train/METHOD/P1=V1,P2=V2/seedS (other hyperparameters from `methods`), evaluated on the test sets and the validation split; a point reruns alone.")
+        {}, "Hyperparameter grids per method, e.g. {ds: {gamma_p: [0.01, 0.05], gamma_n: [0, 0.05]}}. Every grid point is its own run, train/METHOD/P1=V1,P2=V2/baseB/seedS (other hyperparameters from `methods`), evaluated on the test sets and the validation split; a point reruns alone.")
     datasets: Optional[Datasets] = Field(
         None, description="Real data sets instead of the generated toy (`data`): each a hub id or a local folder/file (pre-staged for offline clusters), mapped to problem rows by `format` and rendered with `template`. Filter counts go to results/data/stats.json.")
     data: DataSpec = section(DataSpec, "Generated Countdown data (numbers and targets; each number used once); unused when `datasets` is set.")

@@ -22,6 +22,13 @@ def section(cfg: dict, name: str) -> dict:
     return {**values, "device": cfg["device"], "dtype": cfg["dtype"]}
 
 
+def base_section(cfg: dict, seed: int | None = None) -> dict:
+    """One base model's section: the base section with its seed (one of base.seeds; by default
+    the first) in place of the list, so a base job reruns only when its own model changes."""
+    values = {k: v for k, v in section(cfg, "base").items() if k != "seeds"}
+    return {**values, "seed": cfg["base"]["seeds"][0] if seed is None else seed}
+
+
 def eval_section(cfg: dict, bench: str | None = None, device: str | None = None) -> dict:
     """The eval section for one test set: its own `eval:` settings replace the section's."""
     datasets = cfg["datasets"]
