@@ -104,6 +104,7 @@ def test_one_test_set_every_file_declared(root, tmp_path):
     written, stray, plan = run_report_rules(root, tmp_path, cfg)
     assert not stray, f"written but declared by no rule: {stray}"
     for name in ("tables/summary.md", "tables/compare.md", "tables/power.md", "tables/gains_losses.csv",
+                 "tables/replication.md",
                  "tables/runs.csv", "tables/passk_minus_base.csv", "figures/pass1_change.pdf",
                  "figures/training_curves.png", "figures/passk.pdf"):
         assert f"results/{name}" in written, name
@@ -133,9 +134,27 @@ def test_several_test_sets_and_the_scorecard_every_file_declared(root, tmp_path)
     fake_tree(tmp_path / "results", ["grpo", "ds"], [0, 1], ["a", "b"])
     written, stray, plan = run_report_rules(root, tmp_path, cfg)
     assert not stray, f"written but declared by no rule: {stray}"
-    for name in ("tables/a/summary.md", "tables/b/compare.md", "figures/b/pass1_change.png",
+    for name in ("tables/a/summary.md", "tables/b/compare.md", "tables/a/replication.md", "figures/b/pass1_change.png",
                  "tables/benchmarks.md",
                  "tables/vs_paper.md", "figures/vs_paper.pdf"):
         assert f"results/{name}" in written, name
     assert "kept 6 of 7 rows" in (tmp_path / "results/tables/benchmarks.md").read_text()
     assert by_hand(tmp_path, tmp_path / "by_hand", task="math", paper=cfg["paper"]) == written
+
+
+@pytest.mark.parametrize("coupled", [False, True])
+def test_coupled_runs_are_compared_seed_by_seed(root, tmp_path, coupled):
+    """report-compare pairs seed s of two methods only for runs trained with train.coupled_sampling."""
+    from divrl.settings.model import names
+    from divrl.settings.train import Train
+
+    if coupled and "coupled_sampling" not in names(Train):
+        pytest.skip("train.coupled_sampling is not a setting yet")
+    cfg = yaml.safe_load((root / ".test/config/config.yaml").read_text())
+    cfg["results"] = "results"
+    if coupled:
+        cfg["train"]["coupled_sampling"] = True
+    res = snakemake(root, tmp_path, cfg, "-n", "-p", "report")
+    assert res.returncode == 0, res.stderr[-3000:]
+    shell = next(line for line in res.stdout.splitlines() if "report-compare" in line)
+    assert ("--coupled-seeds" in shell) == coupled and "--replication-md results/tables/replication.md" in shell

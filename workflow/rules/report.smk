@@ -123,6 +123,7 @@ rule report_compare:
         compare_md=shown(f"{T}/compare.md", "compare", "Comparisons"),
         compare_csv=f"{T}/compare.csv",
         power_md=shown(f"{T}/power.md", "power", "Comparisons"),
+        replication_md=shown(f"{T}/replication.md", "replication", "Comparisons"),
         gains_losses_md=shown(f"{T}/gains_losses.md", "gains_losses", "Comparisons"),
         gains_losses_csv=f"{T}/gains_losses.csv",
         pass1_change=figure("pass1_change", "pass1_change", category="Comparisons"),
@@ -139,10 +140,12 @@ rule report_compare:
         divrl=DIVRL,
         k_show=as_json(config["report"]["k_show"]),
         reference=REFERENCE,
+        # runs of one seed drew the same rollout random numbers (train.coupled_sampling): paired by seed
+        coupled="--coupled-seeds" if config["train"].get("coupled_sampling") else "",
         outputs=options,
     shell:
         "{params.divrl} report-compare --metrics {input.metrics} --k-show {params.k_show}"
-        " --reference {params.reference} {params.outputs} > {log} 2>&1"
+        " --reference {params.reference} {params.coupled} {params.outputs} > {log} 2>&1"
 
 
 if MULTI:
