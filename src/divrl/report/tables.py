@@ -64,11 +64,11 @@ def markdown(table: pd.DataFrame, ks: list[int], n: int) -> str:
             mean, std = row[f"{c} mean"], row[f"{c} std"]
             cells.append(f"{mean:.3f}" if single else f"{mean:.3f} ± {std:.3f}")
         lines.append("| " + " | ".join(cells) + " |")
-    over = ("over seeds (std with ddof=1)" if bases < 2 else
-            f"over runs (std with ddof=1), pooled over {bases} base models × their seeds; the base row: "
-            "mean ± std over the base models")
+    over = ("over seeds (std with ddof=1) on the test problems" if bases < 2 else
+            f"over runs (std with ddof=1) on the test problems, pooled over {bases} base models × their seeds "
+            "(the base row: over the base models)")
     caption = (
-        f"Mean ± std {over} on the test problems; N = {n} samples per problem, "
+        f"Mean ± std {over}; N = {n} samples per problem, "
         "unbiased pass@k. distinct_correct: distinct correct strings per problem; distinct_canonical: "
         "after commutativity/associativity normalisation; embedding_cosine: mean pairwise cosine "
         "(all-MiniLM-L6-v2) of samples, lower = more diverse."
