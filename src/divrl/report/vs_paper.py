@@ -9,6 +9,8 @@ over every (base model, seed) run, pooled; pass@k − base subtracts each run's 
 Its 95 % CI:
 - two or more seeds: a t-interval over seeds, mean ± t(0.975, S−1)·std/√S. Seeds are
   what a reproduction varies, so this is the interval a published value should fall in.
+  With several base models, over the per-base means with B − 1 df (runs on one base are
+  correlated; the base is a random factor, as in compare.md).
 - one seed: the percentile bootstrap over problems of metrics/stats.bootstrap_ci (2000
   draws), test sets resampled separately for `avg`. It holds only the sampling of
   problems, not of training runs, so it is narrower than a seed interval would be.
@@ -123,24 +125,30 @@ def ours(data: dict, row: dict, not_averaged=()) -> dict:
     seeds = sorted({s for (mm, s, _) in data if mm == method}, key=_run_order)
     pinned = [s for s in seeds if row.get("seed") is not None and s[1] == row["seed"]]  # every base model's
     seeds = pinned or seeds
-    per_seed, per_problem = [], None
+    per_seed, per_problem, bases = [], None, []
     for s in seeds:
         got = [_bench(data, method, s, bb, metric, k) for bb in benches]
         if any(v is None for v, _ in got):
             continue
         per_seed.append(np.mean([v for v, _ in got]))
+        bases.append(s[0])
         per_problem = [a for _, a in got] if all(a is not None for _, a in got) else None
     if not per_seed:
         out["ci"] = "not run, or k > N"
         return out
     v = np.array(per_seed)
     out.update(mean=float(v.mean()), std=float(v.std(ddof=1)) if len(v) > 1 else 0.0, seeds=len(v))
-    if len(v) > 1:
+    # several base models: runs on one base are correlated, so the t-interval is over per-base
+    # means with B − 1 df (base as a random factor, as in compare.md: metrics/calibrated.py)
+    by_base = {b: v[[i for i, x in enumerate(bases) if x == b]].mean() for b in dict.fromkeys(bases)}
+    units, unit = (np.array(list(by_base.values())), "base models") if len(by_base) > 1 and None not in by_base \
+        else (v, "seeds")
+    if len(units) > 1:
         from scipy.stats import t
 
-        half = float(t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v)))
-        unit = "seeds" if len({b for b, _ in seeds if b is not None}) < 2 else "runs"
-        out.update(ci_low=out["mean"] - half, ci_high=out["mean"] + half, ci=f"t over {len(v)} {unit}")
+        half = float(t.ppf(0.975, len(units) - 1) * units.std(ddof=1) / math.sqrt(len(units)))
+        out.update(ci_low=float(units.mean()) - half, ci_high=float(units.mean()) + half,
+                   ci=f"t over {len(units)} {unit}")
     elif per_problem is not None:
         lo, hi = _boot(per_problem)
         out.update(ci_low=lo, ci_high=hi, ci="bootstrap over problems")
