@@ -80,6 +80,38 @@ def test_every_methods_loss_type_is_handled_by_trl(loss_type):
     assert f'"{loss_type}"' in src(GRPOTrainer._compute_loss), loss_type
 
 
+# ------------------------------------------------------------------ rollouts and the loss forward we replace
+def test_generate_single_turn_is_the_hf_rollout_step_we_replace():
+    """train/rollout.py answers for TRL's plain HF branch: token ids in, (ids cut after EOS, None) out."""
+    assert params("_generate_single_turn") == ["self", "prompt_ids", "images", "multimodal_fields", "num_generations",
+                                               "has_tool_images"]
+    body = src(GRPOTrainer._generate_single_turn)
+    assert "completion_mask = (sequence_indices <= eos_idx.unsqueeze(1)).int()" in body  # EOS kept, rest dropped
+    assert "logprobs = None  # not used in this case" in body and body.rstrip().endswith("return completion_ids, logprobs")
+    assert "completion_ids, logprobs = self._generate_single_turn(" in src(GRPOTrainer._generate)
+
+
+@pytest.mark.parametrize("assignment", [
+    "self.eos_token_ids = eos_token_ids", "self.max_completion_length = args.max_completion_length",
+    "self.top_p = args.top_p", "self.top_k = args.top_k", "self.min_p = args.min_p",
+    "self.repetition_penalty = args.repetition_penalty",
+    "self.use_transformers_continuous_batching = args.use_transformers_continuous_batching",
+    "self.use_vllm = args.use_vllm",
+])
+def test_generation_settings_the_rollout_reads(assignment):
+    assert assignment in src(GRPOTrainer.__init__), assignment
+
+
+def test_loss_forward_we_replace_is_the_fused_head_over_completion_labels():
+    """train/prefix.py computes what this call computes (tests/test_prefix_forest.py compares them)."""
+    body = src(GRPOTrainer._get_per_token_logps_and_entropies)
+    assert "labels[:, :-logits_to_keep] = -100" in body
+    assert "outputs = model(**model_inputs, labels=labels, fused_lm_head=True)" in body
+    assert "all_logps.append(outputs.log_probs[:, -logits_to_keep:])" in body
+    init = src(GRPOTrainer.__init__)
+    assert "temperature=self.temperature" in init and 'outputs=("log_probs", "entropy")' in init
+
+
 # ------------------------------------------------------------------ how our batch keys travel
 def test_prepare_inputs_shuffles_then_splits_the_generated_batch():
     body = src(GRPOTrainer._prepare_inputs)

@@ -50,6 +50,15 @@ def row_keys(seed: int, key: str, first: int, count: int, device="cpu") -> torch
     return fmix32(fmix32(idx) ^ problem_key(seed, key))
 
 
+def rollout_rows(seed: int, step: int, keys: list[str], index: list[int], device="cpu") -> torch.Tensor:
+    """[B] int64 keys of training rollout rows: row b is sample index[b] of problem keys[b]
+    in the rollout of optimizer step `step` (train.coupled_sampling). "train" keeps these
+    streams apart from evaluation's (same seed and problem, other numbers)."""
+    pks = {k: problem_key(seed, f"train\0{step}\0{k}") for k in set(keys)}
+    idx = torch.tensor(index, dtype=torch.int64, device=device)
+    return fmix32(fmix32(idx) ^ torch.tensor([pks[k] for k in keys], dtype=torch.int64, device=device))
+
+
 def gumbel(rows: torch.Tensor, position: int, vocab: int) -> torch.Tensor:
     """[B, V] float32 Gumbel noise for the token at `position` of each keyed row."""
     step = int(fmix32(torch.tensor([position * 0x9E3779B1 & M32], dtype=torch.int64))[0])

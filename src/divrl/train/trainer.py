@@ -22,6 +22,8 @@ it, so whatever the loss needs per completion must travel there):
 - `divrl_position` [B] int (deferred path only): each row's index in generation order,
   to undo TRL's shuffle, so groups are contiguous again when the advantages are formed.
 
+Two replacements for speed, same arithmetic: HF-path rollouts by train/rollout.py
+(keyed under train.coupled_sampling), the loss forward over prefix trees (train/prefix.py).
 `tests/test_trl_contract.py` fails loudly if the pinned TRL's internals move.
 """
 
@@ -32,10 +34,13 @@ from dataclasses import dataclass, replace
 import torch
 from accelerate.utils import gather
 from trl import GRPOTrainer
+from trl.models import unwrap_model_for_generation
 
 from divrl import embedding
 from divrl.methods import GroupInputs, Method
 from divrl.methods.registry import accepted_params
+from divrl.sampling.keyed import rollout_rows
+from divrl.train import prefix, rollout
 
 
 def sequence_logp(per_token: torch.Tensor, mask: torch.Tensor, reduction: str) -> torch.Tensor:
@@ -72,8 +77,10 @@ class _HookState:
 
 class MethodGRPOTrainer(GRPOTrainer):
     def __init__(self, *args, method: Method, method_params: dict, embedding_model: str, correct_reward: float = 1.0,
-                 correct_index: int | None = None, **kw):
+                 correct_index: int | None = None, coupled_sampling: bool = False, **kw):
         super().__init__(*args, **kw)
+        self.coupled_sampling = coupled_sampling
+        self._rollout_keys: list[str] = []  # problem ids of the batch being generated (coupled sampling)
         self.method = method
         self.method_params = method.params(method_params)
         self.embed = embedding.CachedEmbedder(embedding_model, str(self.accelerator.device))
@@ -93,6 +100,35 @@ class MethodGRPOTrainer(GRPOTrainer):
     def _completions(self) -> list[str] | None:
         return self._hook_state.completions
 
+    # TRL hook 0: rollouts on the HF path by train/rollout.py (prompts shared, keyed noise when coupled).
+    def _generate_single_turn(self, prompt_ids, images, multimodal_fields, num_generations, has_tool_images=False):
+        if (self.use_vllm or self.use_transformers_continuous_batching or images is not None or multimodal_fields
+                or self.is_fsdp_enabled or self.args.generation_kwargs or self.repetition_penalty != 1.0 or self.min_p):
+            if self.coupled_sampling:
+                raise ValueError("train.coupled_sampling: needs the plain Hugging Face rollout path (no vLLM, "
+                                 "FSDP, images or extra generation settings)")
+            return super()._generate_single_turn(prompt_ids, images, multimodal_fields, num_generations,
+                                                 has_tool_images)
+        noise = rollout.TorchNoise()
+        if self.coupled_sampling:  # row i of this process is sample (global row) mod G of its problem
+            assert len(self._rollout_keys) == len(prompt_ids), "coupled sampling: one problem id per rollout row"
+            first = self.accelerator.process_index * len(prompt_ids)
+            index = [(first + i) % num_generations for i in range(len(prompt_ids))]
+            noise = rollout.KeyedNoise(rollout_rows(self.args.seed, self.state.global_step, self._rollout_keys, index))
+        unwrap = unwrap_model_for_generation(self.model_wrapped, self.accelerator,
+                                             gather_deepspeed3_params=self.args.ds3_gather_for_generation,
+                                             gradient_checkpointing_kwargs=self.args.gradient_checkpointing_kwargs)
+        with unwrap as model:
+            ids = rollout.sample(model, prompt_ids, max_new_tokens=self.max_completion_length,
+                                 eos_ids=self.eos_token_ids, pad_id=self._tokenizer.pad_token_id, noise=noise,
+                                 processors=rollout.warpers(self.temperature, self.top_k, self.top_p))
+        return ids, None
+
+    def _plain_model(self) -> bool:
+        """One process and no DeepSpeed/FSDP/checkpointing wrapper: the forward is the module's own."""
+        return (self.accelerator.num_processes == 1 and not self.is_deepspeed_enabled and not self.is_fsdp_enabled
+                and not self.args.gradient_checkpointing)
+
     # TRL hook 1: rewards of all processes, (B_total, n_funcs), contiguous groups of G.
     def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
         rewards_per_func = super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)
@@ -107,6 +143,7 @@ class MethodGRPOTrainer(GRPOTrainer):
 
     # TRL hook 2: replace the advantages TRL computed with the method's.
     def _generate_and_score_completions(self, inputs):
+        self._rollout_keys = [str(x.get("id", x["prompt"])) for x in inputs]
         out = super()._generate_and_score_completions(inputs)
         s = self._hook_state
         mode = "train" if self.model.training else "eval"
@@ -216,9 +253,22 @@ class MethodGRPOTrainer(GRPOTrainer):
             )
         return self._sequence_logp(per_token, out["completion_mask"])
 
-    # TRL hook 3: extra loss terms, from the log-probs of the loss's own forward pass.
-    def _get_per_token_logps_and_entropies(self, *args, **kw):
-        logps, entropies, aux = super()._get_per_token_logps_and_entropies(*args, **kw)
+    # TRL hook 3: extra loss terms, from the log-probs of the loss's own forward pass; that
+    # forward over the batch's prefix tree where the model allows it (train/prefix.py).
+    def _get_per_token_logps_and_entropies(self, model, input_ids, attention_mask, logits_to_keep, batch_size=None,
+                                           compute_entropy=False, compute_aux_loss=False, **extra):
+        shared = None
+        if self._plain_model() and prefix.supported(model) and not compute_aux_loss and not self.args.cast_lm_head_to_fp32 and (
+                all(v is None for v in extra.values()) and (batch_size is None or batch_size >= input_ids.size(0))):
+            with self.accelerator.autocast():
+                shared = prefix.logps_and_entropies(model, input_ids, attention_mask, logits_to_keep, compute_entropy,
+                                                    self.temperature)
+        if shared is not None:
+            (logps, entropies), aux = shared, None
+        else:
+            logps, entropies, aux = super()._get_per_token_logps_and_entropies(
+                model, input_ids, attention_mask, logits_to_keep, batch_size=batch_size,
+                compute_entropy=compute_entropy, compute_aux_loss=compute_aux_loss, **extra)
         s = self._hook_state
         if torch.is_grad_enabled():
             s.policy_logps = logps  # the forward inside _compute_loss (carries gradients)
