@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
-from pydantic import Field
+from pydantic import Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from divrl.settings.model import settings
 from divrl.settings.placement import Placement
@@ -37,6 +38,7 @@ class TrainCore:
     per_device_batch_size: int = Field(0, ge=0, description="Completions per device per micro-step (0: prompts_per_step × num_generations ÷ (processes × gradient_accumulation_steps)). A group may span devices; the method hooks see the gathered batch.")
     gradient_accumulation_steps: int = Field(1, ge=1, description="Micro-steps per optimizer step.")
     gradient_checkpointing: bool = Field(False, description="Recompute activations in the backward pass (large models).")
+    coupled_sampling: bool = Field(False, description="Common random numbers across runs: rollout token t of sample j of problem q at step s draws the same random numbers (keyed Gumbel-max, as evaluation's sampler) in every run with the same seed, whatever the method, so seed s of two methods start from identical rollouts and stay correlated, and they can be compared seed by seed. Off: each run draws from its own torch generator. Hugging Face rollouts only (not with use_vllm).")
     use_vllm: bool = Field(False, description="TRL's vLLM rollouts in colocate mode (GPU; `pip install divrl[vllm]`).")
     vllm_importance_sampling_correction: bool = Field(False, description="TRL's correction for the vLLM/trainer log-prob mismatch (TRL 1.16 turns it on by default). Off: none of the papers' stacks (TRL 0.16, verl) had it.")
     vllm_gpu_memory_utilization: float = Field(0.3, gt=0, le=1, description="GPU memory share of the colocated vLLM engine.")
@@ -44,6 +46,15 @@ class TrainCore:
     logging_steps: int = Field(10, ge=1, description="Steps between logged training metrics.")
     embedding_model: str = Field("minilm", description="Sentence encoder for DRA: `minilm` (bundled all-MiniLM-L6-v2), a local path or a hub id.")
     bf16: bool = Field(False, description="bf16 mixed precision (GPU).")
+
+    @field_validator("use_vllm")
+    @classmethod
+    def _coupled_needs_hf_rollouts(cls, use_vllm: bool, info):
+        # TRL 1.16's vLLM rollouts build one SamplingParams for every request: no per-request seed to key
+        if use_vllm and info.data.get("coupled_sampling"):
+            raise PydanticCustomError("coupled_vllm", "coupled_sampling is on, and TRL's vLLM rollouts have no "
+                                      "per-request seed to couple runs with: turn one of the two off")
+        return use_vllm
 
 
 @settings

@@ -124,7 +124,11 @@ def build_trainer(
     check_report_to(spec.report_to)
     task = task_of(problems)
     rewards = task.trl_rewards(spec.reward)  # correctness stays the task's verifier under every option
-    dataset = Dataset.from_list([{"prompt": p["prompt"], **{f: p[f] for f in task.fields}} for p in problems])
+    rows = [{"prompt": p["prompt"], **{f: p[f] for f in task.fields}} for p in problems]
+    if spec.coupled_sampling:  # coupled rollouts are keyed by problem id: the trainer reads it from the batch
+        for row, p in zip(rows, problems):
+            row["id"] = str(p["id"])
+    dataset = Dataset.from_list(rows)
     args = GRPOConfig(
         output_dir=str(checkpoint_dir),
         max_steps=spec.steps,
@@ -174,6 +178,7 @@ def build_trainer(
         method=method,
         method_params=params,
         embedding_model=spec.embedding_model,
+        coupled_sampling=spec.coupled_sampling,
     )
 
 
