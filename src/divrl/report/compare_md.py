@@ -70,10 +70,10 @@ def gains_losses_md(table: pd.DataFrame) -> str:
                                         str(r.lost), f"{r.net:+d}", f"{r.gained_per_seed:.1f}", f"{r.lost_per_seed:.1f}",
                                         f"{r.mean_dpass1:+.3f}", f"{r.pass1_rose} / {r.pass1_fell}"]) + " |")
     caption = (
-        "Problems gained and lost against the base model. Solved = at least one correct sample; a method's seeds "
-        "are pooled (solved by any seed). gained: base solved none of its samples, the method solved it; lost: base "
+        "Problems gained and lost against the base model. Solved = at least one correct sample; a method's runs "
+        "are pooled (solved by any run; with several base models, base is pooled over them too). gained: base solved none of its samples, the method solved it; lost: base "
         "solved it, no seed of the method did. Pooling gives the method seeds × n samples against base's n, which "
-        "favours gains: gained / seed and lost / seed are the same counts per seed alone, averaged (equal budgets). "
+        "favours gains: gained / seed and lost / seed are the same counts per run alone, averaged (equal budgets). "
         "Δpass@1: per-problem mean over seeds of c/n minus base's c/n; rose / fell: problems where it went up / down."
     )
     return "# Per-problem gains and losses against base\n\n" + "\n".join(lines) + "\n\n" + caption + "\n"

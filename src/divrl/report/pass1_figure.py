@@ -28,7 +28,7 @@ def pass1_change_figure(runs: dict, losses: pd.DataFrame, paths: Paths, referenc
         ax.fill_between(x, change, 0, where=change < 0, color="tab:red", alpha=0.35, lw=0, step="mid")
         ax.step(x, change, where="mid", color=col[row.method], lw=1.4)
         ax.axhline(0, color="black", lw=0.8)
-        ax.set_title(f"{row.method} ({row.seeds} seed{'s' if row.seeds != 1 else ''})", fontsize=9)
+        ax.set_title(f"{row.method} ({row.seeds} run{'s' if row.seeds != 1 else ''})", fontsize=9)
         ax.text(0.03, 0.97, f"mean Δ {row.mean_dpass1:+.3f}\nrose {row.pass1_rose}, fell {row.pass1_fell} "
                 f"of {row.problems}\ngained {row.gained}, lost {row.lost}", transform=ax.transAxes, va="top",
                 fontsize=7, bbox={"boxstyle": "round", "fc": "white", "ec": "0.7", "alpha": 0.9})
