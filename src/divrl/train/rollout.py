@@ -22,6 +22,8 @@ import torch
 from transformers.generation.logits_process import TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper
 
 from divrl.sampling.keyed import gumbel
+from divrl.train.lean_decode import LeanStep
+from divrl.train.lean_decode import supported as lean_supported
 
 
 class TorchNoise:
@@ -73,7 +75,7 @@ def sample(model, prompts: list[list[int]], *, max_new_tokens: int, eos_ids: lis
 
     A finished row leaves the batch (its cache rows with it): the later steps compute
     only the rows still running. `noise(t, rows, vocab)` gets the original indices of
-    the running rows.
+    the running rows. Decode steps go through train/lean_decode.py where it applies.
     """
     device = next(model.parameters()).device
     distinct: dict[tuple, int] = {}
@@ -81,9 +83,8 @@ def sample(model, prompts: list[list[int]], *, max_new_tokens: int, eos_ids: lis
     ids, mask = _left_pad([list(p) for p in distinct], pad_id, device)
     positions = (mask.cumsum(-1) - 1).clamp_min(0)  # as generate: pads at 0, tokens from 0 after the padding
     out = model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True, logits_to_keep=1)
-    cache = out.past_key_values
-    cache.batch_select_indices(inverse)  # each row reads its prompt's keys/values
-    logits, mask, position = out.logits[inverse, -1], mask[inverse], positions[inverse, -1:] + 1
+    logits, mask, position = out.logits[inverse, -1], mask[inverse], positions[inverse, -1] + 1
+    decode = _Decoder(model, out.past_key_values, inverse, mask)
     eos = torch.tensor(eos_ids, device=device)
     running = torch.arange(len(prompts), device=device)  # original index of each row still in the batch
     tokens = torch.full((len(prompts), max_new_tokens), pad_id, dtype=torch.long, device=device)
@@ -98,13 +99,41 @@ def sample(model, prompts: list[list[int]], *, max_new_tokens: int, eos_ids: lis
             break
         if not go_on.all():
             keep = go_on.nonzero().squeeze(1)
-            running, token, mask, position = running[keep], token[keep], mask[keep], position[keep]
-            cache.batch_select_indices(keep)
-        mask = torch.cat([mask, mask.new_ones(running.numel(), 1)], dim=1)
-        out = model(input_ids=token[:, None], attention_mask=mask, position_ids=position, past_key_values=cache,
-                    use_cache=True)
-        logits, position = out.logits[:, -1], position + 1
+            running, token, position = running[keep], token[keep], position[keep]
+            decode.keep(keep)
+        logits, position = decode(token, position), position + 1
     return _cut(tokens.tolist(), set(eos_ids))
+
+
+class _Decoder:
+    """The next token's logits for each running row: the lean step where the model allows
+    it, else the model itself."""
+
+    def __init__(self, model, cache, rows: torch.Tensor, mask: torch.Tensor):
+        self.model, self.mask = model, mask
+        self.padded = not bool(mask.all())
+        self.lean = LeanStep(model) if lean_supported(model) else None
+        if self.lean:
+            self.keys = [layer.keys[rows] for layer in cache.layers]
+            self.values = [layer.values[rows] for layer in cache.layers]
+        else:
+            self.cache = cache
+            cache.batch_select_indices(rows)  # each row reads its prompt's keys/values
+
+    def keep(self, rows: torch.Tensor) -> None:
+        self.mask = self.mask[rows]
+        if self.lean:
+            self.keys, self.values = [k[rows] for k in self.keys], [v[rows] for v in self.values]
+        else:
+            self.cache.batch_select_indices(rows)
+
+    def __call__(self, token: torch.Tensor, position: torch.Tensor) -> torch.Tensor:
+        self.mask = torch.cat([self.mask, self.mask.new_ones(token.size(0), 1)], dim=1)
+        if self.lean:
+            return self.lean(token, position, self.keys, self.values, self.mask if self.padded else None)
+        out = self.model(input_ids=token[:, None], attention_mask=self.mask, position_ids=position[:, None],
+                         past_key_values=self.cache, use_cache=True)
+        return out.logits[:, -1]
 
 
 def _cut(rows: list[list[int]], eos: set[int]) -> list[list[int]]:
