@@ -1,6 +1,6 @@
 """Training-step time of every registered method, relative to GRPO, in one process.
 
-    python benchmarks/step_time.py [--base results/base/model] [--repeats 15] [--methods grpo ds …]
+    python benchmarks/step_time.py [--base results/base/base0/model] [--repeats 15] [--methods grpo ds …]
 
 All methods train on the same fixed batch of the default toy config (same prompts,
 same sampling seed, no optimizer step, so every step does the same generation).
@@ -44,7 +44,7 @@ def _base_model(path: str | None, cfg: dict, problems: list[dict]) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", default="config/config.yaml")
-    ap.add_argument("--base", default="results/base/model")
+    ap.add_argument("--base", default="results/base/base0/model")
     ap.add_argument("--repeats", type=int, default=15)
     ap.add_argument("--methods", nargs="*", default=None, help="default: every registered method")
     ap.add_argument("--threads", type=int, default=1)

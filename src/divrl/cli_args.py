@@ -131,7 +131,7 @@ def report_verbs(verb) -> None:
     and a verb writes only the files named (what its rule in workflow/rules/report.smk declares)."""
     from divrl.report import verbs as v
 
-    def metrics(sp, what="…/eval/base/SET/metrics.json and …/eval/METHOD/seedS/SET/metrics.json of one test set"):
+    def metrics(sp, what="…/eval/base/baseB/SET/metrics.json and …/eval/METHOD/baseB/seedS/SET/metrics.json of one test set"):
         sp.add_argument("--metrics", nargs="+", required=True, help=what)
 
     def reference(sp):
@@ -159,7 +159,7 @@ def report_verbs(verb) -> None:
               "and Spearman figures of one test set", section=False)
     metrics(sp), reference(sp)
     sp.add_argument("--label", required=True, help="what the titles name: the test set (or 'Countdown toy')")
-    sp.add_argument("--train-logs", nargs="*", help="…/train/METHOD/seedS/train_log.json (for --curves)")
+    sp.add_argument("--train-logs", nargs="*", help="…/train/METHOD/baseB/seedS/train_log.json (for --curves)")
     for flag, what in (("--passk", "pass@k against k"), ("--minus-base", "pass@k − base pass@k"),
                        ("--scatter", "pass@1 against distinct correct answers"), ("--curves", "training curves"),
                        ("--spearman", "Spearman(reward, diversity) per prompt")):
@@ -202,10 +202,10 @@ def report_verbs(verb) -> None:
 
     sp = verb("report", v.cmd_report, "the whole report into one folder, by hand (the workflow runs report-* verbs)",
               section=False)
-    metrics(sp, "…/eval/base/SET/metrics.json and …/eval/METHOD/seedS/SET/metrics.json")
+    metrics(sp, "…/eval/base/baseB/SET/metrics.json and …/eval/METHOD/baseB/seedS/SET/metrics.json")
     sp.add_argument("--out-dir", required=True, help="gets tables/ and figures/")
     k_show(sp), reference(sp)
-    sp.add_argument("--train-logs", nargs="*", help="…/train/METHOD/seedS/train_log.json (training curves)")
+    sp.add_argument("--train-logs", nargs="*", help="…/train/METHOD/baseB/seedS/train_log.json (training curves)")
     sp.add_argument("--data-stats", help="data/stats.json (solution multiplicity table)")
     sp.add_argument("--task", default="countdown", help="task name, for table labels")
     sp.add_argument("--paper", help="JSON of the config's paper: section (published numbers -> tables/vs_paper.md)")
