@@ -15,8 +15,8 @@ from divrl.settings.placement import Placement
 from divrl.settings.report import Paper, Report
 from divrl.settings.train import Train
 
-# the toy's methods (config/config.yaml): a config without `methods` runs the same five
-TOY_METHODS = {"grpo": {}, "dr_grpo": {}, "dra_grpo": {}, "dra_dr_grpo": {}, "ds": {"gamma_p": 0.05, "gamma_n": 0.05}}
+# the toy's methods (config/config.yaml): a config without `methods` runs the same four
+TOY_METHODS = {"grpo": {}, "dra_grpo": {}, "div": {}, "ds": {"gamma_p": 0.05, "gamma_n": 0.05}}
 
 Grid = Annotated[dict[str, Annotated[list, Field(min_length=1)]], Field(min_length=1)]
 
