@@ -142,10 +142,13 @@ rule report_compare:
         reference=REFERENCE,
         # runs of one seed drew the same rollout random numbers (train.coupled_sampling): paired by seed
         coupled="--coupled-seeds" if config["train"].get("coupled_sampling") else "",
+        alpha=config["report"]["alpha"],
+        effect=config["report"]["effect"],
         outputs=options,
     shell:
         "{params.divrl} report-compare --metrics {input.metrics} --k-show {params.k_show}"
-        " --reference {params.reference} {params.coupled} {params.outputs} > {log} 2>&1"
+        " --reference {params.reference} --alpha {params.alpha} --effect {params.effect} {params.coupled}"
+        " {params.outputs} > {log} 2>&1"
 
 
 if MULTI:
