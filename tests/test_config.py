@@ -15,7 +15,7 @@ def test_shipped_configs_validate(root, path):
 
 def test_defaults_are_filled():
     cfg = validate({"methods": {"grpo": {}}})
-    assert cfg["train"]["num_generations"] == 8 and cfg["eval"]["n_samples"] == 256
+    assert cfg["train"]["num_generations"] == 8 and cfg["eval"]["n_samples"] == 128
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,8 @@ def test_defaults_are_the_toy_config(root):
     # every key the toy sets is its default: a config setting one key changes only that key
     toy = yaml.safe_load((root / "config/config.yaml").read_text())
     empty = validate({})
+    # but base.seeds: the toy's four base models; the default is the one a named base.model allows
+    assert toy["base"].pop("seeds") == [0, 1, 2, 3] and empty["base"]["seeds"] == [0]
     for key, value in toy.items():
         if isinstance(value, dict) and key != "methods":
             for sub, v in value.items():

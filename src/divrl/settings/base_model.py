@@ -18,7 +18,7 @@ class TinyShape:
     num_layers: int = Field(3, ge=1, description="Transformer layers.")
     num_heads: int = Field(4, ge=1, description="Attention heads.")
     max_positions: int = Field(64, ge=16, description="Context length in tokens.")
-    sft_steps: int = Field(700, ge=1, description="Supervised steps on uniformly drawn solutions.")
+    sft_steps: int = Field(500, ge=1, description="Supervised steps on uniformly drawn solutions.")
     batch_size: int = Field(128, ge=1, description="Sequences per SFT step.")
     lr: float = Field(0.002, gt=0, description="Peak AdamW learning rate.")
     warmup_steps: int = Field(100, ge=0, description="Linear warm-up before cosine decay.")
@@ -45,7 +45,7 @@ class Base(BaseCore):
         "(the seed of its initialisation and SFT batches; base/baseB/model), and every method × RL seed is trained "
         "from each (train/METHOD/baseB/seedS), so runs cross base × method × seed. A named `model` is one base "
         "model: one seed only (it names its folders, eval/base/baseB).", min_length=1)
-    threads: int = Field(2, ge=1, description="CPU threads of the base rule.")
+    threads: int = Field(1, ge=1, description="CPU threads of the base rule (1: two base models build side by side on 2 cores).")
 
 
 @settings

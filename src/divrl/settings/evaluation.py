@@ -14,7 +14,7 @@ from divrl.settings.placement import Placement
 class EvalCore:
     """Every eval key but `threads` (which travels as --threads, so it reruns nothing)."""
 
-    n_samples: int = Field(256, ge=1, description="Samples per problem (N); pass@k for k = 1, 2, 4, … N.")
+    n_samples: int = Field(128, ge=1, description="Samples per problem (N); pass@k for k = 1, 2, 4, … N.")
     temperature: float = Field(1.0, gt=0, description="Sampling temperature.")
     top_p: float = Field(1.0, gt=0, le=1, description="Nucleus threshold (1 = off).")
     top_k: int = Field(0, ge=0, description="Keep the k most likely tokens (0 = off; DS Countdown evaluates with 50). Also used by the difficulty filter.")
