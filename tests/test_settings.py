@@ -24,6 +24,8 @@ def test_defaults_are_the_toy_config(root):
     empty = validate({})
     # but base.seeds: the toy's four base models; the default is the one a named base.model allows
     assert toy["base"].pop("seeds") == [0, 1, 2, 3] and empty["base"]["seeds"] == [0]
+    # and train.coupled_sampling: on for the toy, off by default (TRL's vLLM rollouts cannot couple)
+    assert toy["train"].pop("coupled_sampling") is True and empty["train"]["coupled_sampling"] is False
     for key, value in toy.items():
         if isinstance(value, dict) and key != "methods":
             for sub, v in value.items():
