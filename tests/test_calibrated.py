@@ -26,7 +26,10 @@ def runs(values, bases=None, seeds=None):
     return Runs(values, tuple(bases or [0] * r), tuple(seeds if seeds is not None else range(r)))
 
 
-@given(st.lists(st.floats(0, 1), min_size=2, max_size=6), st.lists(st.floats(0, 1), min_size=2, max_size=6))
+RATE = st.integers(0, 1000).map(lambda i: i / 1000)  # pass@k values on a grid (no 1e-115 underflow games)
+
+
+@given(st.lists(RATE, min_size=2, max_size=6), st.lists(RATE, min_size=2, max_size=6))
 @settings(max_examples=60, deadline=None)
 def test_one_base_is_welch_on_run_means(xa, xb):
     if np.ptp(xa) == 0 and np.ptp(xb) == 0:
