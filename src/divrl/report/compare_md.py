@@ -50,7 +50,7 @@ def compare_md(table: pd.DataFrame, reference: str, present: bool, alpha: float,
     caption = (
         f"{what} Δ = mean over the {table.n_problems.iloc[0]} test problems of unbiased pass@k, averaged over the "
         f"method's runs, minus the same for the opponent; > 0: the method is better. Test: {used}; a method × "
-        f"problem term (new test problems) is added with Satterthwaite's df (divrl/metrics/calibrated.py; "
+        f"problem term (new test problems) widens SE without adding df (divrl/metrics/calibrated.py; "
         f"calibration: docs/statistics.md). CI: Δ ± t·SE at {level}, not adjusted. p (Holm): Holm–Bonferroni over "
         f"the rows against the same opponent. Verdict: **better**/**worse** where p (Holm) < {alpha}; 'no difference "
         f"beyond ±{effect:g}' where the CI lies inside ±{effect:g}; otherwise 'cannot tell' — the runs cannot "
