@@ -37,9 +37,12 @@ def test_default_dry_run_plans_every_method_and_seed(root, tmp_path):
     path.write_text(yaml.safe_dump(cfg))
     res = snakemake(root, "-n", "--configfile", str(path), "--cores", "2")
     assert res.returncode == 0, res.stderr
-    runs = len(cfg["methods"]) * len(cfg["seeds"])
+    bases = len(cfg["base"]["seeds"])
+    runs = len(cfg["methods"]) * bases * len(cfg["seeds"])  # every method × base model × seed
+    assert bases >= 2 and runs >= 8 * len(cfg["methods"])  # the default's design: ≥ 8 runs per method
     counts = job_counts(res.stdout)
-    assert counts == {"data": 1, "base": 1, "sample_base": 1, "train": runs, "evaluate": runs, "report_tables": 1, "report_figures": 1, "report_compare": 1, "all": 1}
+    assert counts == {"data": 1, "base": bases, "sample_base": bases, "train": runs, "evaluate": runs,
+                      "report_tables": 1, "report_figures": 1, "report_compare": 1, "all": 1}
 
 
 def test_one_method_override_plans_only_that_method(root, tmp_path):
