@@ -114,6 +114,12 @@ def _satterthwaite(terms: list[tuple[float, float]]) -> float:
     return total * total / denom if denom > 0 else math.inf
 
 
+def welch_df(runs: list[tuple[float, float]]) -> float:
+    """The test's df from its run-level terms [(s²/S, S − 1)]: Welch–Satterthwaite, or the smallest
+    df when every term is 0 (the power of metrics/calibrated_power.py uses the same rule)."""
+    return _satterthwaite(runs) if any(t > 0 for t, _ in runs) else min(d for _, d in runs)
+
+
 def _problem_term(d: np.ndarray, noise: float) -> float:
     """V̂ = max(0, s²_p(d̄) − noise): variance over problems of the true per-problem difference."""
     if d.size < 2:
@@ -153,7 +159,8 @@ def compare_one(a: Runs, b: Runs, k_index: int, *, level: float = 0.95, fixed_b:
     p = blocks[0][0].shape[1]
     per_base = np.array([xa.mean() - xb.mean() for xa, xb, _, _ in blocks])
     delta = float(per_base.mean())
-    d_problem = np.mean([xa.mean(axis=0) - xb.mean(axis=0) for xa, xb, _, _ in blocks], axis=0)  # [P]
+    d_bp = np.stack([xa.mean(axis=0) - xb.mean(axis=0) for xa, xb, _, _ in blocks])  # [B, P] per-base differences
+    d_problem = d_bp.mean(axis=0)  # [P]
     runs_a = sum(xa.shape[0] for xa, _, _, _ in blocks)
     runs_b = sum(xb.shape[0] for _, xb, _, _ in blocks)
     nan = math.nan
@@ -161,7 +168,6 @@ def compare_one(a: Runs, b: Runs, k_index: int, *, level: float = 0.95, fixed_b:
 
     if n_b >= 2:  # base as a random factor
         unit = float(np.var(per_base, ddof=1))
-        d_bp = np.stack([xa.mean(axis=0) - xb.mean(axis=0) for xa, xb, _, _ in blocks])  # [B, P]
         v = _problem_term(d_problem, _residual(d_bp) / n_b)
         terms = [(unit / n_b, n_b - 1), (v / p, p - 1)]
         return _finish(terms, n_b - 1, level, scheme="bases", unit_var=unit, var_a=nan, var_b=nan, problem_var=v, **base)
@@ -185,8 +191,8 @@ def compare_one(a: Runs, b: Runs, k_index: int, *, level: float = 0.95, fixed_b:
     noise = _residual(xa) / s_a + (0.0 if fixed_b else _residual(xb) / s_b)
     v = _problem_term(d_problem, noise)
     runs = [(var_a / s_a, s_a - 1)] + ([] if fixed_b else [(var_b / s_b, s_b - 1)])
-    df = _satterthwaite(runs) if any(t > 0 for t, _ in runs) else min(d for _, d in runs)
-    return _finish([*runs, (v / p, p - 1)], df, level, scheme="welch", unit_var=nan, var_a=var_a, var_b=var_b, problem_var=v, **base)
+    return _finish([*runs, (v / p, p - 1)], welch_df(runs), level, scheme="welch", unit_var=nan, var_a=var_a,
+                   var_b=var_b, problem_var=v, **base)
 
 
 def _finish(terms, df: float, level, **fields) -> Result:

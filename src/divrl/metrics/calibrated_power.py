@@ -15,7 +15,7 @@ import math
 
 from scipy import stats
 
-from divrl.metrics.calibrated import Result, _satterthwaite
+from divrl.metrics.calibrated import Result, welch_df
 
 # No design beyond this many seeds or base models is proposed ("inf": more problems are needed).
 MAX_UNITS = 1000
@@ -28,8 +28,7 @@ def _design(r: Result, units_a: int, units_b: int, fixed: bool) -> tuple[float, 
     if r.scheme in ("bases", "paired"):
         return r.unit_var / units_a + problem, units_a - 1
     runs = [(r.var_a / units_a, units_a - 1)] + ([] if fixed else [(r.var_b / units_b, units_b - 1)])
-    df = _satterthwaite(runs) if any(t > 0 for t, _ in runs) else min(d for _, d in runs)
-    return sum(t for t, _ in runs) + problem, df
+    return sum(t for t, _ in runs) + problem, welch_df(runs)
 
 
 def _power(design: tuple[float, float], effect: float, alpha: float) -> float:
