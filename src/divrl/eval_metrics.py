@@ -69,6 +69,14 @@ class Metrics:
         self.formatted += sum(r > 0 for r in rewards)
         self.rows.append(row)
 
+    def embed_ahead(self, text_lists: list[list[str]]) -> None:
+        """Embed the heads of several problems in one call, so that a caching `embed`
+        (embedding.CachedEmbedder) answers each problem's `embedding_stats` from its cache:
+        one batched encoder call per chunk instead of one small call per problem."""
+        heads = sorted({t.strip() for texts in text_lists for t in texts[: self.m]})
+        if self.embed is not None and heads:
+            self.embed(heads)
+
     def embedding_stats(self, texts: list[str], rewards: list[float]) -> tuple[float, tuple[float, float]]:
         """Mean pairwise cosine and Spearman(reward, diversity) over the first m samples."""
         heads = [t.strip() for t in texts[: self.m]]

@@ -45,10 +45,11 @@ def sampling_of(spec: EvalSpec, n: int | None = None) -> SampleSpec:
 
 
 def _embedder(spec: EvalSpec):
-    """texts -> unit vectors with the spec's encoder and device (loaded at the first call)."""
+    """texts -> unit vectors with the spec's encoder and device (loaded at the first call),
+    each distinct text encoded once (Metrics.embed_ahead fills the cache a chunk at a time)."""
     from divrl import embedding
 
-    return lambda texts: embedding.embed(texts, spec.embedding_model, spec.device)
+    return embedding.CachedEmbedder(spec.embedding_model, spec.device)
 
 
 def shard_range(n_problems: int, shard: int, shards: int) -> tuple[int, int]:
@@ -132,7 +133,7 @@ def sample_shard(model_dir: str, problems: list[dict], spec: EvalSpec, out: str 
     specs = [sample_spec, greedy_of(sample_spec)] if spec.greedy else [sample_spec]
     draw = None  # the model loads only if some part is missing
     # the embedding metrics per problem here, where the GPU is, so the merge is cheap
-    stats = Metrics(spec, task.equations_of, _embedder(spec)).embedding_stats
+    metrics = Metrics(spec, task.equations_of, _embedder(spec))
     step = max(1, spec.chunk_problems)
     files = []
     for a in range(lo, hi, step):
@@ -145,7 +146,8 @@ def sample_shard(model_dir: str, problems: list[dict], spec: EvalSpec, out: str 
             continue
         draw = draw or sampler(model_dir, specs)
         completions, *rest = draw([p["prompt"] for p in chunk], ids)
-        tables = [problem_table(task, a + j, p, texts, m_answers, rest[0][j] if rest else None, stats)
+        metrics.embed_ahead(completions)
+        tables = [problem_table(task, a + j, p, texts, m_answers, rest[0][j] if rest else None, metrics.embedding_stats)
                   for j, (p, texts) in enumerate(zip(chunk, completions))]
         eval_store.write(path, tables, {"fingerprint": fp})
     meta = {"model": str(model_dir), "spec": asdict(spec), "shard": shard, "shards": shards, "problems": [lo, hi],

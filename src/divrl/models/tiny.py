@@ -46,12 +46,16 @@ def build_model(spec: TinySpec, tokenizer: PreTrainedTokenizerFast) -> LlamaForC
 
 
 def _tokenize(problems: list[dict], tokenizer) -> list[tuple[list[int], list[list[int]]]]:
-    """(prompt ids, [solution ids + EOS]) per problem, tokenized once up front."""
+    """(prompt ids, [solution ids + EOS]) per problem, tokenized once up front, in two
+    batched tokenizer calls (all prompts, then all solutions) rather than two per problem."""
     eos = tokenizer.eos_token_id
-    out = []
-    for p in tqdm(problems, desc="tokenize", mininterval=2):
-        sols = tokenizer(p["solutions"])["input_ids"]
-        out.append((tokenizer(p["prompt"])["input_ids"], [s + [eos] for s in sols]))
+    prompts = tokenizer([p["prompt"] for p in problems])["input_ids"]
+    flat = tokenizer([s for p in problems for s in p["solutions"]])["input_ids"] if problems else []
+    out, at = [], 0
+    for p, ids in zip(problems, prompts):
+        n = len(p["solutions"])
+        out.append((ids, [s + [eos] for s in flat[at : at + n]]))
+        at += n
     return out
 
 

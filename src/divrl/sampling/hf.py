@@ -77,8 +77,9 @@ def _generate(model, tokenizer, prompts: list[str], spec: SampleSpec, keys: list
         got: list[str] = []
         for first in range(0, spec.n, per_call):
             k = min(per_call, spec.n - first)
-            if not is_greedy and _fast_path(model, spec):
-                got.extend(_keyed_rollout(model, tokenizer, enc["input_ids"][0], spec, row_keys(spec.seed, key, first, k)))
+            if _fast_path(model, spec):
+                rows = None if is_greedy else row_keys(spec.seed, key, first, k)
+                got.extend(_keyed_rollout(model, tokenizer, enc["input_ids"][0], spec, rows, k))
                 bar.update(k)
                 continue
             processors = [] if is_greedy else [*_warpers(spec), GumbelPick(row_keys(spec.seed, key, first, k))]
@@ -100,20 +101,26 @@ def _generate(model, tokenizer, prompts: list[str], spec: SampleSpec, keys: list
 
 
 def _fast_path(model, spec: SampleSpec) -> bool:
-    """The rollout decoder for sampled (not greedy) rows of a Llama/Qwen2 policy on the CPU (the
-    toy). Not on GPUs: its noise is made for all rows at once, [rows, vocab] int64 temporaries that
+    """The rollout decoder for the rows of a Llama/Qwen2 policy on the CPU (the toy), sampled or
+    greedy. Not on GPUs: its noise is made for all rows at once, [rows, vocab] int64 temporaries that
     GumbelPick makes in blocks for 150k-token vocabularies; generate() stays the path there."""
     return spec.device == "cpu" and getattr(model, "config", None) is not None and lean_supported(model)
 
 
-def _keyed_rollout(model, tokenizer, prompt_ids: torch.Tensor, spec: SampleSpec, rows: torch.Tensor) -> list[str]:
+def _keyed_rollout(model, tokenizer, prompt_ids: torch.Tensor, spec: SampleSpec, rows: torch.Tensor | None,
+                   k: int) -> list[str]:
     """The same keyed draws as `generate` + GumbelPick, through the training rollout's decoder
     (train/rollout.py: the prompt read once for all rows, decode steps without HF's per-call
     machinery; ~3× faster for the toy). GumbelPick keys a token by its position in the whole
-    sequence (prompt + completion), so the noise here is offset by the prompt's length."""
+    sequence (prompt + completion), so the noise here is offset by the prompt's length.
+    rows None: greedy (argmax of the raw scores, no warpers, as generate(do_sample=False))."""
     offset = prompt_ids.numel()
-    noise = lambda t, running, vocab: gumbel(rows.to(running.device)[running], offset + t, vocab)  # noqa: E731
-    ids = rollout_sample(model, [prompt_ids.tolist()] * rows.numel(), max_new_tokens=spec.max_new_tokens,
+    if rows is None:
+        noise, processors = (lambda t, running, vocab: 0.0), []  # noqa: E731
+    else:
+        noise = lambda t, running, vocab: gumbel(rows.to(running.device)[running], offset + t, vocab)  # noqa: E731
+        processors = _warpers(spec)
+    ids = rollout_sample(model, [prompt_ids.tolist()] * k, max_new_tokens=spec.max_new_tokens,
                          eos_ids=[tokenizer.eos_token_id], pad_id=tokenizer.pad_token_id, noise=noise,
-                         processors=_warpers(spec))
+                         processors=processors)
     return tokenizer.batch_decode(ids, skip_special_tokens=True)
