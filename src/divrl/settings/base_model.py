@@ -19,7 +19,7 @@ class TinyShape:
     num_heads: int = Field(4, ge=1, description="Attention heads.")
     max_positions: int = Field(64, ge=16, description="Context length in tokens.")
     sft_steps: int = Field(400, ge=1, description="Supervised steps on uniformly drawn solutions.")
-    batch_size: int = Field(128, ge=1, description="Sequences per SFT step.")
+    batch_size: int = Field(96, ge=1, description="Sequences per SFT step.")
     lr: float = Field(0.002, gt=0, description="Peak AdamW learning rate.")
     warmup_steps: int = Field(100, ge=0, description="Linear warm-up before cosine decay.")
     weight_decay: float = Field(0.01, ge=0, description="AdamW weight decay.")

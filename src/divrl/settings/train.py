@@ -15,7 +15,7 @@ from divrl.settings.placement import Placement
 class TrainCore:
     """Every train key but `threads` (which travels as --threads, so it reruns nothing)."""
 
-    steps: int = Field(128, ge=1, description="Optimizer steps.")
+    steps: int = Field(104, ge=1, description="Optimizer steps.")
     prompts_per_step: int = Field(8, ge=1, description="Prompts per optimizer step, over all processes (each optimizer step sees prompts_per_step × num_generations completions; the workflow checks they split over processes × accumulation steps).")
     num_generations: int = Field(8, ge=2, description="Group size G (completions per prompt).")
     max_completion_length: int = Field(16, ge=1, description="Max new tokens per completion.")
