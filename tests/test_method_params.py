@@ -131,12 +131,17 @@ def test_dra_composes_the_backbones_class_and_its_own():
     assert methods.get("dra_ds").logp_reduction({"length_normalized": True}) == "mean"
 
 
+# He et al.'s released code ranks by the per-token mean of log π_old; the others' sources sum
+MEAN_BY_DEFAULT = {"unlikeliness", "dra_unlikeliness"}
+
+
 @pytest.mark.parametrize("name", ALL)
 def test_logp_reduction_is_declared_by_the_method(name):
     m = methods.get(name)
-    assert m.logp_reduction({}) == "sum"  # the papers' sequence log-prob by default
+    assert m.logp_reduction({}) == ("mean" if name in MEAN_BY_DEFAULT else "sum")
     if "length_normalized" in fields(name):
         assert m.logp_reduction({"length_normalized": True}) == "mean"
+        assert m.logp_reduction({"length_normalized": False}) == "sum"
 
 
 def test_describe_lists_every_method_and_hyperparameter_with_type_default_and_help():

@@ -32,7 +32,7 @@ class Hyperparameters(BaseModel):
 
 
 class LengthNormalized(Hyperparameters):
-    """For methods that read log π_old(y): its sum over tokens (the papers) or per-token mean.
+    """For methods that read log π_old(y): its sum over tokens or its per-token mean.
 
     A subclass declares `length_normalized: bool = length_normalized_field()` where it wants it
     in its field order (the order of a run's resolved hyperparameters in its logs).
@@ -42,8 +42,9 @@ class LengthNormalized(Hyperparameters):
         return "mean" if self.length_normalized else "sum"
 
 
-def length_normalized_field() -> Any:
-    return Field(False, description="log π_old(y) is the per-token mean instead of the sum of token log-probs")
+def length_normalized_field(default: bool = False) -> Any:
+    """The shared field; `default` is the method's source's choice (DS: sum, He et al.'s code: mean)."""
+    return Field(default, description="log π_old(y) is the per-token mean instead of the sum of token log-probs")
 
 
 def fixed(default: Any, description: str, **bounds: Any) -> Any:
