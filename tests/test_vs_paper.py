@@ -71,8 +71,9 @@ def test_scorecard_numbers_and_t_interval(countdown_tree, tmp_path):
     rng = df[df.metric == "pass@1 − GRPO"].iloc[0]
     assert (rng.published_low, rng.published_high) == (0.2, 2.9)
     assert rng.inside_ci == ("yes" if rng.ci_low <= 2.9 and rng.ci_high >= 0.2 else "no")
-    unmeasured = df[df.metric == "Self-BLEU"].iloc[0]
-    assert math.isnan(unmeasured.ours_mean) and unmeasured.ci_method == "not measured"
+    # metrics.json without per-problem Self-BLEU (written before it was measured): said so
+    absent = df[df.metric == "100 − Self-BLEU"].iloc[0]
+    assert math.isnan(absent.ours_mean) and absent.ci_method.endswith("or not in its metrics.json")
     assert "| §4.5 | grpo | countdown | pass@1 − base | 9.49 |" in text and "0.2–2.9" in text and "lost header" in text
 
 
@@ -103,3 +104,37 @@ def test_one_seed_uses_the_problem_bootstrap_and_a_pinned_seed(tmp_path):
 def test_no_paper_section_writes_nothing(countdown_tree, tmp_path):
     assert vs_paper.write(countdown_tree, {}, md=tmp_path / "out/vs_paper.md") is None
     assert not (tmp_path / "out").exists()
+
+
+def test_table3_ngram_and_self_bleu_rows_come_from_the_per_problem_values(tmp_path):
+    """R1-zero-Div Table 3: N-gram diversity as is, Self-BLEU as 100 − Self-BLEU, both in
+    percent, with the one-seed bootstrap over problems; a problem without Self-BLEU (one
+    sample) is left out."""
+    ev = tmp_path / "eval"
+    runs = {"base": (None, [0.30, 0.28, 0.31], [0.14, 0.10, None]),
+            "grpo": (0, [0.27, 0.29, 0.26], [0.44, 0.46, 0.40])}
+    paths = []
+    for method, (seed, ngram, bleu) in runs.items():
+        path = ev / (f"{method}/gsm8k/metrics.json" if seed is None else f"{method}/seed{seed}/gsm8k/metrics.json")
+        _metrics(path, [4, 4, 4])
+        m = json.loads(path.read_text())
+        for p, g, b in zip(m["per_problem"], ngram, bleu):
+            p["ngram_diversity"], p["self_bleu"] = g, b
+        path.write_text(json.dumps(m))
+        paths.append(str(path))
+    paper = {"rows": [
+        {"table": "Table 3", "method": method, "bench": "gsm8k", "metric": metric, "value": value}
+        for method, metric, value in [("base", "ngram_diversity", 29.29), ("base", "self_bleu", 85.98),
+                                      ("grpo", "ngram_diversity", 27.75), ("grpo", "self_bleu", 56.0)]]}
+    text = vs_paper.write(paths, paper, md=tmp_path / "vs_paper.md")
+    df = vs_paper.table(vs_paper.load(paths), paper)
+    want = {("base", "N-gram diversity"): 100 * np.mean([0.30, 0.28, 0.31]),
+            ("base", "100 − Self-BLEU"): 100 * np.mean([1 - 0.14, 1 - 0.10]),
+            ("grpo", "N-gram diversity"): 100 * np.mean([0.27, 0.29, 0.26]),
+            ("grpo", "100 − Self-BLEU"): 100 * np.mean([1 - 0.44, 1 - 0.46, 1 - 0.40])}
+    for r in df.itertuples():
+        assert r.ours_mean == pytest.approx(want[(r.method, r.metric)]) and r.seeds == 1
+        assert r.ci_method == "bootstrap over problems" and r.ci_low <= r.ours_mean <= r.ci_high
+    grpo_bleu = df[(df.method == "grpo") & (df.metric == "100 − Self-BLEU")].iloc[0]
+    assert grpo_bleu["diff"] == pytest.approx(want[("grpo", "100 − Self-BLEU")] - 56.0)
+    assert "| Table 3 | grpo | gsm8k | 100 − Self-BLEU | 56.00 | 56.67 ± 0.00 (1) | +0.67 |" in text

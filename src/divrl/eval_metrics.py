@@ -4,7 +4,9 @@ few numbers per problem, never all P × N completions (N = 8192 at paper scale).
 `Metrics.add` takes one problem's scored samples (eval_store's columns), `Metrics.result`
 forms metrics.json. Per problem the definitions are those of divrl.metrics (pass@k from
 the correct count, distinct correct, embedding cosine and Spearman over the first
-diversity_samples, Div-Equ and distinct answers over the first div_equ_samples).
+diversity_samples; Div-Equ, distinct answers, N-gram diversity and Self-BLEU over the first
+div_equ_samples: R1-zero-Div's Table 3 computes its three diversity columns on the same
+5 responses per question).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import numpy as np
 
 from divrl.eval_store import GREEDY, STATS
 from divrl.metrics.diversity import mean_pairwise_cosine
+from divrl.metrics.ngram import ngram_diversity, self_bleu
 from divrl.metrics.passk import k_grid, pass_at_k_many
 from divrl.metrics.potential import distinct_answers, div_equ, potential_at_k
 from divrl.metrics.stats import share_uncorrelated, spearman_reward_diversity
@@ -61,6 +64,8 @@ class Metrics:
             row["cosine"], (row["spearman_rho"], row["spearman_p"]) = self.embedding_stats(texts, rewards)
         row["n_solutions"] = len(problem.get("solutions", []))
         row["div_equ"] = div_equ([texts], m=self.m_equ, equations=self.equations).per_problem[0]
+        heads = texts[: self.m_equ]
+        row["ngram_diversity"], row["self_bleu"] = ngram_diversity(heads), self_bleu(heads)
         row["_answers"] = distinct_answers([answers], m=self.m_equ, canonical=_answer_key)
         greedy = [bool(cols["correct"][i]) for i in order if cols["sample"][i] == GREEDY]
         if greedy:
@@ -107,6 +112,7 @@ class Metrics:
             pass1 = np.array(self.greedy, dtype=np.float64)
             extra["greedy_pass1"] = float(pass1.mean())
         cosine = [r["cosine"] for r in rows]
+        bleu = [r["self_bleu"] for r in rows if r["self_bleu"] is not None]  # None: a single sample
         return {
             "n": n,
             "n_problems": len(rows),
@@ -128,6 +134,10 @@ class Metrics:
             "div_equ_no_equations": len(rows) - len(shares),  # problems left out of div_equ's mean
             # share of distinct final answers among the same samples (divrl's former "div_equ")
             "distinct_answers": float(np.mean(answers)),
+            # R1-zero-Div Table 3 (metrics/ngram.py), over the div_equ_samples: its Div-N-gram is
+            # 100 × ngram_diversity, its Div-Self-BLEU 100 × (1 − self_bleu)
+            "ngram_diversity": float(np.mean([r["ngram_diversity"] for r in rows])),
+            "self_bleu": float(np.mean(bleu)) if bleu else float("nan"),
             "spearman_share_p_gt_005": share_uncorrelated([r["spearman_p"] for r in rows]),
             "per_problem": rows,
         }

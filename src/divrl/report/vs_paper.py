@@ -14,7 +14,10 @@ Its 95 % CI:
 - one seed: the percentile bootstrap over problems of metrics/stats.bootstrap_ci (2000
   draws), test sets resampled separately for `avg`. It holds only the sampling of
   problems, not of training runs, so it is narrower than a seed interval would be.
-- no CI where a metric has no per-problem values (Div-Equ) or is not measured.
+- no CI where a metric has no per-problem values (Div-Equ).
+R1-zero-Div's Table 3 prints N-gram diversity and 100 − Self-BLEU (its "Div-Self-BLEU",
+higher = more diverse); ours come from each problem's ngram_diversity and 1 − self_bleu in
+metrics.json (metrics/ngram.py), so they get the bootstrap over problems like pass@k.
 A published range (DS's "gains of 0.2%–2.9%") agrees when our CI overlaps it; its
 difference is the distance to the nearer end (0 inside).
 """
@@ -33,8 +36,7 @@ from divrl.report import identity
 
 _KIND = {"pass_at_k": "pass@{k}", "mean_at_1": "Avg@N", "greedy_at_1": "greedy pass@1", "div_equ": "Div-Equ",
          "minus_base": "pass@{k} − base", "minus_grpo": "pass@{k} − GRPO",
-         "ngram_diversity": "N-gram diversity", "self_bleu": "Self-BLEU"}
-_UNMEASURED = {"ngram_diversity", "self_bleu"}
+         "ngram_diversity": "N-gram diversity", "self_bleu": "100 − Self-BLEU"}
 N_BOOT = 2000
 
 
@@ -65,6 +67,9 @@ def _per_problem(m: dict, metric: str, k: int) -> dict | None:
         return {p["id"]: p["c"] / m["n"] for p in probs} or None
     if metric == "greedy_at_1" and probs and all("greedy_correct" in p for p in probs):
         return {p["id"]: float(p["greedy_correct"]) for p in probs}
+    if metric in ("ngram_diversity", "self_bleu"):  # None: one sample, no Self-BLEU; absent: older file
+        flip = metric == "self_bleu"  # the paper prints 100 − Self-BLEU
+        return {p["id"]: 1.0 - p[metric] if flip else p[metric] for p in probs if p.get(metric) is not None} or None
     return None
 
 
@@ -116,9 +121,6 @@ def ours(data: dict, row: dict, not_averaged=()) -> dict:
     """mean, std, seeds, CI (fractions) for one published row; NaN where we have nothing."""
     method, metric, k, b = row["method"], row["metric"], row.get("k", 1), row["bench"]
     out = {"mean": math.nan, "std": math.nan, "seeds": 0, "ci_low": math.nan, "ci_high": math.nan, "ci": ""}
-    if metric in _UNMEASURED:
-        out["ci"] = "not measured"
-        return out
     # avg: every test set but the validation split and sets kept out of the benchmark average
     left_out = {"validation", *not_averaged}
     benches = sorted({bb for (_, _, bb) in data if bb not in left_out}) if b == "avg" else [b]
@@ -134,7 +136,7 @@ def ours(data: dict, row: dict, not_averaged=()) -> dict:
         bases.append(s[0])
         per_problem = [a for _, a in got] if all(a is not None for _, a in got) else None
     if not per_seed:
-        out["ci"] = "not run, or k > N"
+        out["ci"] = "not run, k > N, or not in its metrics.json"
         return out
     v = np.array(per_seed)
     out.update(mean=float(v.mean()), std=float(v.std(ddof=1)) if len(v) > 1 else 0.0, seeds=len(v))
