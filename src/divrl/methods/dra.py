@@ -11,6 +11,21 @@ under its backbone. True reproduces the official code, which also re-weights
 all-correct (and all-"formatted") groups; there the std normalisation turns small
 embedding differences into advantages of about ±1 (mostly encoder noise on short
 answers, see TOY_NOTES), which is why it is a switch.
+
+Which completions a completion is compared with. The paper's formula (and our default)
+compares it with the other completions of its prompt's group. The official code
+(github xiwenc1/DRA-GRPO, src/open_r1/trl/trainer/grpo_trainer.py lines 667-698, the same
+in drgrpo_trainer.py lines 665-698) embeds `completions`, which at that point is only
+this process's slice of the generated batch (its rewards were gathered at line 656,
+its completions never are), forms `embeddings @ embeddings.T` over that slice (line
+690), sums each row (line 691), multiplies the rewards by 1 / (sum + 1e-6) (lines
+692, 698) and gathers those weights (line 696). With the released recipe (4 completions
+per device, G = 6, 3 processes) a process holds 4 of a group's 6 completions, or 2 of one
+group and 2 of the next: the similarity mixes prompts and misses group members.
+`train.dra_official_code` reproduces that: the trainer hands this module
+`process_slice_pairs` (below), a [B, 2, d] tensor, in place of the [B, d] embeddings,
+and `dra_rewards_official` divides as the official code does. Everything else about
+DRA (when it applies, the backbone after it) stays as configured.
 """
 
 from __future__ import annotations
@@ -53,9 +68,50 @@ def dra_rewards(rewards: Tensor, embeddings: Tensor) -> Tensor:
     return rewards / denom.clamp_min(1e-6)
 
 
+OFFICIAL_EPS = 1e-6  # grpo_trainer.py line 692: 1.0 / (similarity_sums + 1e-6)
+
+
+def process_slice_pairs(embeddings: Tensor, slice_size: int) -> Tensor:
+    """The official code's comparison sets, for `dra_rewards_official`.
+
+    embeddings: [B, d], the gathered batch in generation order: process p's completions
+                are rows p·slice_size … (p+1)·slice_size − 1 (accelerate's gather order)
+    slice_size: completions per process (the generated batch of one process)
+    returns:    [B, 2, d]: row i is (e_i, Σ_{j in i's slice} e_j) with e unit-normalised,
+                so e_i · Σ_j e_j is row i's sum of the slice's similarity matrix
+
+    Rows travel through the registry's per-group slicing like embeddings do; the
+    second vector carries the rest of the slice, which the per-group hook cannot see.
+    """
+    import torch
+    if slice_size < 1 or embeddings.shape[0] % slice_size:
+        raise ValueError(f"{embeddings.shape[0]} completions do not split into process slices of {slice_size}")
+    e = torch.nn.functional.normalize(embeddings.float(), dim=-1)
+    slices = e.view(-1, slice_size, e.shape[-1])  # [processes, slice, d]
+    totals = slices.sum(dim=1, keepdim=True).expand_as(slices)  # each slice's summed embeddings
+    return torch.stack([e, totals.reshape_as(e)], dim=1)
+
+
+def dra_rewards_official(rewards: Tensor, pairs: Tensor) -> Tensor:
+    """R_i · 1 / (Σ_{j in i's process slice} cos(e_i, e_j) + 1e-6), the official code's weighting.
+
+    rewards: [G]
+    pairs:   [G, 2, d] from `process_slice_pairs`
+    returns: [G]
+
+    No clamp, as in the official code (grpo_trainer.py lines 690-698): a negative sum
+    gives a negative weight there too.
+    """
+    own, slice_total = pairs[:, 0].float(), pairs[:, 1].float()
+    similarity_sums = (own * slice_total).sum(dim=-1)
+    return rewards * (1.0 / (similarity_sums + OFFICIAL_EPS))
+
+
 def _reward_transform(rewards: Tensor, inputs: GroupInputs, *, adjust_uniform_groups: bool) -> Tensor:
     if not adjust_uniform_groups and inputs.uniform:  # same *task* reward everywhere
         return rewards
+    if inputs.embeddings.dim() == 3:  # train.dra_official_code: the trainer sent process_slice_pairs
+        return dra_rewards_official(rewards, inputs.embeddings)
     return dra_rewards(rewards, inputs.embeddings)
 
 

@@ -122,7 +122,8 @@ def math_problem(row: dict) -> dict:
     """
     question = _text(row, "problem", "question")
     answer = _gold(row["answer"], "answer") if row.get("answer") is not None else _boxed_solution(row)
-    extra = _extras(row, "unique_id", "id", "level", "subject", "year")
+    # solution: DRA-GRPO's official verifier parses it (train.dra_official_code)
+    extra = _extras(row, "unique_id", "id", "level", "subject", "year", "solution")
     return {"question": question, "answer": answer, **extra}
 
 
@@ -194,9 +195,10 @@ def college_math(row: dict) -> dict:
 
     R1-zero-Div reports College Math with the Qwen2.5-Math evaluation harness; that
     harness reads `question` and gold = `answer` with "$" removed (parser.py,
-    parse_question / parse_ground_truth) -- confirmed. The file's other columns
-    (data_source, question_number, license, data_topic) are UNCONFIRMED. No hub copy is
-    known to be canonical; stage the harness file and load it as a single .jsonl.
+    parse_question / parse_ground_truth) -- confirmed. The file (2,818 rows at QwenLM/
+    Qwen2.5-Math a45202bd16f1, sha256 91131bc4…) has the columns question, answer,
+    data_source, question_number, license, data_topic -- read from it. No hub copy is
+    known to be canonical: configs name it by `url` and `sha256`, and the workflow fetches it.
     """
     question = _text(row, "question", "problem")
     answer = _gold(row.get("answer"), "answer").replace("$", "").strip()

@@ -108,6 +108,15 @@ def _global_then_method_args(spec: TrainSpec, method, params: dict) -> dict:
     return {**shared, **method.extra_trl_args(params)}
 
 
+def loss_type_of(spec: TrainSpec, method) -> str:
+    """TRL's loss_type for a method: its own where it is defined by one (cispo, dapo, dr_grpo;
+    the config check refused every conflicting train.loss_type but cispo under dapo, which
+    aggregate alike), else train.loss_type, else the registry default."""
+    if method.loss_type != "grpo":
+        return method.loss_type
+    return spec.loss_type or method.loss_type
+
+
 def build_trainer(
     method_name: str,
     method_params: dict,
@@ -123,8 +132,12 @@ def build_trainer(
     require_model(base_model, "base model", "base")
     check_report_to(spec.report_to)
     task = task_of(problems)
-    rewards = task.trl_rewards(spec.reward)  # correctness stays the task's verifier under every option
+    # correctness stays the task's verifier under every option
+    rewards = task.trl_rewards(spec.reward, official_code=spec.dra_official_code)
     rows = [{"prompt": p["prompt"], **{f: p[f] for f in task.fields}} for p in problems]
+    if spec.dra_official_code:  # DRA-GRPO's verifier parses the worked solution, where the data has one
+        for row, p in zip(rows, problems):
+            row["solution"] = p.get("solution")
     if spec.coupled_sampling:  # coupled rollouts are keyed by problem id: the trainer reads it from the batch
         for row, p in zip(rows, problems):
             row["id"] = str(p["id"])
@@ -148,7 +161,7 @@ def build_trainer(
         epsilon=spec.epsilon,
         num_iterations=spec.num_iterations,
         steps_per_generation=spec.steps_per_generation,
-        loss_type=spec.loss_type or method.loss_type,
+        loss_type=loss_type_of(spec, method),
         scale_rewards="group" if method.scale_by_std else "none",
         seed=seed,
         data_seed=seed,
@@ -179,6 +192,7 @@ def build_trainer(
         method_params=params,
         embedding_model=spec.embedding_model,
         coupled_sampling=spec.coupled_sampling,
+        dra_official_code=spec.dra_official_code,
     )
 
 

@@ -22,6 +22,11 @@ it, so whatever the loss needs per completion must travel there):
 - `divrl_position` [B] int (deferred path only): each row's index in generation order,
   to undo TRL's shuffle, so groups are contiguous again when the advantages are formed.
 
+`dra_official_code` (train.dra_official_code): DRA's embeddings reproduce the official
+code instead of the paper (methods/dra.py says where): completions are embedded cut at
+3,584 tokens, and each is handed to the method with the summed embeddings of its own
+process's slice of the batch (the official similarity span), not its group's.
+
 Two replacements for speed, same arithmetic: HF-path rollouts by train/rollout.py
 (keyed under train.coupled_sampling), the loss forward over prefix trees (train/prefix.py).
 `tests/test_trl_contract.py` fails loudly if the pinned TRL's internals move.
@@ -38,6 +43,7 @@ from trl.models import unwrap_model_for_generation
 
 from divrl import embedding
 from divrl.methods import GroupInputs, Method
+from divrl.methods.dra import process_slice_pairs
 from divrl.methods.registry import accepted_params
 from divrl.sampling.keyed import rollout_rows
 from divrl.train import prefix, rollout
@@ -77,13 +83,16 @@ class _HookState:
 
 class MethodGRPOTrainer(GRPOTrainer):
     def __init__(self, *args, method: Method, method_params: dict, embedding_model: str, correct_reward: float = 1.0,
-                 correct_index: int | None = None, coupled_sampling: bool = False, **kw):
+                 correct_index: int | None = None, coupled_sampling: bool = False, dra_official_code: bool = False,
+                 **kw):
         super().__init__(*args, **kw)
         self.coupled_sampling = coupled_sampling
         self._rollout_keys: list[str] = []  # problem ids of the batch being generated (coupled sampling)
         self.method = method
         self.method_params = method.params(method_params)
-        self.embed = embedding.CachedEmbedder(embedding_model, str(self.accelerator.device))
+        self.dra_official_code = dra_official_code
+        max_tokens = embedding.OFFICIAL_DRA_MAX_TOKENS if dra_official_code else None
+        self.embed = embedding.CachedEmbedder(embedding_model, str(self.accelerator.device), max_tokens=max_tokens)
         # correctness: the weighted reward sum ≥ correct_reward (TinyZero scale: 1 iff correct), or,
         # when a reward option mixes in format/length terms (DRA's), the verifier's own column
         self.correct_reward = correct_reward
@@ -175,6 +184,8 @@ class MethodGRPOTrainer(GRPOTrainer):
         embeddings = None
         if "embeddings" in self.method.needs:
             embeddings = gather(self.embed(self._hook_state.completions).to(self._hook_state.rewards.device))
+            if self.dra_official_code:  # the official similarity spans this process's generated slice
+                embeddings = process_slice_pairs(embeddings, mask.shape[0])
         return GroupInputs(
             correct=self._hook_state.correct, logp_old=logp_old, embeddings=embeddings,
             lengths=gather(mask.sum(dim=1)), max_length=self.args.max_completion_length,
