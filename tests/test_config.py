@@ -40,7 +40,7 @@ def test_defaults_are_filled():
         ({"datasets": {"train": [{"source": "x", "format": "math"}], "test": {"t": {"source": "y", "format": "math"}}, "chat_template": True}},
          "datasets.chat_template / filter.max_prompt_tokens need base.model"),
         ({"datasets": {"train": [{"format": "math"}], "test": {"t": {"source": "y", "format": "math"}}}},
-         "datasets.train.0: 'source' is a required property"),
+         "datasets.train.0: give `source` (a hub id or local path) or `url` with `sha256`"),
         ({"train": {"per_device_batch_size": 4, "prompts_per_step": 8, "num_generations": 8}},
          "train.per_device_batch_size: 4 × 1 process(es) × 1 accumulation = 4 completions per step, but prompts_per_step × num_generations = 64"),
         ({"task": "chess"}, "task: 'chess' is not one of"),

@@ -131,7 +131,8 @@ def test_rule_parser_finds_what_snakemake_lists(root, snakemake_calls):
     listed = {line.strip() for line in stdout.splitlines() if re.fullmatch(r"\w+", line.strip())}
     # these exist only when the config asks for them (a difficulty filter, sweeps, shards)
     conditional = {"difficulty", "sweep_report", "sample_base_shard", "evaluate_shard",  # eval.shards > 1
-                   "report_benchmarks", "report_paper"}  # several test sets; a paper: section
+                   "report_benchmarks", "report_paper",  # several test sets; a paper: section
+                   "download"}  # a data set named by url (config/paper/r1_zero_div.yaml)
     assert listed and set(all_rules(root)) - conditional == listed
 
 

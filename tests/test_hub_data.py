@@ -259,7 +259,7 @@ def chat_tokenizer():
 
 
 def test_template_registry_and_errors():
-    assert templates.names() == ["knights_knaves", "qwen_math_boxed", "r1_boxed", "tinyzero_countdown"]
+    assert templates.names() == ["knights_knaves", "qwen_math_boxed", "r1_boxed", "r1_zero_div", "tinyzero_countdown"]
     with pytest.raises(ValueError) as exc:
         templates.render("chatml", {"question": "q"})
     assert "unknown prompt template 'chatml'; known: knights_knaves," in one_line_error(exc)

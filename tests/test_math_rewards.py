@@ -78,6 +78,6 @@ def test_reward_options_of_the_registry():
     assert default.funcs[0](["p"], ["\\boxed{2}"], answer=["2"]) == [1.0]  # tinyzero: 1 / 0.1 / 0
     with pytest.raises(ValueError) as exc:
         math_task.trl_rewards("cosine")
-    assert str(exc.value) == "unknown reward option 'cosine' for task math; known: tinyzero, dra_official"
+    assert str(exc.value) == "unknown reward option 'cosine' for task math; known: tinyzero, dra_official, accuracy_format"
     with pytest.raises(ValueError, match="for task countdown"):
         get("countdown").trl_rewards("dra_official")

@@ -1,5 +1,5 @@
 """Paper configs: each validates, plans a sane Slurm DAG (`snakemake -n --profile profiles/slurm`),
-and holds the values its paper or official code gives (PAPER_PARAMS.md)."""
+and holds the values its paper or official code gives (docs/paper_sources.md)."""
 
 import re
 import subprocess
@@ -32,33 +32,36 @@ def merge(base: dict, over: dict) -> dict:
     return out
 
 
-def raw(root, name: str, stage=None) -> dict:
-    """The merged config; with `stage` (a folder), pre-staged local data files (R1-zero-Div's
-    College Math jsonl, which users copy in) point to empty stand-ins there."""
+def raw(root, name: str) -> dict:
+    """The merged config, as the files stand (no data file staged by hand)."""
     cfg: dict = {}
     for part in PAPERS[name]:
         cfg = merge(cfg, yaml.safe_load((root / f"config/paper/{part}.yaml").read_text()))
-    for src in cfg["datasets"]["test"].values():
-        if stage is not None and src["source"].startswith("data/"):
-            local = stage / src["source"]
-            local.parent.mkdir(parents=True, exist_ok=True)
-            local.touch()
-            src["source"] = str(local)
     return cfg
+
+
+def test_every_paper_config_is_planned_here(root):
+    """A new config/paper/*.yaml must join PAPERS, so it is dry-run too."""
+    files = {p.stem for p in (root / "config/paper").glob("*.yaml")}
+    assert files == {part for parts in PAPERS.values() for part in parts}
 
 
 @pytest.fixture(scope="module")
 def plans(root, tmp_path_factory):
-    """All dry-runs, at most two at a time (each spends seconds importing Snakemake and the plugin)."""
+    """All dry-runs, at most two at a time (each spends seconds importing Snakemake and the plugin).
+
+    Each in a working directory of its own, empty as a fresh clone's: nothing downloaded or
+    staged there, so data that are not on the hub must be planned as downloads."""
     out, names = {}, list(PAPERS)
     for i in range(0, len(names), 2):
         procs = {}
         for name in names[i : i + 2]:
-            cfg = raw(root, name, tmp_path_factory.mktemp(f"{name}_data"))
+            cfg = raw(root, name)
             cfg["results"] = str(tmp_path_factory.mktemp(name) / "results")
             path = tmp_path_factory.mktemp(f"{name}_cfg") / "c.yaml"
             path.write_text(yaml.safe_dump(cfg))
-            cmd = [sys.executable, "-m", "snakemake", "-n", "--profile", "profiles/slurm", "--configfile", str(path)]
+            cmd = [sys.executable, "-m", "snakemake", "-n", "--profile", "profiles/slurm", "--configfile", str(path),
+                   "-s", str(root / "workflow/Snakefile"), "-d", str(tmp_path_factory.mktemp(f"{name}_workdir"))]
             procs[name] = (cfg, subprocess.Popen(cmd, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
         out.update({name: (cfg, *p.communicate(timeout=300), p.returncode) for name, (cfg, p) in procs.items()})
     return out
@@ -77,8 +80,8 @@ def jobs(stdout: str) -> list[dict]:
 
 
 @pytest.mark.parametrize("name", PAPERS)
-def test_paper_config_validates(root, name, tmp_path):
-    cfg = validate(raw(root, name, tmp_path))
+def test_paper_config_validates(root, name):
+    cfg = validate(raw(root, name))
     assert cfg["device"] == "cuda" and cfg["base"]["model"] and cfg["datasets"]
     # every published row names one of our methods (or base) and one of our test sets (or avg)
     for row in rows_of(cfg["paper"]):
@@ -94,6 +97,8 @@ def test_paper_config_plans_a_sane_slurm_dag(plans, name):
     count = lambda rule: sum(j["rule"] == rule for j in planned)  # noqa: E731
     runs, benches = len(cfg["methods"]) * len(cfg["seeds"]), len(cfg["datasets"]["test"])
     assert count("data") == 1 and count("report_tables") == len(cfg["datasets"]["test"])
+    downloads = [s for s in [*cfg["datasets"]["train"], *cfg["datasets"]["test"].values()] if s.get("url")]
+    assert count("download") == len({s["sha256"] for s in downloads})  # one job per pinned file
     assert count("base") == 0  # a named model: nothing to pretrain
     assert count("train") == runs and count("evaluate") == runs * benches and count("sample_base") == benches
     shards = cfg["eval"].get("shards", 1)  # S > 1: S shard jobs per evaluation, evaluate/sample_base merge them
@@ -137,6 +142,7 @@ def test_ds_countdown_is_the_papers_table(root):
     assert t["per_device_batch_size"] * 2 * t["steps_per_generation"] == 128 * 5
     assert cfg["datasets"]["filter"]["max_prompt_tokens"] == 2048 and t["max_completion_length"] == 8192
     assert t["entropy_coef"] == 0.001 and t["epsilon"] == 0.2 and t["temperature"] == 1.0
+    assert t["loss_type"] == "dapo"  # verl's token mean over the batch (tests/test_loss_aggregation.py)
     assert (e["temperature"], e["top_k"], e["top_p"], e["n_samples"]) == (1.0, 50, 0.7, 8192)
     ds = cfg["methods"]["ds"]
     assert (ds["gamma_p"], ds["gamma_n"], ds["length_normalized"]) == (0.03, 0.01, False)  # γ inferred
@@ -172,10 +178,16 @@ def test_ds_math_is_the_papers_column(root, name):
     assert {r["range"][1] for r in cfg["paper"]["rows"] if "range" in r} == {2.9, 6.7}
     if name == "ds_math_qwen25_math_7b":
         assert len(cfg["seeds"]) == 3
+    # §4.3's five benchmarks, for every model
+    assert set(cfg["datasets"]["test"]) == {"math500", "olympiadbench", "amc23", "aime24", "aime25"}
+    assert t["reward"] == "tinyzero"  # ours, marked: the paper gives no math reward
+    # §4.7 / Fig. 4's baselines ran on Ministral-8B-Instruct only
+    baselines = {"entropy_bonus", "entropy_penalty", "unlikeliness", "pkpo", "passk_training"}
+    assert baselines <= set(cfg["methods"]) if name == "ds_math_ministral_8b" else not baselines & set(cfg["methods"])
 
 
-def test_r1_zero_div_is_the_papers_setup(root, tmp_path):
-    cfg = validate(raw(root, "r1_zero_div", tmp_path))
+def test_r1_zero_div_is_the_papers_setup(root):
+    cfg = validate(raw(root, "r1_zero_div"))
     t, e = cfg["train"], cfg["eval"]
     assert (t["lr"], t["lr_scheduler"], t["temperature"], t["beta"], t["num_generations"]) == (3e-6, "cosine", 0.9, 1e-4, 6)
     assert (t["per_device_batch_size"], t["gradient_accumulation_steps"]) == (1, 64)  # Table 6, 7B
@@ -184,6 +196,30 @@ def test_r1_zero_div_is_the_papers_setup(root, tmp_path):
     assert cfg["methods"]["div"]["lam"] == 0.01
     avg = {(r["method"], r["metric"]): r["value"] for r in cfg["paper"]["rows"] if r["bench"] == "avg"}
     assert avg[("grpo", "greedy_at_1")] == 61.0 and avg[("div", "greedy_at_1")] == 64.4 and avg[("div", "mean_at_1")] == 63.56
+    # §2.2 accuracy + format rewards (tests/test_accuracy_format_reward.py), Figure 2's system prompt
+    # as a chat turn (tests/test_r1_zero_div_prompt.py), for training and every test set
+    assert t["reward"] == "accuracy_format" and cfg["datasets"]["chat_template"]
+    sources = [*cfg["datasets"]["train"], *cfg["datasets"]["test"].values()]
+    assert {s["template"] for s in sources} == {"r1_zero_div"}
+    college = cfg["datasets"]["test"]["college_math"]
+    assert re.fullmatch(r"https://raw\.githubusercontent\.com/QwenLM/Qwen2\.5-Math/[0-9a-f]{40}/"
+                        r"evaluation/data/college_math/test\.jsonl", college["url"])  # a commit, not a branch
+    assert re.fullmatch(r"[0-9a-f]{64}", college["sha256"]) and not college["source"]
+
+
+def test_r1_zero_div_fetches_college_math_before_the_data_job(plans):
+    """From a fresh clone: a (local) download job with the pinned URL and sha256, whose file the data job reads."""
+    from divrl.tasks.download import local_path
+
+    cfg, stdout, stderr, rc = plans["r1_zero_div"]
+    assert rc == 0, stderr[-2000:]
+    college = cfg["datasets"]["test"]["college_math"]
+    fetched = local_path(college["url"], college["sha256"]).as_posix()
+    download = next(j for j in jobs(stdout) if j["rule"] == "download")
+    assert f"--url {college['url']}" in download["shell"] and f"--sha256 {college['sha256']}" in download["shell"]
+    assert f"--out {fetched}" in download["shell"]
+    data_block = next(b for b in stdout.split("\nrule ")[1:] if b.startswith("data:"))
+    assert re.search(r"input: .*" + re.escape(fetched), data_block)
 
 
 def test_r1_zero_div_analysis_set_is_evaluated_as_in_section_3(plans):

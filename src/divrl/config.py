@@ -83,6 +83,10 @@ def validate(config: dict) -> dict:
         err = errors[0]
         if err.validator == "additionalProperties":
             raise ConfigError(f"config: {_where(err)}: {err.message} (every key: config/README.md)")
+        if err.validator == "minLength" and list(err.absolute_path)[-1:] == ["source"] and len(err.absolute_path) > 1:
+            # a data set without `source` (its default is '') and without `url`
+            where = ".".join(str(p) for p in list(err.absolute_path)[:-1])
+            raise ConfigError(f"config: {where}: give `source` (a hub id or local path) or `url` with `sha256`")
         raise ConfigError(f"config: {_where(err)}: {err.message}")
     for name, params in cfg["methods"].items():
         _check_method(cfg, f"methods.{name}", name, params)

@@ -86,13 +86,20 @@ def _check_paths(cfg: dict) -> None:
             raise ConfigError(f"config: {where}: local path {source!r} does not exist (a hub id looks like org/name)")
 
 
+# (train.loss_type, a method's own loss_type) that aggregate alike: the method keeps its own
+SAME_AGGREGATION = {("dapo", "cispo")}
+
+
 def _check_loss_type(cfg: dict) -> None:
     """train.loss_type must not replace the loss a method is defined by.
 
     A method whose loss_type is the registry default ("grpo") has no loss of its own, so a
     global aggregation may be held fixed across methods (DS math runs grpo and ds under
     `dapo`). cispo, dapo, dr_grpo (and dra_ on them) are their loss: cispo under `grpo`
-    silently became PPO clipping with ε_high = ε_max = 5.
+    silently became PPO clipping with ε_high = ε_max = 5. One pair is allowed: cispo under
+    `dapo` (TRL normalises both losses by the tokens of the batch, grpo_trainer.py's
+    `loss_type in ["cispo", "dapo", ...]` branch), so a config that holds `dapo` for every
+    method can run CISPO with its own loss (train/run.py gives a method its own loss).
     """
     from divrl import methods
     from divrl.methods.registry import Method
@@ -103,7 +110,7 @@ def _check_loss_type(cfg: dict) -> None:
     default = Method.__dataclass_fields__["loss_type"].default
     for name in dict.fromkeys([*cfg["methods"], *cfg["sweeps"]]):
         own = methods.get(name).loss_type
-        if own != wanted and own != default:
+        if own != wanted and own != default and (wanted, own) not in SAME_AGGREGATION:
             raise ConfigError(
                 f"config: train.loss_type: {wanted!r} would replace the loss_type {own!r} that defines method {name!r}; "
                 f"unset train.loss_type (or set it to {own!r})"

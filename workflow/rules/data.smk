@@ -1,7 +1,38 @@
 # Problems: generated (the toy) or loaded from real data sets (`datasets:`), then the base model.
+from divrl.tasks.download import pinned
+
+# local path -> (url, sha256) of each data set named by url (not on the hub)
+DOWNLOADS = pinned(DATASETS)
+
+if DOWNLOADS:
+
+    # A data file that is not on the hub, fetched from its pinned URL and kept only if its
+    # sha256 matches (divrl.tasks.download). On the host Snakemake runs on, like `data`:
+    # compute nodes often have no internet. Kept under resources/downloads/, named by its
+    # checksum, so every results folder (and every config) shares one copy.
+    rule download:
+        output:
+            "{download}",
+        log:
+            f"{R}/logs/download/{{download}}.log",
+        wildcard_constraints:
+            download="|".join(re.escape(path) for path in DOWNLOADS),
+        localrule: True
+        conda:
+            REPORT_ENV
+        params:
+            url=lambda wildcards: DOWNLOADS[wildcards.download][0],
+            sha256=lambda wildcards: DOWNLOADS[wildcards.download][1],
+        shell:
+            "exec python -m divrl.tasks.download --url {params.url:q} --sha256 {params.sha256}"
+            " --out {output:q} > {log} 2>&1"
 
 
 rule data:
+    input:
+        # files fetched by `download` (the job finds them at divrl.tasks.download.local_path;
+        # hub data sets it reads itself)
+        list(DOWNLOADS),
     output:
         # with a difficulty filter, the `difficulty` rule turns this pool into train.jsonl
         train=f"{R}/data/train_pool.jsonl" if DIFFICULTY else f"{R}/data/train.jsonl",

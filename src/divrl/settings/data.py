@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Optional
 
-from pydantic import Field, create_model
+from pydantic import Field, create_model, model_validator
+from pydantic_core import PydanticCustomError
 
 from divrl.settings.evaluation import PER_TEST_SET, EvalCore
 from divrl.settings.model import OPTIONAL, default, optional, section, settings
@@ -59,12 +60,27 @@ def _per_test_set_eval():
 SourceEval = _per_test_set_eval()
 
 
-@settings
+# Checks the config schema makes before any job (pydantic cannot express them): a url
+# comes with its checksum, and a data set is named by exactly one of source and url.
+_ONE_SOURCE = {
+    "dependentRequired": {"url": ["sha256"], "sha256": ["url"]},
+    "if": {"required": ["url"]},
+    "then": {"properties": {"source": {"maxLength": 0}}},
+    "else": {"required": ["source"], "properties": {"source": {"minLength": 1}}},
+}
+
+
+@settings(json_schema_extra=_ONE_SOURCE)
 class Source:
     """One data set: each entry of datasets.train and each value of datasets.test."""
 
-    source: str = Field(description="Hub id (e.g. openai/gsm8k) or a local folder in hub layout, a save_to_disk folder, or a parquet/jsonl file.")
     format: str = Field(description="Column layout (`divrl formats` lists them: gsm8k, math, dapo17k, countdown_tasks, …).")
+    source: str = Field("", description="Hub id (e.g. openai/gsm8k) or a local folder in hub layout, a save_to_disk folder, or a parquet/jsonl file. Leave it out with `url`.")
+    url: Optional[str] = optional(
+        "Instead of `source`, a file that is not on the hub (e.g. Qwen2.5-Math's College Math): a pinned URL (a commit, not a branch) that the workflow's `download` rule fetches to resources/downloads/ before the data job. Needs `sha256`.")
+    sha256: Optional[str] = optional(
+        "With `url`: the file's sha256 (64 lower-case hex digits); a download with other bytes is refused.",
+        pattern=r"^[0-9a-f]{64}$")
     name: Optional[str] = Field(None, description="Hub config name (e.g. gsm8k's `main`).")
     split: str = Field("train", description="Split to read.")
     template: str = Field("r1_boxed", description="Prompt template (divrl/tasks/templates.py).")
@@ -74,6 +90,15 @@ class Source:
         "Test sets only: evaluation settings for this set that replace the eval section's (e.g. R1-zero-Div §3: MATH-500 with 16 samples at T 0.9 for Div-Equ and Potential@16). Changing them reruns only this set's evaluations.")
     in_average: Optional[bool] = optional(
         "Test sets only: count this set in tables/benchmarks.md's average and the scorecard's avg rows (default true; false for an analysis set such as a second evaluation of MATH-500).")
+
+    @model_validator(mode="after")
+    def _one_pinned_source(self):
+        # the schema's checks again, for a hand-written `divrl data --params`
+        if (self.url is None) != (self.sha256 is None):
+            raise PydanticCustomError("unpinned_download", "url and sha256 go together: give both (or neither)")
+        if bool(self.source) == (self.url is not None):
+            raise PydanticCustomError("one_source", "name the data set by source or by url (with sha256), not both or neither")
+        return self
 
 
 @settings

@@ -23,7 +23,7 @@ class EvalCore:
     batch_size: int = Field(1024, ge=1, description="Sequences per generate call.")
     seed: int = Field(1234, ge=0, description="Sampling seed (same for every model).")
     diversity_samples: int = Field(16, ge=0, description="Samples per problem in the embedding metrics (cosine, Spearman) (0 = all).")
-    div_equ_samples: int = Field(16, ge=1, description="Samples per problem for Div-Equ, unique / all equations in them (R1-zero-Div uses 16), and for distinct_answers.")
+    div_equ_samples: int = Field(16, ge=1, description="Samples per problem for Div-Equ, unique / all equations in them (R1-zero-Div uses 16), for distinct_answers, and for N-gram diversity and Self-BLEU (R1-zero-Div Table 3 uses 5).")
     embedding_model: str = Field("minilm", description="Sentence encoder for the diversity metric.")
     backend: Literal["hf", "vllm"] = Field("hf", description="Sampling backend: HF generate (CPU/GPU) or vLLM (GPU; needed for N in the thousands).")
     tensor_parallel_size: int = Field(1, ge=1, description="vLLM tensor parallelism (GPUs per evaluation job).")

@@ -27,7 +27,7 @@ class Row:
     table: str = Field(description="Where it is printed (e.g. Table 1, §4.4).")
     method: str = Field(description="Our method name (a key of `methods`) or base.")
     bench: str = Field(description="Test-set name (a key of datasets.test, or the task for the toy) or avg (mean over every test set).")
-    metric: ROW_METRICS = Field(description="pass_at_k: unbiased pass@k; mean_at_1: mean accuracy over the N samples (Avg@N); greedy_at_1: greedy-decode accuracy; minus_base / minus_grpo: pass@k minus the base model's / GRPO's; div_equ: Div-Equ; ngram_diversity, self_bleu: printed but not measured here.")
+    metric: ROW_METRICS = Field(description="pass_at_k: unbiased pass@k; mean_at_1: mean accuracy over the N samples (Avg@N); greedy_at_1: greedy-decode accuracy; minus_base / minus_grpo: pass@k minus the base model's / GRPO's; div_equ: Div-Equ; ngram_diversity: distinct 1–3-grams over the div_equ_samples, ×100 (Table 3 Div-N-gram); self_bleu: 100 − Self-BLEU over them (Table 3 Div-Self-BLEU).")
     k: int = Field(1, ge=1, description="k of pass@k (pass_at_k, minus_base, minus_grpo).")
     value: Optional[float] = optional("The published number (percent).")
     range: Optional[list[float]] = optional("A published range [low, high] (e.g. DS's 'Pass@1 gains of 0.2%–2.9%'); ours agrees when its CI overlaps it.", min_length=2, max_length=2)
@@ -48,6 +48,6 @@ class Curve:
 
 @settings
 class Paper:
-    source: str = Field("", description="The paper (arXiv id) and where its numbers were read (PAPER_PARAMS.md).")
+    source: str = Field("", description="The paper (arXiv id) and where its numbers were read (docs/paper_sources.md).")
     rows: list[Row] = default([], "Published single numbers (or ranges) to set against ours.")
     curves: list[Curve] = default([], "Published curves over k (e.g. DS's Pass@K − base), overlaid on ours in figures/vs_paper.png.")

@@ -26,10 +26,10 @@ class TrainCore:
     warmup_ratio: float = Field(0.0, ge=0, lt=1, description="Share of steps with linear warm-up.")
     min_lr_rate: float = Field(0.1, ge=0, le=1, description="cosine_with_min_lr: the floor as a share of lr (DRA: 0.1).")
     loss_type: Optional[Literal["grpo", "dr_grpo", "dapo", "bnpo", "cispo"]] = Field(
-        None, description="Loss aggregation for every method (null: each method's own; DS math holds `dapo` fixed).")
+        None, description="Loss aggregation for every method (null: each method's own; the DS configs hold `dapo`, the token mean over the batch, fixed: DAPO's for math, verl's for Countdown).")
     epsilon_high: Optional[float] = Field(None, gt=0, description="Upper clip ε for every method (clip-higher; DS math 0.25). A method's own (dapo, cispo) wins.")
     beta: float = Field(0.0, ge=0, description="KL coefficient to the base model (0 = no reference model).")
-    reward: Literal["tinyzero", "dra_official"] = Field("tinyzero", description="Training reward. tinyzero: the task's 1 / 0.1 / 0. dra_official (math tasks): DRA-GRPO's official reward, format (one '\\n</think>\\n') × 1 + open-r1's cosine-scaled accuracy (length in characters) × 2. Correctness (metrics, DS, Div) is always the task's verifier.")
+    reward: Literal["tinyzero", "dra_official", "accuracy_format"] = Field("tinyzero", description="Training reward. tinyzero: the task's 1 / 0.1 / 0. dra_official (math tasks): DRA-GRPO's official reward, format (one '\\n</think>\\n') × 1 + open-r1's cosine-scaled accuracy (length in characters) × 2. accuracy_format (math tasks): R1-zero-Div's accuracy (1 correct / 0) + format (1 for a boxed answer / 0). Correctness (metrics, DS, Div) is always the task's verifier.")
     report_to: tuple[Literal["tensorboard", "wandb"], ...] = Field((), json_schema_extra={"uniqueItems": True}, description="Where TRL sends training curves besides train_log.json: tensorboard (event files in checkpoints/{method}/seed{seed}/runs/) or wandb (set WANDB_PROJECT etc. in the environment). The package must be installed (`pip install tensorboard`).")
     entropy_coef: float = Field(0.0, description="Entropy bonus for every method (TRL's entropy_coef: loss − coef × mean token entropy; DS Countdown uses 0.001 for all methods). entropy_bonus/entropy_penalty set their own α instead.")
     epsilon: float = Field(0.2, gt=0, description="PPO clip range. Binds only off-policy, i.e. when num_iterations > 1 or steps_per_generation > gradient_accumulation_steps (TRL counts both in micro-steps); otherwise the ratio is 1 and clipping (also DAPO's clip-higher, CISPO's ε_max) never acts.")
@@ -45,6 +45,7 @@ class TrainCore:
     save_steps: int = Field(50, ge=1, description="Checkpoint interval (for resuming killed jobs).")
     logging_steps: int = Field(10, ge=1, description="Steps between logged training metrics.")
     embedding_model: str = Field("minilm", description="Sentence encoder for DRA: `minilm` (bundled all-MiniLM-L6-v2), a local path or a hub id.")
+    dra_official_code: bool = Field(False, description="DRA-GRPO's published code path (github xiwenc1/DRA-GRPO) instead of the paper's formula: the dra_official reward's accuracy is math_verify over the whole completion against the row's worked solution, 1.0 where that gold does not parse (rewards.py lines 295-337); DRA's encoder truncates completions at 3,584 tokens (grpo_trainer.py line 681); DRA's similarity spans each process's slice of the generated batch instead of a prompt's group (lines 667-698, a bug of theirs). Needs reward: dra_official. Off: the paper's within-group formula and our final-answer verifier. Correctness (metrics, DS, Div) stays the task's verifier.")
     bf16: bool = Field(False, description="bf16 mixed precision (GPU).")
 
     @field_validator("use_vllm")
@@ -55,6 +56,15 @@ class TrainCore:
             raise PydanticCustomError("coupled_vllm", "coupled_sampling is on, and TRL's vLLM rollouts have no "
                                       "per-request seed to couple runs with: turn one of the two off")
         return use_vllm
+
+    @field_validator("dra_official_code")
+    @classmethod
+    def _official_code_has_its_reward(cls, official: bool, info):
+        # the official code path is one recipe: its verifier only exists inside its reward
+        if official and info.data.get("reward") != "dra_official":
+            raise PydanticCustomError("dra_official_code_reward", "dra_official_code reproduces DRA-GRPO's "
+                                      "published code, whose reward is dra_official: set reward: dra_official")
+        return official
 
 
 @settings

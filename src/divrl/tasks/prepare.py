@@ -14,7 +14,7 @@ from pathlib import Path
 
 from divrl.settings.data import Datasets
 from divrl.settings.model import parse
-from divrl.tasks import filters, formats, hub, templates
+from divrl.tasks import download, filters, formats, hub, templates
 from divrl.tasks.problems import write_jsonl
 from divrl.tasks.registry import Task, get
 
@@ -71,8 +71,10 @@ def _problem(row: dict, task: Task, prompt: str, source: dict, index: int) -> di
     if missing:
         raise ValueError(f"{label(source)}: format gives no {missing[0]!r}, which task {task.name!r} needs")
     tag = "-".join(str(p) for p in (Path(source["source"]).name, source.get("name"), source.get("split")) if p)
+    # a worked solution travels along for DRA-GRPO's official verifier (train.dra_official_code)
+    solution = {"solution": row["solution"]} if isinstance(row.get("solution"), str) else {}
     return {"id": f"{tag}-{index:06d}", "task": task.name, "prompt": prompt, "question": row["question"],
-            **{f: row[f] for f in task.fields}}
+            **{f: row[f] for f in task.fields}, **solution}
 
 
 def _one(source: dict, task: Task, spec: filters.FilterSpec, tok, system, chat: bool) -> tuple[list[dict], dict]:
@@ -113,12 +115,22 @@ def hold_out(train: list[dict], n: int) -> tuple[list[dict], list[dict]]:
     return train[n:], train[:n]
 
 
+def _with_downloads(ds: dict) -> None:
+    """A data set named by url reads the pinned file: the workflow's `download` rule fetched
+    it already (fetch then only checks it); run by hand, it is fetched here."""
+    for source in [*ds["train"], *ds["test"].values()]:
+        if source["url"]:
+            where = download.local_path(source["url"], source["sha256"])
+            source["source"] = str(download.fetch(source["url"], source["sha256"], where))
+
+
 def prepare(section: dict, paths: DataPaths, n_val: int = 0) -> dict:
     """Write the training problems (the pool, when a difficulty filter follows), the validation
     split and each test set to `paths`; return stats (the caller writes them)."""
     paths.check(bench_names(section), n_val)
     # read through the settings classes: a hand-written --params with a typo is refused, not dropped
     ds = asdict(parse(Datasets, section["datasets"], "datasets"))
+    _with_downloads(ds)
     task = get(section["task"])
     fspec = parse(filters.FilterSpec, ds["filter"], "datasets.filter")
     tok = _tokenizer(section.get("base_model"), ds["chat_template"] or fspec.max_prompt_tokens is not None)

@@ -52,17 +52,20 @@ class Task:
         reward.__name__ = f"{self.name}_reward"  # TRL logs rewards under the function's name
         return reward
 
-    def trl_rewards(self, option: str = "tinyzero"):
+    def trl_rewards(self, option: str = "tinyzero", *, official_code: bool = False):
         """Reward functions + weights for training under a named reward option
-        (divrl.tasks.math_rewards); correctness stays the task's verifier either way."""
+        (divrl.tasks.math_rewards); correctness stays the task's verifier either way.
+        `official_code` (train.dra_official_code): dra_official with DRA-GRPO's own verifier."""
         from divrl.tasks.math_rewards import DEFAULT, TrlRewards
 
+        if official_code and option != "dra_official":
+            raise ValueError(f"dra_official_code needs the dra_official reward, not {option!r}")
         if option == DEFAULT:
             return TrlRewards([self.trl_reward()], [1.0])
         options = _REWARD_OPTIONS.get(self.name, {})
         if option not in options:
             raise ValueError(f"unknown reward option {option!r} for task {self.name}; known: {', '.join([DEFAULT, *options])}")
-        return options[option]()
+        return options[option](official_code=True) if official_code else options[option]()
 
 
 # ----------------------------------------------------------------- row checks
@@ -143,13 +146,21 @@ def _math_verified(completion: str, answer: str) -> bool:
     return is_correct(completion, answer)
 
 
-def _math_dra_official():
+def _math_dra_official(official_code: bool = False):
     from divrl.tasks.math_rewards import dra_official
 
-    return dra_official(_math_verified)
+    return dra_official(_math_verified, official_code=official_code)
 
 
-_REWARD_OPTIONS: dict[str, dict[str, Callable[[], Any]]] = {"math": {"dra_official": _math_dra_official}}
+def _math_accuracy_format():
+    from divrl.tasks.math_rewards import accuracy_format
+
+    return accuracy_format(_math_verified)
+
+
+_REWARD_OPTIONS: dict[str, dict[str, Callable[[], Any]]] = {
+    "math": {"dra_official": _math_dra_official, "accuracy_format": _math_accuracy_format},
+}
 
 
 def _math_answer_ok(answer: Any) -> bool:

@@ -40,6 +40,19 @@ R1_SYSTEM = (
     "</answer>. Note that respond by English, NOT use other languages."
 )
 
+# R1-zero-Div's system prompt (Yao et al., arXiv 2505.23433, App. D.2 Figure 2), which the
+# authors evaluate with too: prompt types "div-cot" (github nigelyaoj/VAR-MATH utils.py,
+# commit 69e895374a3b38c6c094a8639fb0b4dcee2a6233) and "longer_prompt" (nigelyaoj/Eval_reasoning
+# utils.py, commit 29dc9533bb0febc08595c41e4f570f8cc818c6bf), both Qwen chat turns: this text as
+# the system message, the question as the user's. No full stop after "\boxed{}", as there.
+R1_ZERO_DIV_SYSTEM = (
+    "A conversation between User and Assistant. The user asks a question, and the Assistant "
+    "solves it. The assistant first thinks about the reasoning process in the mind and then "
+    "provides the user with the answer. The assistant should 1) Identify core concepts and "
+    "required formulas. 2) Break down solutions into logical, numbered steps. 3) Verify results "
+    "using alternative methods or substitutions. Put your final answer within \\boxed{}"
+)
+
 # Qwen2.5-Math evaluation, prompt type "qwen25-math-cot": this is its system message.
 QWEN_MATH_SYSTEM = "Please reason step by step, and put your final answer within \\boxed{}."
 
@@ -78,6 +91,7 @@ KK_SYSTEM = (
 TEMPLATES: dict[str, Template] = {
     "r1_boxed": Template(user="${question}", system=R1_SYSTEM, plain="${system}\nUser: ${user}\nAssistant:"),
     "qwen_math_boxed": Template(user="${question}", system=QWEN_MATH_SYSTEM, plain="${user}\n${system}"),
+    "r1_zero_div": Template(user="${question}", system=R1_ZERO_DIV_SYSTEM, plain="${system}\nUser: ${user}\nAssistant:"),
     "tinyzero_countdown": Template(
         user=_TINYZERO_USER,
         system=_TINYZERO_SYSTEM,
