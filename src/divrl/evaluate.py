@@ -46,7 +46,9 @@ def sampling_of(spec: EvalSpec, n: int | None = None) -> SampleSpec:
 
 def _embedder(spec: EvalSpec):
     """texts -> unit vectors with the spec's encoder and device (loaded at the first call),
-    each distinct text encoded once (Metrics.embed_ahead fills the cache a chunk at a time)."""
+    each distinct text encoded once (Metrics.embed_ahead fills the cache a chunk at a time).
+    Which texts share a call depends on the chunks, hence on the sharding: the embedding
+    metrics agree across shardings to float precision (~1e-7), the others bit for bit."""
     from divrl import embedding
 
     return embedding.CachedEmbedder(spec.embedding_model, spec.device)
