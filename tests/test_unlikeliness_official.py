@@ -65,14 +65,14 @@ def averaged_over_orders(rewards, logp, beta):
 rewards_values = st.sampled_from([0.0, 0.1, 1.0])
 
 
+def groups(sizes, rewards, logps, unique: bool = False):
+    """(rewards, log-probs) of one group of a drawn size."""
+    return sizes.flatmap(lambda g: st.tuples(st.lists(rewards, min_size=g, max_size=g),
+                                             st.lists(logps, min_size=g, max_size=g, unique=unique)))
+
+
 @settings(max_examples=60, deadline=None)
-@given(
-    st.integers(2, 9).flatmap(lambda g: st.tuples(
-        st.lists(rewards_values | st.floats(-2, 2), min_size=g, max_size=g),
-        st.lists(st.floats(-30, 0), min_size=g, max_size=g, unique=True),
-    )),
-    st.floats(0, 1),
-)
+@given(groups(st.integers(2, 9), rewards_values | st.floats(-2, 2), st.floats(-30, 0), unique=True), st.floats(0, 1))
 def test_scaled_rewards_match_the_code_without_ties(group, beta):
     rewards, logp = group
     got = unlikeliness_rewards(torch.tensor(rewards, dtype=torch.float64), torch.tensor(logp, dtype=torch.float64),
@@ -81,13 +81,7 @@ def test_scaled_rewards_match_the_code_without_ties(group, beta):
 
 
 @settings(max_examples=40, deadline=None)
-@given(
-    st.integers(2, 6).flatmap(lambda g: st.tuples(
-        st.lists(rewards_values, min_size=g, max_size=g),
-        st.lists(st.sampled_from([-3.0, -2.0, -1.0]), min_size=g, max_size=g),  # ties are likely
-    )),
-    st.floats(0, 1),
-)
+@given(groups(st.integers(2, 6), rewards_values, st.sampled_from([-3.0, -2.0, -1.0])), st.floats(0, 1))  # ties likely
 def test_tied_log_probs_get_the_code_averaged_over_orders(group, beta):
     rewards, logp = group
     got = unlikeliness_rewards(torch.tensor(rewards, dtype=torch.float64), torch.tensor(logp, dtype=torch.float64),
