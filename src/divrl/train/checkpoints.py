@@ -56,12 +56,18 @@ def file_digest(path: Path) -> str:
     return h.hexdigest()
 
 
+# Files in a model folder that record how it was made (wall-clock seconds), not what it is:
+# two identical base builds must not invalidate each other's training checkpoints.
+_NOT_THE_MODEL = ("sft_log.json",)
+
+
 def model_identity(model: str) -> dict:
     """A local model folder by its files' contents (not its path: a moved folder is the
-    same model); a hub id by its id and, when cached, the snapshot it resolves to."""
+    same model; not its build log, whose timings differ between identical builds); a hub
+    id by its id and, when cached, the snapshot it resolves to."""
     path = Path(model).expanduser()
     if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.is_file())
+        files = sorted(p for p in path.rglob("*") if p.is_file() and p.name not in _NOT_THE_MODEL)
         return {"files": {str(p.relative_to(path)): file_digest(p) for p in files}}
     return {"hub_id": model, "revision": _cached_revision(model)}
 
