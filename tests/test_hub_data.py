@@ -127,6 +127,11 @@ def test_bad_local_sources_give_one_line(cache, tmp_path):
     (tmp_path / "rows.txt").write_text("x\n")
     with pytest.raises(ValueError, match="unsupported file type"):
         load_rows(str(tmp_path / "rows.txt"))
+    for empty, text in (("empty.jsonl", ""), ("blank.jsonl", "\n  \n"), ("empty.parquet", "")):
+        (tmp_path / empty).write_text(text)  # datasets itself ends in a bare StopIteration
+        with pytest.raises(ValueError) as exc:
+            load_rows(str(tmp_path / empty), cache_dir=cache)
+        assert one_line_error(exc) == f"data source {str(tmp_path / empty)!r}: the file is empty (no rows)"
 
 
 def test_offline_hub_id_says_how_to_pre_stage(monkeypatch, tmp_path):

@@ -90,6 +90,8 @@ def _load_file(path: Path, split: str, data_files, cache_dir: str | None) -> dat
         raise ValueError(f"data source {str(path)!r}: unsupported file type {path.suffix!r} (use {known})")
     if data_files is not None:
         raise ValueError(f"data source {str(path)!r}: data_files only applies to a folder or hub id")
+    if _is_empty(path):  # `datasets` would end in a bare StopIteration from its schema inference
+        raise ValueError(f"data source {str(path)!r}: the file is empty (no rows)")
     # The file becomes the requested split, so split="test" works on a staged test file.
     try:
         return datasets.load_dataset(
@@ -97,6 +99,14 @@ def _load_file(path: Path, split: str, data_files, cache_dir: str | None) -> dat
         )
     except DatasetGenerationError as exc:
         raise ValueError(_generation_error(str(path), [path], exc)) from None
+
+
+def _is_empty(path: Path) -> bool:
+    """No bytes, or (a text file under 1 MiB) only whitespace."""
+    size = path.stat().st_size
+    if size == 0:
+        return True
+    return path.suffix.lower() != ".parquet" and size < (1 << 20) and not path.read_bytes().strip()
 
 
 def _load_dataset(
