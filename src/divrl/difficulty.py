@@ -15,6 +15,7 @@ import json
 import logging
 from pathlib import Path
 
+from divrl import atomic
 from divrl.evaluate import EvalSpec, sampling_of
 from divrl.sampling import sample
 from divrl.settings.data import DifficultySpec
@@ -49,7 +50,7 @@ def filter_by_difficulty(model: str, problems: list[dict], spec: DifficultySpec,
     if not kept:
         raise ValueError(f"difficulty: no problem has a base pass rate in [{spec.min_pass}, {spec.max_pass}] ({stats})")
     write_jsonl(kept, out)
-    Path(stats_out).write_text(json.dumps(stats, indent=1))
+    atomic.write_text(stats_out, json.dumps(stats, indent=1))
     log.info("difficulty: kept %d of %d (too hard %d, too easy %d)", len(kept), len(problems),
              stats["dropped_too_hard"], stats["dropped_too_easy"])
     return stats

@@ -21,12 +21,13 @@ renamed, so a killed job never leaves a half file under the final name.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from divrl.atomic import replacing
 
 SCHEMA = pa.schema([
     ("problem", pa.int32()),
@@ -69,12 +70,11 @@ def write(path: str | Path, tables: Iterable[pa.Table], meta: dict) -> Path:
     """Write tables (one row group each) atomically; returns the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     schema = SCHEMA.with_metadata({"divrl": json.dumps(meta, sort_keys=True)})
-    with pq.ParquetWriter(tmp, schema, compression=COMPRESSION, use_dictionary=["id", "answer"]) as writer:
+    with replacing(path) as tmp, pq.ParquetWriter(tmp, schema, compression=COMPRESSION,
+                                                  use_dictionary=["id", "answer"]) as writer:
         for table in tables:
             writer.write_table(table.replace_schema_metadata(schema.metadata), row_group_size=max(1, table.num_rows))
-    os.replace(tmp, path)
     return path
 
 

@@ -21,13 +21,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import shutil
 import time
 from dataclasses import asdict, fields
 from pathlib import Path
 
-from divrl import eval_store
+from divrl import atomic, eval_store
 from divrl.eval_metrics import Metrics
 from divrl.sampling import SampleSpec, greedy as greedy_of, sampler
 from divrl.settings.evaluation import EvalSpec
@@ -199,11 +198,7 @@ def merge(problems: list[dict], spec: EvalSpec, samples: list[str | Path], metri
     metrics.update(model=model, spec=asdict(spec), seconds_sampling=sampling, seconds=sampling + time.time() - t0)
     if identity is not None:
         metrics = {"identity": identity, **metrics}
-    out = Path(metrics_out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(metrics, indent=1))
-    os.replace(tmp, out)
+    atomic.write_text(metrics_out, json.dumps(metrics, indent=1))
     head = ", ".join(f"pass@{k}={v:.3f}" for k, v in zip(metrics["k"], metrics["pass_at_k"]) if k in (1, 8, 64, metrics["n"]))
     greedy_note = f"; greedy pass@1={metrics['greedy_pass1']:.3f}" if "greedy_pass1" in metrics else ""
     log.info("%s: %s%s; distinct correct %.2f", metrics["model"], head, greedy_note, metrics["distinct_correct"])

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from divrl.atomic import replacing
 from divrl.metrics import calibrated, calibrated_power, per_problem
 from divrl.metrics.multitest import holm
 from divrl.metrics.passk import seed_pass_at_k
@@ -219,11 +220,11 @@ def write(problems: pd.DataFrame, ks: list[int], *, reference: str, compare_csv:
     written = []
 
     def put(path, text_or_frame) -> None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(text_or_frame, str):
-            Path(path).write_text(text_or_frame)
-        else:
-            text_or_frame.to_csv(path, index=False)
+        with replacing(path) as tmp:
+            if isinstance(text_or_frame, str):
+                tmp.write_text(text_or_frame)
+            else:
+                text_or_frame.to_csv(tmp, index=False)
         written.append(str(path))
 
     if compare_csv:

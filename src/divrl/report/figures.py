@@ -14,6 +14,7 @@ matplotlib.use("Agg")  # no display on clusters and CI
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from divrl.atomic import replacing
 from divrl.report.collect import RUN, n_bases, n_runs, with_base_seed  # noqa: E402
 from divrl.report.tables import minus_base, order  # noqa: E402
 
@@ -154,8 +155,8 @@ def save(fig, paths: Paths | str | Path) -> None:
     """Write the figure to each path (format from its suffix), then free it."""
     fig.tight_layout()
     for path in [paths] if isinstance(paths, (str, Path)) else paths:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=130)  # dpi: PNG only; a PDF is vector
+        with replacing(path) as tmp:
+            fig.savefig(tmp, dpi=130)  # dpi: PNG only; a PDF is vector
     plt.close(fig)
 
 

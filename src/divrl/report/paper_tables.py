@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from divrl import atomic
+from divrl.atomic import replacing
 from divrl.metrics.passk import pass_at_k_many
 from divrl.metrics.stats import bootstrap_ci
 from divrl.report.collect import RUN, n_bases, n_runs, with_base_seed
@@ -174,19 +176,14 @@ def write(runs: pd.DataFrame, problems: pd.DataFrame, ks: list[int], reference: 
             continue
         df, caption = makers[name]()
         if csv:
-            _mkdir(csv)
-            df.to_csv(csv)
+            with replacing(csv) as tmp:
+                df.to_csv(tmp)
         if md:
-            _mkdir(md)
-            Path(md).write_text(_markdown(df, caption))
+            atomic.write_text(md, _markdown(df, caption))
     if paths.get("bootstrap_ci"):
         ci_ks = sorted({1, n, *(k for k in ks if k <= n)})
-        _mkdir(paths["bootstrap_ci"])
-        confidence_intervals(problems, ci_ks, reference).to_csv(paths["bootstrap_ci"], index=False)
-
-
-def _mkdir(path: str | Path) -> None:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
+        with replacing(paths["bootstrap_ci"]) as tmp:
+            confidence_intervals(problems, ci_ks, reference).to_csv(tmp, index=False)
 
 
 def write_benchmarks(at1: dict[str, pd.DataFrame], reference: str | None, *, md: Path | None = None,
@@ -204,13 +201,12 @@ def write_benchmarks(at1: dict[str, pd.DataFrame], reference: str | None, *, md:
     table["avg"] = {m: _cell(avg[avg.method == m].pass_at_k) for m in order(per_seed.method, reference)}
     df = pd.DataFrame(table)
     if csv:
-        _mkdir(csv)
-        df.to_csv(csv)
+        with replacing(csv) as tmp:
+            df.to_csv(tmp)
     n = ", ".join(f"{name} {int(d.n.iloc[0])}" for name, d in at1.items())
     left_out = [name for name in at1 if name not in averaged]
     caption = (f"pass@1 per test set (samples per problem: {n}) and their unweighted average"
                + (f" (without {', '.join(left_out)})" if left_out else "")
                + f"; mean ± std over {_over(per_seed)}, {_n_caption(per_seed)}.")
     if md:
-        _mkdir(md)
-        Path(md).write_text(_markdown(df, caption))
+        atomic.write_text(md, _markdown(df, caption))

@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from divrl import atomic
+from divrl.atomic import replacing
 from divrl.config import point_path
 from divrl.report import identity
 from divrl.report.collect import read_metrics
@@ -171,11 +173,10 @@ def write(paths: list[str], sweeps: dict[str, list[str]], select_k: int, *, poin
     refs = references(data, [r for r in dict.fromkeys(data.run) if r not in swept and r != "base"], tab.attrs["k"])
     md = markdown(tab, refs)
     if table_csv:
-        Path(table_csv).parent.mkdir(parents=True, exist_ok=True)
-        tab.to_csv(table_csv, index=False)
+        with replacing(table_csv) as tmp:
+            tab.to_csv(tmp, index=False)
     if table_md:
-        Path(table_md).parent.mkdir(parents=True, exist_ok=True)
-        Path(table_md).write_text(md)
+        atomic.write_text(table_md, md)
     if figure_paths:
         figure(data, tab, refs, figure_paths)
     return md

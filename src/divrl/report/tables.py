@@ -7,11 +7,25 @@ The base model has one row per base model and is averaged the same way.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pandas as pd
 
+from divrl.atomic import replacing
 from divrl.report.collect import RUN, SCALARS, n_bases, n_runs, with_base_seed
+
+log = logging.getLogger(__name__)
+
+
+def usable_ks(ks: list[int], n: int, where: str = "compare") -> list[int]:
+    """The k of `ks` with k <= n (pass@k needs k <= N); the rest are named in one logged line,
+    not dropped silently (e.g. metrics evaluated with fewer samples than the config's k_show)."""
+    usable = [k for k in ks if k <= n]
+    if len(usable) < len(ks):
+        log.warning("report: %s: k_show %s left out: these metrics have N = %d samples per problem (pass@k needs k ≤ N)",
+                    where, [k for k in ks if k > n], n)
+    return usable or [1]
 
 
 def order(methods, reference: str | None) -> list[str]:
@@ -53,6 +67,7 @@ def minus_base(runs: pd.DataFrame) -> pd.DataFrame:
 
 def markdown(table: pd.DataFrame, ks: list[int], n: int) -> str:
     cols = [f"pass@{k}" for k in ks if f"pass@{k} mean" in table.columns]
+    unshown = [k for k in ks if f"pass@{k} mean" not in table.columns]
     cols += ["distinct_correct", "distinct_canonical", "embedding_cosine"]
     bases = int(table["base_models"].max()) if "base_models" in table.columns else 0
     head = ["method", "seeds" if bases < 2 else "runs (bases × seeds)", *cols]
@@ -73,6 +88,10 @@ def markdown(table: pd.DataFrame, ks: list[int], n: int) -> str:
         "after commutativity/associativity normalisation; embedding_cosine: mean pairwise cosine "
         "(all-MiniLM-L6-v2) of samples, lower = more diverse."
     )
+    if unshown:  # said, not dropped: e.g. metrics evaluated with fewer samples than the config's k_show
+        big = [k for k in unshown if k > n]
+        caption += (f"\n\nNot shown: report.k_show {unshown}: " + (f"N = {n} samples per problem (pass@k needs k ≤ N)"
+                    if big == unshown else "not in these metrics (pass@k is computed for k = 1, 2, 4, … N)"))
     return "\n".join(lines) + "\n\n" + caption + "\n"
 
 
@@ -95,5 +114,5 @@ def write(runs: pd.DataFrame, ks: list[int], reference: str | None, *, runs_csv:
                            (minus_base_csv, lambda p: minus_base(runs).to_csv(p, index=False)),
                            (summary_md, lambda p: Path(p).write_text(markdown(table, ks, int(runs["n"].iloc[0]))))):
         if path:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            write_to(path)
+            with replacing(path) as tmp:
+                write_to(tmp)

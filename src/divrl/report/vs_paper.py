@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from divrl.atomic import replacing
 from divrl.metrics.passk import pass_at_k_many
 from divrl.report import identity
 
@@ -257,8 +258,8 @@ def write(metrics: list[str | Path], paper: dict, *, md: Path | None = None, csv
     text = markdown(df, paper.get("source", ""))
     for path, put in ((csv, lambda p: df.to_csv(p, index=False)), (md, lambda p: Path(p).write_text(text))):
         if path:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            put(path)
+            with replacing(path) as tmp:
+                put(tmp)
     if figure_paths:
         figure(data, paper, figure_paths, reference)
     return text

@@ -21,6 +21,7 @@ from transformers import TrainerCallback
 from transformers.trainer_callback import ProgressCallback
 from trl import GRPOConfig
 
+from divrl import atomic
 from divrl import methods
 from divrl.models.locate import require_model
 from divrl.settings.train import TrainSpec  # noqa: F401 -- re-exported: the train job's spec, defined once in settings
@@ -250,7 +251,7 @@ def train(
     if trainer.is_world_process_zero():  # one writer when several processes train
         trainer.processing_class.save_pretrained(str(model_out))
         log_out.parent.mkdir(parents=True, exist_ok=True)
-        log_out.write_text(json.dumps(info, indent=1))
+        atomic.write_text(log_out, json.dumps(info, indent=1))
         checkpoints.mark_finished(checkpoint_dir, fp, f"{model_out}, {log_out}")
     trainer.accelerator.wait_for_everyone()
     return info
