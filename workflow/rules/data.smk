@@ -24,8 +24,8 @@ if DOWNLOADS:
             url=lambda wildcards: DOWNLOADS[wildcards.download][0],
             sha256=lambda wildcards: DOWNLOADS[wildcards.download][1],
         shell:
-            "exec python -m divrl.tasks.download --url {params.url:q} --sha256 {params.sha256}"
-            " --out {output:q} > {log} 2>&1"
+            "exec python -m divrl.tasks.download --url {params.url:q} --sha256 {params.sha256:q}"
+            " --out {output:q} > {log:q} 2>&1"
 
 
 rule data:
@@ -51,12 +51,12 @@ rule data:
     params:
         divrl=DIVRL,
         section=as_json(sections.data_section(config)),
-        # each test set's name with its declared file: NAME=FILE …
-        tests=lambda wildcards, output: " ".join(f"{b}={f}" for b, f in zip(BENCHES, output.test)),
+        # each test set's name with its declared file: NAME=FILE … (one shell word each)
+        tests=lambda wildcards, output: [f"{b}={f}" for b, f in zip(BENCHES, output.test)],
     shell:
-        "{params.divrl} data --params {params.section} --train {output.train} --test {params.tests}"
-        + (" --validation {output.validation}" if VALIDATION else "")
-        + " --stats {output.stats} > {log} 2>&1"
+        "{params.divrl} data --params {params.section} --train {output.train:q} --test {params.tests:q}"
+        + (" --validation {output.validation:q}" if VALIDATION else "")
+        + " --stats {output.stats:q} > {log:q} 2>&1"
 
 
 if DIFFICULTY:
@@ -85,8 +85,8 @@ if DIFFICULTY:
             section=as_json(sections.difficulty_section(config)),
             base=base_model(BASE_SEEDS[0]),
         shell:
-            "{params.divrl} difficulty --params {params.section} --threads {threads} --model {params.base}"
-            " --problems {input.pool} --out {output.train} --stats {output.stats} > {log} 2>&1"
+            "{params.divrl} difficulty --params {params.section} --threads {threads} --model {params.base:q}"
+            " --problems {input.pool:q} --out {output.train:q} --stats {output.stats:q} > {log:q} 2>&1"
 
 
 TRAIN_PROBLEMS = f"{R}/data/train.jsonl"
@@ -114,4 +114,4 @@ if not HUB_BASE:
             divrl=DIVRL,
             section=base_params,
         shell:
-            "{params.divrl} base --params {params.section} --threads {threads} --problems {input} --out {output} > {log} 2>&1"
+            "{params.divrl} base --params {params.section} --threads {threads} --problems {input:q} --out {output:q} > {log:q} 2>&1"

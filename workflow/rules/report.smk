@@ -14,8 +14,6 @@ PER_SET = "_{bench}" if MULTI else ""  # log and benchmark files of the per-test
 PAPER = config["paper"] if config["paper"].get("rows") or config["paper"].get("curves") else {}
 REFERENCE = config["report"]["reference"]
 
-from divrl.report.verbs import verb_options
-
 
 localrules:
     report_tables,
@@ -41,8 +39,8 @@ figure = lambda stem, caption, folder=F, category="Figures": [
     shown(f"{folder}/{stem}.png", caption, category),
     f"{folder}/{stem}.pdf",
 ]
-# every named output as the verb's option: summary_md -> --summary-md PATH
-options = lambda wildcards, output: verb_options(output)
+# every named output as the verb's option: summary_md -> --summary-md PATH (a list of words: `:q` quotes each)
+options = lambda wildcards, output: verb_words(output)
 
 
 rule report_tables:
@@ -80,8 +78,8 @@ rule report_tables:
         reference=REFERENCE,
         outputs=options,
     shell:
-        "{params.divrl} report-tables --metrics {input.metrics} --data-stats {input.data_stats} --k-show {params.k_show}"
-        " --task {params.task} --reference {params.reference} {params.outputs} > {log} 2>&1"
+        "{params.divrl} report-tables --metrics {input.metrics:q} --data-stats {input.data_stats:q} --k-show {params.k_show}"
+        " --task {params.task:q} --reference {params.reference:q} {params.outputs:q} > {log:q} 2>&1"
 
 
 rule report_figures:
@@ -107,13 +105,13 @@ rule report_figures:
         divrl=DIVRL,
         # the toy's generated problems, else the test set's name
         label=lambda wildcards: (
-            "'Countdown toy'" if not DATASETS and config["task"] == "countdown" else set_name(wildcards)
+            "Countdown toy" if not DATASETS and config["task"] == "countdown" else set_name(wildcards)
         ),
         reference=REFERENCE,
         outputs=options,
     shell:
-        "{params.divrl} report-figures --metrics {input.metrics} --train-logs {input.train_logs} --label {params.label}"
-        " --reference {params.reference} {params.outputs} > {log} 2>&1"
+        "{params.divrl} report-figures --metrics {input.metrics:q} --train-logs {input.train_logs:q} --label {params.label:q}"
+        " --reference {params.reference:q} {params.outputs:q} > {log:q} 2>&1"
 
 
 rule report_compare:
@@ -146,9 +144,9 @@ rule report_compare:
         effect=config["report"]["effect"],
         outputs=options,
     shell:
-        "{params.divrl} report-compare --metrics {input.metrics} --k-show {params.k_show}"
-        " --reference {params.reference} --alpha {params.alpha} --effect {params.effect} {params.coupled}"
-        " {params.outputs} > {log} 2>&1"
+        "{params.divrl} report-compare --metrics {input.metrics:q} --k-show {params.k_show}"
+        " --reference {params.reference:q} --alpha {params.alpha:q} --effect {params.effect:q} {params.coupled:q}"
+        " {params.outputs:q} > {log:q} 2>&1"
 
 
 if MULTI:
@@ -175,10 +173,10 @@ if MULTI:
         params:
             divrl=DIVRL,
             reference=REFERENCE,
-            not_averaged=f"--not-averaged {' '.join(NOT_AVERAGED)}" if NOT_AVERAGED else "",
+            not_averaged=["--not-averaged", *NOT_AVERAGED] if NOT_AVERAGED else [],
         shell:
-            "{params.divrl} report-benchmarks --metrics {input.metrics} --data-stats {input.data_stats}"
-            " --reference {params.reference} {params.not_averaged} --md {output.md} --csv {output.csv} > {log} 2>&1"
+            "{params.divrl} report-benchmarks --metrics {input.metrics:q} --data-stats {input.data_stats:q}"
+            " --reference {params.reference:q} {params.not_averaged:q} --md {output.md:q} --csv {output.csv:q} > {log:q} 2>&1"
 
 
 if PAPER:
@@ -210,11 +208,11 @@ if PAPER:
             divrl=DIVRL,
             paper=as_json(PAPER),
             reference=REFERENCE,
-            not_averaged=f"--not-averaged {' '.join(NOT_AVERAGED)}" if NOT_AVERAGED else "",
+            not_averaged=["--not-averaged", *NOT_AVERAGED] if NOT_AVERAGED else [],
             outputs=options,
         shell:
-            "{params.divrl} report-paper --metrics {input.metrics} --paper {params.paper}"
-            " --reference {params.reference} {params.not_averaged} {params.outputs} > {log} 2>&1"
+            "{params.divrl} report-paper --metrics {input.metrics:q} --paper {params.paper}"
+            " --reference {params.reference:q} {params.not_averaged:q} {params.outputs:q} > {log:q} 2>&1"
 
 
 # Everything above, for every test set: `snakemake report` (and `rule all`) ask for this.
@@ -254,5 +252,5 @@ if SWEEP_RUNS:
             sweeps=as_json(SWEEPS),
             outputs=options,
         shell:
-            "{params.divrl} sweep-report --metrics {input.base} {input.runs} --points {input.points} --sweeps {params.sweeps}"
-            " --select-k {params.select_k} {params.outputs} > {log} 2>&1"
+            "{params.divrl} sweep-report --metrics {input.base:q} {input.runs:q} --points {input.points:q} --sweeps {params.sweeps}"
+            " --select-k {params.select_k:q} {params.outputs:q} > {log:q} 2>&1"

@@ -55,7 +55,7 @@ def train_launcher():
     port = "$(python -c 'import socket; s = socket.socket(); s.bind((\"\", 0)); print(s.getsockname()[1])')"
     return (
         # accelerate does not die with its parent by itself: divrl.procs arms that, then execs it
-        f"exec python -m divrl.procs accelerate launch --config_file {acc} --num_processes {n} --num_machines 1"
+        f"exec python -m divrl.procs accelerate launch --config_file {shlex.quote(acc)} --num_processes {n} --num_machines 1"
         f" --mixed_precision {precision} --main_process_port {port} -m divrl"
     )
 

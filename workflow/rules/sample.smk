@@ -2,20 +2,20 @@
 # The jobs' shells, shared with evaluate.smk: sample_base and evaluate differ only in the model
 # they sample from (and who they are).
 EVALUATE_SHELL = (
-    "{params.divrl} evaluate --params {params.section} --threads {threads} --model {params.model}"
-    " --problems {input.problems} --samples-out {output.samples} --metrics-out {output.metrics}"
-    " --identity {params.identity} > {log} 2>&1"
+    "{params.divrl} evaluate --params {params.section} --threads {threads} --model {params.model:q}"
+    " --problems {input.problems:q} --samples-out {output.samples:q} --metrics-out {output.metrics:q}"
+    " --identity {params.identity} > {log:q} 2>&1"
 )
 # a shard job writes samples/I-of-S.parquet only; the merge job reads them all, in shard order
 SHARD_SHELL = (
-    "{params.divrl} evaluate --params {params.section} --threads {threads} --model {params.model}"
-    f" --problems {{input.problems}} --shard {{wildcards.shard}} --shards {SHARDS}"
-    " --samples-out {output.samples} > {log} 2>&1"
+    "{params.divrl} evaluate --params {params.section} --threads {threads} --model {params.model:q}"
+    f" --problems {{input.problems:q}} --shard {{wildcards.shard:q}} --shards {SHARDS}"
+    " --samples-out {output.samples:q} > {log:q} 2>&1"
 )
 MERGE_SHELL = (
-    "{params.divrl} evaluate-merge --params {params.section} --threads {threads} --model {params.model}"
-    " --problems {input.problems} --samples {input.samples} --metrics-out {output.metrics}"
-    " --identity {params.identity} > {log} 2>&1"
+    "{params.divrl} evaluate-merge --params {params.section} --threads {threads} --model {params.model:q}"
+    " --problems {input.problems:q} --samples {input.samples:q} --metrics-out {output.metrics:q}"
+    " --identity {params.identity} > {log:q} 2>&1"
 )
 BASE_RUN = base_eval_dir()
 

@@ -30,7 +30,7 @@ rule train:
         # not an output: Snakemake deletes outputs of failed jobs, checkpoints must survive
         checkpoints=f"{R}/checkpoints/{run_name()}",
     shell:
-        "{params.launcher} train --params {params.section} --threads {threads} --method {params.method_name}"
-        " --method-params {params.method_params} --seed {wildcards.seed} --base {params.base}"
-        " --problems {input.problems} --model-out {output.model} --log-out {output.log_json}"
-        " --checkpoints {params.checkpoints} > {log} 2>&1"
+        "{params.launcher} train --params {params.section} --threads {threads} --method {params.method_name:q}"
+        " --method-params {params.method_params} --seed {wildcards.seed:q} --base {params.base:q}"
+        " --problems {input.problems:q} --model-out {output.model:q} --log-out {output.log_json:q}"
+        " --checkpoints {params.checkpoints:q} > {log:q} 2>&1"
