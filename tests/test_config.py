@@ -78,7 +78,7 @@ def test_snakemake_rejects_bad_config_before_any_job(root, tmp_path):
 
 def test_evaluation_settings_belong_to_test_sets_only():
     src = {"source": "openai/gsm8k", "name": "main", "split": "train", "format": "gsm8k"}
-    cfg = {"task": "math", "base": {"model": "org/model"},
+    cfg = {"task": "math", "base": {"model": "org/model"}, "report": {"k_show": [1, 4]},  # k ≤ the set's own N (#23)
            "datasets": {"train": [{**src, "eval": {"n_samples": 4}}], "test": {"gsm8k": {**src, "split": "test"}}}}
     with pytest.raises(ConfigError, match=r"datasets.train.0.eval: only test sets take 'eval'"):
         validate(cfg)

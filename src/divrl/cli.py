@@ -68,11 +68,13 @@ def cmd_data(args) -> None:
         paths.stats.write_text(json.dumps(stats, indent=1))
         return
     from divrl.tasks.countdown_data import DataSpec, generate, multiplicity_stats
-    from divrl.tasks.prepare import hold_out
+    from divrl.tasks.prepare import check_unique_ids, hold_out
 
     paths.check(bench_names(section), n_val)
     spec = parse(DataSpec, section["data"], "data")
     splits = generate(spec)
+    check_unique_ids(splits["train"], f"data (train) -> {paths.train}", why="")
+    check_unique_ids(splits["test"], f"data (test) -> {paths.tests[section['task']]}", why="")
     splits["train"], validation = hold_out(splits["train"], n_val)
     if validation:
         write_jsonl(validation, paths.validation)

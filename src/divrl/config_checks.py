@@ -38,9 +38,31 @@ def check_runnable(cfg: dict) -> None:
         if twice is not None:
             raise ConfigError(f"config: {key}: seed {twice} is listed twice (both runs would write the same folder)")
     _check_base_seeds(cfg)
+    check_k_lists(cfg)
     _check_paths(cfg)
     _check_loss_type(cfg)
     _check_published(cfg)
+
+
+def check_k_lists(cfg: dict) -> None:
+    """report.k_show: increasing, no repeats, each k in 1..n for eval.n_samples and every test set's
+    own n_samples (pass@k needs k <= n; a larger k would drop out of every table without a word)."""
+    ks = cfg["report"]["k_show"]
+    where = "config: report.k_show"
+    if not ks:
+        raise ConfigError(f"{where}: empty; name at least one k (e.g. [1])")
+    if any(k < 1 for k in ks):
+        raise ConfigError(f"{where}: {ks}: every k must be at least 1")
+    if any(b <= a for a, b in zip(ks, ks[1:])):
+        raise ConfigError(f"{where}: {ks} must be increasing without repeats")
+    limits = [("eval.n_samples", cfg["eval"]["n_samples"])]
+    for name, src in ((cfg.get("datasets") or {}).get("test") or {}).items():
+        own = (src.get("eval") or {}).get("n_samples")
+        if own is not None:
+            limits.append((f"datasets.test.{name}.eval.n_samples", own))
+    for key, n in limits:
+        if ks[-1] > n:
+            raise ConfigError(f"{where}: k = {ks[-1]} exceeds {key} = {n} (pass@k needs k ≤ n)")
 
 
 def _check_base_seeds(cfg: dict) -> None:

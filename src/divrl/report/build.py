@@ -54,7 +54,7 @@ def write(metrics: list[str], out_dir: str | Path, ks: list[int], train_logs: li
             figures.training_curves(logs, _figure(f, "training_curves"), label, reference)
         figures.spearman_hist(problems, _figure(f, "spearman"), reference)
         if problems.method.nunique() > 1:  # paired comparisons need two runs on the same problems
-            usable = [k for k in ks if k <= problems.n.min()] or [1]
+            usable = tables.usable_ks(ks, int(problems.n.min()), f"{name} compare")
             base = {"gains_losses_csv": t / "gains_losses.csv", "gains_losses_md": t / "gains_losses.md",
                     "pass1_change": _figure(f, "pass1_change")} if has_base else {}
             compare.write(problems, usable, reference=reference, compare_csv=t / "compare.csv",

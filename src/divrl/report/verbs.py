@@ -78,12 +78,12 @@ def cmd_report_figures(args) -> None:
 
 
 def cmd_report_compare(args) -> None:
-    from divrl.report import compare
+    from divrl.report import compare, tables
     from divrl.report.collect import load_problems
 
     _one_test_set(args.metrics)
     problems = load_problems(args.metrics)
-    usable = [k for k in _ks(args) if k <= problems.n.min()] or [1]  # k_show may exceed this run's N
+    usable = tables.usable_ks(_ks(args), int(problems.n.min()))  # k_show may exceed this run's N: said in one line
     found = compare.write(problems, usable, reference=args.reference, compare_csv=args.compare_csv,
                           compare_md_path=args.compare_md, power_md=args.power_md,
                           gains_losses_csv=args.gains_losses_csv, gains_losses_md=args.gains_losses_md,

@@ -13,7 +13,7 @@ PositiveInt = Annotated[int, Field(ge=1)]
 
 @settings
 class Report:
-    k_show: list[PositiveInt] = default([1, 8, 32, 128], "pass@k columns of the markdown table (k > N is dropped; the csv has every k).")
+    k_show: list[PositiveInt] = default([1, 8, 32, 128], "pass@k columns of the markdown table, increasing, each k ≤ eval.n_samples and ≤ every test set's own n_samples (the csv has every k).")
     select_k: int = Field(1, ge=1, description="Sweeps: the best grid point maximises mean validation pass@select_k over seeds.")
     alpha: float = Field(0.05, gt=0, lt=1, description="Level of the comparisons in tables/compare.md: a difference is significant where its Holm-adjusted p is below it (two-sided), and CIs are at 1 − alpha.")
     effect: float = Field(0.02, gt=0, le=1, description="The smallest difference in pass@k worth detecting: power.md gives the runs it needs; a CI inside ±effect reads 'no difference beyond ±effect'.")

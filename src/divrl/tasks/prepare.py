@@ -104,6 +104,20 @@ def _train(ds: dict, task: Task, spec: filters.FilterSpec, tok) -> tuple[list[di
     return rows, counts
 
 
+SAME_NAME = " (two sources with the same file name, config and split give the same ids)"
+
+
+def check_unique_ids(rows: list[dict], where: str, why: str = SAME_NAME) -> None:
+    """Refuse a problem file whose rows repeat an id, before it is written: every later step keys
+    samples and comparisons by problem id (report_compare would refuse it only after all training)."""
+    first: dict = {}
+    for i, row in enumerate(rows, 1):
+        if row["id"] in first:
+            raise ValueError(f"data: {where}: problem id {row['id']!r} repeats (rows {first[row['id']]} and {i}); "
+                             f"ids must be unique{why}")
+        first[row["id"]] = i
+
+
 def hold_out(train: list[dict], n: int) -> tuple[list[dict], list[dict]]:
     """(train without the validation split, the validation split): the first n problems.
 
@@ -138,6 +152,7 @@ def prepare(section: dict, paths: DataPaths, n_val: int = 0) -> dict:
     train, stats["filter"]["train"] = _train(ds, task, fspec, tok)
     if not train:
         raise ValueError(f"datasets.train: no problem left after filtering ({stats['filter']['train']})")
+    check_unique_ids(train, f"datasets.train -> {paths.train}")
     train, validation = hold_out(train, n_val)
     if validation:
         write_jsonl(validation, paths.validation)
@@ -148,6 +163,7 @@ def prepare(section: dict, paths: DataPaths, n_val: int = 0) -> dict:
         rows, stats["filter"][bench] = _one(source, task, keep_all, tok, ds["system_prompt"], ds["chat_template"])
         if not rows:
             raise ValueError(f"datasets.test.{bench}: no usable row ({stats['filter'][bench]})")
+        check_unique_ids(rows, f"datasets.test.{bench} -> {paths.tests[bench]}")
         write_jsonl(rows, paths.tests[bench])
     for split, counts in stats["filter"].items():
         for name, c in (counts.items() if split == "train" else [(split, counts)]):
