@@ -8,6 +8,7 @@ import sys
 from divrl import methods
 from divrl.config import ConfigError, point_path, sweep_points, validate
 from divrl.config_checks import read_yaml
+from divrl.report.verbs import verb_words
 from divrl.settings import sections
 
 # The checkout's root: the Snakefile lives in workflow/ (the workflow catalog's layout);
@@ -167,18 +168,6 @@ def as_json(value):
     """A config section as a single-quoted JSON shell word (rules pass it to `divrl`)."""
     quoted = json.dumps(value, sort_keys=True).replace("'", "'\\''")
     return f"'{quoted}'"
-
-
-def verb_words(outputs):
-    """A report rule's named outputs as its verb's options, one shell word each (quote with `:q`):
-    summary_md=PATH -> ["--summary-md", PATH]; a figure's [PNG, PDF] -> ["--passk", PNG, PDF];
-    an empty (conditional) output is left out. (divrl.report.verbs.verb_options, unquoted.)"""
-    words = []
-    for name, value in outputs.items():
-        paths = [value] if isinstance(value, str) else list(value)
-        if paths:
-            words += [f"--{name.replace('_', '-')}", *map(str, paths)]
-    return words
 
 
 def with_device(section):

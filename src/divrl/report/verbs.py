@@ -17,15 +17,16 @@ from divrl.report.outputs import PAPER_TABLE_OUTPUTS  # noqa: F401
 from divrl.settings.report import Report
 
 
-def verb_options(outputs) -> str:
-    """A rule's named outputs as the options of its verb: summary_md=PATH -> `--summary-md PATH`,
-    a figure's [PNG, PDF] -> `--passk PNG PDF`; an empty (conditional) output is left out."""
-    parts = []
+def verb_words(outputs) -> list[str]:
+    """A rule's named outputs as the options of its verb, one shell word each (the rule quotes
+    each with `:q`): summary_md=PATH -> ["--summary-md", PATH], a figure's [PNG, PDF] ->
+    ["--passk", PNG, PDF]; an empty (conditional) output is left out."""
+    words = []
     for name, value in outputs.items():
         paths = [value] if isinstance(value, (str, Path)) else list(value)
         if paths:
-            parts.append(f"--{name.replace('_', '-')} " + " ".join(map(str, paths)))
-    return " ".join(parts)
+            words += [f"--{name.replace('_', '-')}", *map(str, paths)]
+    return words
 
 
 def _ks(args) -> list[int]:
