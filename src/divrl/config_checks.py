@@ -51,8 +51,7 @@ def check_k_lists(cfg: dict) -> None:
     where = "config: report.k_show"
     if not ks:
         raise ConfigError(f"{where}: empty; name at least one k (e.g. [1])")
-    if any(k < 1 for k in ks):
-        raise ConfigError(f"{where}: {ks}: every k must be at least 1")
+    # k >= 1: the schema's items minimum, checked before this
     if any(b <= a for a, b in zip(ks, ks[1:])):
         raise ConfigError(f"{where}: {ks} must be increasing without repeats")
     limits = [("eval.n_samples", cfg["eval"]["n_samples"])]

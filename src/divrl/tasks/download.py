@@ -8,8 +8,9 @@ clone runs without a hand-staged file, and a file that changed upstream (or a pr
 error page) is refused instead of being evaluated. The folder is named by the checksum:
 two configs pinning the same bytes share one copy, two pins of a URL never collide.
 
-The file is written to `DEST.part` and renamed only after its checksum matched: an
-interrupted or refused download never leaves a file the data job would take as done.
+The file is written under a temporary name (divrl.atomic) and renamed only after its
+checksum matched: an interrupted or refused download never leaves a file the data job
+would take as done.
 Run as `python -m divrl.tasks.download --url URL --sha256 HEX --out DEST`.
 """
 
@@ -17,11 +18,12 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 import sys
 import urllib.parse
 import urllib.request
 from pathlib import Path, PurePosixPath
+
+from divrl.atomic import replacing
 
 CHUNK = 1 << 20
 TIMEOUT_S = 60
@@ -70,10 +72,8 @@ def fetch(url: str, sha256: str, dest: str | Path, *, timeout_s: float = TIMEOUT
     dest, want = Path(dest), sha256.lower()
     if dest.is_file() and sha256_of(dest) == want:
         return dest
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    part = dest.with_name(dest.name + ".part")
     digest = hashlib.sha256()
-    try:
+    with replacing(dest) as part:  # renamed onto dest only when the block ends without an error
         try:
             with urllib.request.urlopen(url, timeout=timeout_s) as response, open(part, "wb") as out:
                 for block in iter(lambda: response.read(CHUNK), b""):
@@ -84,9 +84,6 @@ def fetch(url: str, sha256: str, dest: str | Path, *, timeout_s: float = TIMEOUT
         got = digest.hexdigest()
         if got != want:
             raise ChecksumError(f"download {url}: sha256 expected {want}, got {got}")
-        os.replace(part, dest)
-    finally:
-        part.unlink(missing_ok=True)
     return dest
 
 
