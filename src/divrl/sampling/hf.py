@@ -13,12 +13,12 @@ import logging
 import torch
 from tqdm import tqdm
 from transformers import AutoModelForCausalLM, AutoTokenizer, LogitsProcessorList
-from transformers.generation.logits_process import TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper
 
 from divrl.sampling import SampleSpec
 from divrl.sampling.keyed import GumbelPick, gumbel, row_keys
 from divrl.train.lean_decode import supported as lean_supported
 from divrl.train.rollout import sample as rollout_sample
+from divrl.train.rollout import warpers as rollout_warpers
 
 log = logging.getLogger(__name__)
 
@@ -51,17 +51,13 @@ def sampler(model_dir: str, specs: list[SampleSpec]):
 
 
 def _warpers(spec: SampleSpec) -> list:
-    """Temperature, then top-k, then top-p: HF's own order for do_sample=True.
+    """Temperature, then top-k, then top-p: HF's own order for do_sample=True (the training
+    rollout's `warpers`, one definition for both).
 
     Pure ancestral unless the spec truncates (top_k 0 is off; HF's own default would be
     50), so pass@k measures the policy itself, not a truncated version of it.
     """
-    out = [TemperatureLogitsWarper(spec.temperature)] if spec.temperature != 1.0 else []
-    if spec.top_k:
-        out.append(TopKLogitsWarper(spec.top_k))
-    if spec.top_p < 1.0:
-        out.append(TopPLogitsWarper(spec.top_p))
-    return out
+    return rollout_warpers(spec.temperature, spec.top_k, spec.top_p)
 
 
 @torch.no_grad()
