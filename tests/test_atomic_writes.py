@@ -53,3 +53,26 @@ def test_a_samples_file_on_a_full_disk(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="No space left"):
         eval_store.write(out, failing_tables(), {"x": 2})
     assert out.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["s.parquet"]
+
+
+def test_a_killed_writers_temporary_is_removed_by_the_next_write(tmp_path):
+    """SIGKILL runs no `except`: its `.NAME.PID.tmp` stayed forever. The next write of that file
+    removes temporaries of writers no longer running, and leaves a live writer's alone."""
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(dead.stdout)
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        out = tmp_path / "summary.md"
+        orphan = tmp_path / f".summary.{dead_pid}.tmp.md"
+        busy = tmp_path / f".summary.{live.pid}.tmp.md"
+        other = tmp_path / f".summary_old.{dead_pid}.tmp.md"  # another file's: not ours to remove
+        for p in (orphan, busy, other):
+            p.write_text("half")
+        atomic.write_text(out, "new")
+        assert out.read_text() == "new"
+        assert not orphan.exists() and busy.exists() and other.exists()
+    finally:
+        live.kill()

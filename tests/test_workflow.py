@@ -111,3 +111,20 @@ def test_tiny_end_to_end_run(root, tmp_path):
     rep = snakemake(root, "--report", str(html), "--configfile", str(path))
     assert rep.returncode == 0, rep.stderr[-2000:]
     assert html.stat().st_size > 50_000
+    # (#23 probe 3) a missing metrics.json is rebuilt, not hidden behind an up-to-date report
+    (out / "eval/ds/base0/seed1/countdown/metrics.json").unlink()
+    plan = job_counts(snakemake(root, "-n", "--cores", "2", "--configfile", str(path)).stdout)
+    assert plan.get("evaluate") == 1, plan
+    # (#23 probe 2) a metrics.json rewritten by hand with another budget: the report refuses it by name
+    grpo = out / "eval/grpo/base0/seed0/countdown/metrics.json"
+    ident = json.dumps(json.loads(grpo.read_text())["identity"])
+    hand = subprocess.run([sys.executable, "-m", "divrl", "evaluate", "--params", '{"n_samples": 8, "diversity_samples": 8}',
+                           "--model", str(out / "train/grpo/base0/seed0/model"), "--problems",
+                           str(out / "data/test/countdown.jsonl"), "--samples-out", str(tmp_path / "hand.parquet"),
+                           "--metrics-out", str(grpo), "--identity", ident], capture_output=True, text=True)
+    assert hand.returncode == 0, hand.stderr[-2000:]
+    res = snakemake(root, "--cores", "2", "--configfile", str(path), "--keep-going")
+    assert res.returncode != 0
+    log = (out / "logs/report_tables.log").read_text().strip().splitlines()
+    assert len(log) == 1 and str(grpo) in log[0] and "n_samples=8 where the config says n_samples=16" in log[0], log
+    assert json.loads((out / "eval/ds/base0/seed1/countdown/metrics.json").read_text())["n"] == 16  # rebuilt meanwhile

@@ -11,6 +11,7 @@ name none).
 from __future__ import annotations
 
 import errno
+import glob
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,11 +24,34 @@ def temp_name(path: Path) -> Path:
     return path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
 
 
+def remove_orphans(path: Path) -> list[Path]:
+    """Remove temporaries of `path` left by writers that were killed (SIGKILL, OOM, a node lost:
+    no `except` ran): `.NAME.PID.tmpSUFFIX` whose PID no longer runs. A live writer's stays."""
+    gone = []
+    for tmp in path.parent.glob(f".{glob.escape(path.stem)}.*.tmp{glob.escape(path.suffix)}"):
+        pid = tmp.name[len(path.stem) + 2 : -len(".tmp" + path.suffix)]
+        if pid.isdigit() and not _running(int(pid)):
+            tmp.unlink(missing_ok=True)
+            gone.append(tmp)
+    return gone
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
 @contextmanager
 def replacing(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path to write; on success it replaces `path`, on failure it is removed."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_orphans(path)
     tmp = temp_name(path)
     try:
         yield tmp

@@ -133,6 +133,8 @@ def report_verbs(verb) -> None:
 
     def metrics(sp, what="…/eval/base/baseB/SET/metrics.json and …/eval/METHOD/baseB/seedS/SET/metrics.json of one test set"):
         sp.add_argument("--metrics", nargs="+", required=True, help=what)
+        sp.add_argument("--eval-specs", help="JSON {test set: eval section} of the config (the workflow passes it): a "
+                        "metrics file sampled otherwise is refused; without it the files of one test set must agree")
 
     def reference(sp):
         sp.add_argument("--reference", default=REPORT.reference, help="the method every other one is compared with, listed "

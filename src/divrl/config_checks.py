@@ -12,6 +12,7 @@ from pathlib import Path
 
 import yaml
 
+from divrl import textio
 from divrl.errors import ConfigError
 from divrl.models.locate import looks_like_data_path, looks_local
 
@@ -160,7 +161,7 @@ class _StrictLoader(yaml.SafeLoader):
 
 def read_yaml(path: str | Path):
     """The YAML document of `path`; ConfigError for a duplicate key (file and line)."""
-    loader = _StrictLoader(Path(path).read_text())
+    loader = _StrictLoader(textio.read_text(path))
     loader.path = str(path)
     try:
         return loader.get_single_data()

@@ -21,13 +21,17 @@ renamed, so a killed job never leaves a half file under the final name.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from divrl.atomic import replacing
+
+log = logging.getLogger(__name__)
 
 SCHEMA = pa.schema([
     ("problem", pa.int32()),
@@ -78,17 +82,64 @@ def write(path: str | Path, tables: Iterable[pa.Table], meta: dict) -> Path:
     return path
 
 
+class DamagedFile(ValueError):
+    """A samples file or part that cannot be read (truncated, overwritten, bit rot): `path` names it."""
+
+    def __init__(self, path: str | Path, why: str):
+        super().__init__(f"{path}: damaged samples file ({why})")
+        self.path = Path(path)
+
+
+@contextmanager
+def _reading(path: str | Path) -> Iterator[None]:
+    """pyarrow's errors name no file ("Parquet magic bytes not found in footer"): name it."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise
+    except (pa.ArrowException, OSError, json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise DamagedFile(path, str(err).splitlines()[0] if str(err) else type(err).__name__) from None
+
+
 def meta_of(path: str | Path) -> dict:
     """The `divrl` provenance a file was written with ({} for a foreign file)."""
-    raw = pq.read_schema(path).metadata or {}
-    return json.loads(raw.get(b"divrl", b"{}"))
+    with _reading(path):
+        raw = pq.read_schema(path).metadata or {}
+        return json.loads(raw.get(b"divrl", b"{}"))
 
 
 def row_groups(path: str | Path) -> Iterator[pa.Table]:
     """Each row group of one file, in order (one problem, or one problem's part)."""
-    f = pq.ParquetFile(path)
-    for i in range(f.num_row_groups):
-        yield f.read_row_group(i)
+    with _reading(path):
+        f = pq.ParquetFile(path)
+        for i in range(f.num_row_groups):
+            yield f.read_row_group(i)
+
+
+def readable_meta(path: Path, aside: Path) -> dict | None:
+    """A part's provenance if the whole file reads back (every page decompressed), else None
+    after setting the file aside as `aside`: a resumed job samples it again instead of failing on it."""
+    try:
+        with _reading(path):
+            pq.read_table(path)
+        return meta_of(path)
+    except DamagedFile as err:
+        set_aside(path, str(err), aside)
+        return None
+
+
+def set_aside(path: Path, why: str, target: Path | None = None) -> Path:
+    """Move a damaged file to `target` (default: set_aside/NAME beside it; kept for a look, out of
+    every rule's way), with one log line naming it, like a damaged checkpoint (train/checkpoints.py)."""
+    first = target or path.parent / "set_aside" / path.name
+    first.parent.mkdir(parents=True, exist_ok=True)
+    target, i = first, 0
+    while target.exists():  # an earlier damaged copy stays
+        i += 1
+        target = first.with_name(f"{first.name}.{i}")
+    path.replace(target)
+    log.warning("%s; set aside as %s", why, target)
+    return target
 
 
 def problems(paths: Iterable[str | Path]) -> Iterator[tuple[int, str, dict]]:

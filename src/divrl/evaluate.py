@@ -142,7 +142,9 @@ def sample_shard(model_dir: str, problems: list[dict], spec: EvalSpec, out: str 
         ids = [str(p["id"]) for p in chunk]
         path, fp = parts / f"{a:07d}.parquet", _fingerprint(model_dir, spec, chunk)
         files.append(path)
-        if path.exists() and eval_store.meta_of(path).get("fingerprint") == fp:
+        # a damaged part (a kill mid-copy, bit rot) is set aside and sampled again
+        aside = out.parent / "set_aside" / f"{out.name}.part{a:07d}.parquet"
+        if path.exists() and (eval_store.readable_meta(path, aside) or {}).get("fingerprint") == fp:
             log.info("shard %d/%d: problems %d-%d already sampled", shard, shards, a, a + len(chunk) - 1)
             continue
         draw = draw or sampler(model_dir, specs)
@@ -159,6 +161,20 @@ def sample_shard(model_dir: str, problems: list[dict], spec: EvalSpec, out: str 
     return out
 
 
+def _damaged_shard(err: eval_store.DamagedFile):
+    """A shard file is a declared output of its own job: set it aside and stop, in one line; the
+    next `snakemake` samples that shard again (rule all asks for every metrics.json)."""
+    target = eval_store.set_aside(err.path, str(err))
+    raise ValueError(f"evaluate: {err}; set aside as {target}: rerun snakemake to sample that shard again") from None
+
+
+def _shard_meta(path: Path) -> dict:
+    try:
+        return eval_store.meta_of(path)
+    except eval_store.DamagedFile as err:
+        _damaged_shard(err)
+
+
 def merge(problems: list[dict], spec: EvalSpec, samples: list[str | Path], metrics_out: str | Path,
           model: str | None = None, identity: dict | None = None) -> dict:
     """The metrics file from the S shard files (shard 0 first), streamed one problem at a time.
@@ -173,7 +189,7 @@ def merge(problems: list[dict], spec: EvalSpec, samples: list[str | Path], metri
     for i, path in enumerate(paths):
         if not path.exists():
             raise ValueError(f"evaluate: {path} is missing (shard {i} of {shards} has not run)")
-        metas.append(meta := eval_store.meta_of(path))
+        metas.append(meta := _shard_meta(path))
         if (meta.get("shard"), meta.get("shards")) != (i, shards):
             raise ValueError(f"evaluate: {path} is shard {meta.get('shard')} of {meta.get('shards')}, "
                              f"given as file {i + 1} of {shards} (give the shards' files in order)")
@@ -185,11 +201,14 @@ def merge(problems: list[dict], spec: EvalSpec, samples: list[str | Path], metri
     task = task_of(problems)
     acc = Metrics(spec, task.equations_of, _embedder(spec))  # used only where a shard left them out
     seen = 0
-    for pos, (at, pid, cols) in enumerate(eval_store.problems(paths)):
-        if at != pos or pid != str(problems[pos]["id"]):
-            raise ValueError(f"evaluate: samples hold problem {pid!r} at position {at}, expected {problems[pos]['id']!r} at {pos}")
-        acc.add(problems[pos], cols)
-        seen = pos + 1
+    try:
+        for pos, (at, pid, cols) in enumerate(eval_store.problems(paths)):
+            if at != pos or pid != str(problems[pos]["id"]):
+                raise ValueError(f"evaluate: samples hold problem {pid!r} at position {at}, expected {problems[pos]['id']!r} at {pos}")
+            acc.add(problems[pos], cols)
+            seen = pos + 1
+    except eval_store.DamagedFile as err:
+        _damaged_shard(err)
     if seen != len(problems):
         raise ValueError(f"evaluate: the samples cover {seen} of {len(problems)} problems; rerun the evaluation's shards")
     metrics = acc.result()

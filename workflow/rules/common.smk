@@ -8,6 +8,7 @@ import sys
 from divrl import methods
 from divrl.config import ConfigError, point_path, sweep_points, validate
 from divrl.config_checks import read_yaml
+from divrl.report.budgets import BUDGET_KEYS
 from divrl.report.verbs import verb_words
 from divrl.settings import sections
 
@@ -278,6 +279,13 @@ def eval_model(wildcards):
     if wildcards.method in PUBLISHED and not os.path.isdir(path):
         return []
     return path
+
+
+def eval_specs():
+    """Each test set's sampling budget (report/budgets.py): the report refuses a metrics.json
+    sampled otherwise, e.g. one rewritten by a hand-run `divrl evaluate`."""
+    specs = {b: sections.eval_section(config, b) for b in EVAL_SETS}
+    return as_json({b: {k: spec[k] for k in BUDGET_KEYS if k in spec} for b, spec in specs.items()})
 
 
 def published_metrics(sets=None):

@@ -72,14 +72,16 @@ rule report_tables:
         runtime=by_attempt(10),
     params:
         divrl=DIVRL,
+        eval_specs=eval_specs(),
         k_show=as_json(config["report"]["k_show"]),
         # the dra_style column and multiplicity label: the task with one test set, else the set
         task=lambda wildcards: wildcards.bench if MULTI else config["task"],
         reference=REFERENCE,
         outputs=options,
     shell:
-        "{params.divrl} report-tables --metrics {input.metrics:q} --data-stats {input.data_stats:q} --k-show {params.k_show}"
-        " --task {params.task:q} --reference {params.reference:q} {params.outputs:q} > {log:q} 2>&1"
+        "{params.divrl} report-tables --metrics {input.metrics:q} --eval-specs {params.eval_specs}"
+        " --data-stats {input.data_stats:q} --k-show {params.k_show} --task {params.task:q}"
+        " --reference {params.reference:q} {params.outputs:q} > {log:q} 2>&1"
 
 
 rule report_figures:
@@ -103,6 +105,7 @@ rule report_figures:
         runtime=by_attempt(10),
     params:
         divrl=DIVRL,
+        eval_specs=eval_specs(),
         # the toy's generated problems, else the test set's name
         label=lambda wildcards: (
             "Countdown toy" if not DATASETS and config["task"] == "countdown" else set_name(wildcards)
@@ -110,7 +113,8 @@ rule report_figures:
         reference=REFERENCE,
         outputs=options,
     shell:
-        "{params.divrl} report-figures --metrics {input.metrics:q} --train-logs {input.train_logs:q} --label {params.label:q}"
+        "{params.divrl} report-figures --metrics {input.metrics:q} --eval-specs {params.eval_specs}"
+        " --train-logs {input.train_logs:q} --label {params.label:q}"
         " --reference {params.reference:q} {params.outputs:q} > {log:q} 2>&1"
 
 
@@ -136,6 +140,7 @@ rule report_compare:
         runtime=by_attempt(10),
     params:
         divrl=DIVRL,
+        eval_specs=eval_specs(),
         k_show=as_json(config["report"]["k_show"]),
         reference=REFERENCE,
         # runs of one seed drew the same rollout random numbers (train.coupled_sampling): paired by seed
@@ -144,9 +149,9 @@ rule report_compare:
         effect=config["report"]["effect"],
         outputs=options,
     shell:
-        "{params.divrl} report-compare --metrics {input.metrics:q} --k-show {params.k_show}"
-        " --reference {params.reference:q} --alpha {params.alpha:q} --effect {params.effect:q} {params.coupled:q}"
-        " {params.outputs:q} > {log:q} 2>&1"
+        "{params.divrl} report-compare --metrics {input.metrics:q} --eval-specs {params.eval_specs}"
+        " --k-show {params.k_show} --reference {params.reference:q} --alpha {params.alpha:q}"
+        " --effect {params.effect:q} {params.coupled:q} {params.outputs:q} > {log:q} 2>&1"
 
 
 if MULTI:
@@ -172,11 +177,13 @@ if MULTI:
             runtime=by_attempt(10),
         params:
             divrl=DIVRL,
+            eval_specs=eval_specs(),
             reference=REFERENCE,
             not_averaged=["--not-averaged", *NOT_AVERAGED] if NOT_AVERAGED else [],
         shell:
-            "{params.divrl} report-benchmarks --metrics {input.metrics:q} --data-stats {input.data_stats:q}"
-            " --reference {params.reference:q} {params.not_averaged:q} --md {output.md:q} --csv {output.csv:q} > {log:q} 2>&1"
+            "{params.divrl} report-benchmarks --metrics {input.metrics:q} --eval-specs {params.eval_specs}"
+            " --data-stats {input.data_stats:q} --reference {params.reference:q} {params.not_averaged:q}"
+            " --md {output.md:q} --csv {output.csv:q} > {log:q} 2>&1"
 
 
 if PAPER:
@@ -206,13 +213,15 @@ if PAPER:
             runtime=by_attempt(10),
         params:
             divrl=DIVRL,
+            eval_specs=eval_specs(),
             paper=as_json(PAPER),
             reference=REFERENCE,
             not_averaged=["--not-averaged", *NOT_AVERAGED] if NOT_AVERAGED else [],
             outputs=options,
         shell:
-            "{params.divrl} report-paper --metrics {input.metrics:q} --paper {params.paper}"
-            " --reference {params.reference:q} {params.not_averaged:q} {params.outputs:q} > {log:q} 2>&1"
+            "{params.divrl} report-paper --metrics {input.metrics:q} --eval-specs {params.eval_specs}"
+            " --paper {params.paper} --reference {params.reference:q} {params.not_averaged:q}"
+            " {params.outputs:q} > {log:q} 2>&1"
 
 
 # Everything above, for every test set: `snakemake report` (and `rule all`) ask for this.
@@ -248,9 +257,11 @@ if SWEEP_RUNS:
             runtime=by_attempt(10),
         params:
             divrl=DIVRL,
+            eval_specs=eval_specs(),
             select_k=config["report"]["select_k"],
             sweeps=as_json(SWEEPS),
             outputs=options,
         shell:
-            "{params.divrl} sweep-report --metrics {input.base:q} {input.runs:q} --points {input.points:q} --sweeps {params.sweeps}"
-            " --select-k {params.select_k:q} {params.outputs:q} > {log:q} 2>&1"
+            "{params.divrl} sweep-report --metrics {input.base:q} {input.runs:q} --eval-specs {params.eval_specs}"
+            " --points {input.points:q} --sweeps {params.sweeps} --select-k {params.select_k:q}"
+            " {params.outputs:q} > {log:q} 2>&1"

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from divrl import textio
 from divrl.report import identity
 
 RUN = ["method", "base_seed", "seed"]  # the columns that name one run
@@ -31,7 +32,7 @@ def read_metrics(path: str | Path, keys: tuple[str, ...] = ("k", "pass_at_k", "n
     A bare KeyError ('k') named neither the file nor that it was a metrics file.
     """
     try:
-        m = json.loads(Path(path).read_text())
+        m = json.loads(textio.read_text(path))
     except json.JSONDecodeError as err:
         raise ValueError(f"report: {path}: not JSON ({err.msg}, line {err.lineno}); rerun its evaluate job") from None
     if not isinstance(m, dict):

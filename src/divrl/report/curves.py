@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from divrl import textio
 from divrl.report.identity import from_layout
 
 # logged key -> (panel title, y label)
@@ -22,7 +23,7 @@ def load_logs(paths: list[str | Path]) -> pd.DataFrame:
     """One row per (method, seed, step) with the PANELS metrics."""
     rows = []
     for path in paths:
-        log = json.loads(Path(path).read_text())
+        log = json.loads(textio.read_text(path))
         # a train_log.json names its method and seed; logs from before that: the folder layout
         if "method" in log and "seed" in log:
             method, seed = log["method"], log["seed"]

@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from divrl import textio
+
 # …/eval/METHOD[/baseB]/seedS[/SET]/FILE or …/eval/base[/baseB/SET | /SET]/FILE (train/ for training
 # logs; baseB of the base model always has a SET below it, so an old test set named base0 stays
 # a test set); a sweep grid point's METHOD is two folders, METHOD/P=V,… (its second holds "=").
@@ -51,7 +53,7 @@ def of(path: str | Path, metrics: dict | None = None) -> Identity:
     """The identity of a metrics.json (read from `metrics` when the caller already loaded it)."""
     if metrics is None:
         try:
-            metrics = json.loads(Path(path).read_text())
+            metrics = json.loads(textio.read_text(path))
         except json.JSONDecodeError as err:
             raise ValueError(f"report: {path}: not JSON ({err.msg}, line {err.lineno}); rerun its evaluate job") from None
     ident = metrics.get("identity") if isinstance(metrics, dict) else None

@@ -17,12 +17,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from divrl import textio
 from divrl import atomic
 from divrl.atomic import replacing
 from divrl.metrics.passk import pass_at_k_many
 from divrl.metrics.stats import bootstrap_ci
 from divrl.report.collect import RUN, n_bases, n_runs, with_base_seed
-from divrl.report.tables import minus_base, order
+from divrl.report.tables import minus_base, order, usable_ks
 from divrl.report.outputs import PAPER_TABLE_OUTPUTS as OUTPUTS
 from divrl.report.outputs import PAPER_TABLES as NAMES
 
@@ -133,7 +134,7 @@ def confidence_intervals(problems: pd.DataFrame, ks: list[int], reference: str |
 
 def multiplicity(stats_path: str | Path, runs: pd.DataFrame, task: str, reference: str | None) -> pd.DataFrame:
     """Solution multiplicity of the data (DS paper's table) and what each policy finds."""
-    stats = json.loads(Path(stats_path).read_text())["multiplicity"]
+    stats = json.loads(textio.read_text(stats_path))["multiplicity"]
     rows = {
         f"{task} ({split}, all solutions)": {
             "problems": s["n_problems"], "distinct strings": f"{s['strings_mean']:.2f}",
@@ -181,7 +182,7 @@ def write(runs: pd.DataFrame, problems: pd.DataFrame, ks: list[int], reference: 
         if md:
             atomic.write_text(md, _markdown(df, caption))
     if paths.get("bootstrap_ci"):
-        ci_ks = sorted({1, n, *(k for k in ks if k <= n)})
+        ci_ks = sorted({1, n, *usable_ks(ks, n, "bootstrap_ci")})  # a k above N: said in one logged line
         with replacing(paths["bootstrap_ci"]) as tmp:
             confidence_intervals(problems, ci_ks, reference).to_csv(tmp, index=False)
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+
+from divrl import textio
 from typing import Optional
 
 log = logging.getLogger(__name__)
@@ -21,7 +23,7 @@ def lost_rows(data_stats: Optional[str | Path]) -> dict[str, str]:
     """Test set -> "kept 498 of 500 rows (dropped: unparseable_gold 2)" for every set that lost rows."""
     if not data_stats or not Path(data_stats).is_file():
         return {}
-    counts = json.loads(Path(data_stats).read_text()).get("filter", {})
+    counts = json.loads(textio.read_text(data_stats)).get("filter", {})
     notes = {}
     for bench, c in counts.items():
         if bench == "train" or not isinstance(c, dict) or "kept" not in c:

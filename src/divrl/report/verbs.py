@@ -33,6 +33,13 @@ def _ks(args) -> list[int]:
     return json.loads(args.k_show) if args.k_show else list(Report().k_show)  # the config default
 
 
+def _checked(args, more=()) -> None:
+    """One sampling budget per test set, and the config's where the workflow passes it (budgets.py)."""
+    from divrl.report import budgets
+
+    budgets.check([*args.metrics, *more], json.loads(args.eval_specs) if args.eval_specs else None)
+
+
 def _one_test_set(paths: list[str]) -> str:
     """The test set all metrics files share (a per-test-set verb gets one set)."""
     from divrl.report.collect import by_test_set
@@ -47,6 +54,7 @@ def cmd_report_tables(args) -> None:
     from divrl.report import paper_tables, tables, test_sets
     from divrl.report.collect import load_problems, load_runs
 
+    _checked(args)
     name = _one_test_set(args.metrics)
     runs, problems = load_runs(args.metrics), load_problems(args.metrics)
     tables.write(runs, _ks(args), args.reference, runs_csv=args.runs_csv, summary_csv=args.summary_csv,
@@ -63,6 +71,7 @@ def cmd_report_figures(args) -> None:
     from divrl.report.collect import load_problems, load_runs
     from divrl.report.curves import load_logs
 
+    _checked(args)
     _one_test_set(args.metrics)
     runs = load_runs(args.metrics)
     title, ref = figures.title(args.label, runs), args.reference
@@ -82,6 +91,7 @@ def cmd_report_compare(args) -> None:
     from divrl.report import compare, tables
     from divrl.report.collect import load_problems
 
+    _checked(args)
     _one_test_set(args.metrics)
     problems = load_problems(args.metrics)
     usable = tables.usable_ks(_ks(args), int(problems.n.min()))  # k_show may exceed this run's N: said in one line
@@ -98,6 +108,7 @@ def cmd_report_benchmarks(args) -> None:
     from divrl.report import paper_tables, test_sets
     from divrl.report.collect import by_test_set, load_runs
 
+    _checked(args)
     groups = by_test_set(args.metrics)
     at1 = {name: (r := load_runs(paths))[r.k == 1] for name, paths in groups.items()}
     paper_tables.write_benchmarks(at1, args.reference, md=args.md, csv=args.csv, not_averaged=args.not_averaged or [])
@@ -109,6 +120,7 @@ def cmd_report_benchmarks(args) -> None:
 def cmd_report_paper(args) -> None:
     from divrl.report import vs_paper
 
+    _checked(args)
     text = vs_paper.write(args.metrics, json.loads(args.paper), md=args.md, csv=args.csv,
                           figure_paths=args.figure or (), not_averaged=args.not_averaged or [],
                           reference=args.reference)
@@ -118,6 +130,7 @@ def cmd_report_paper(args) -> None:
 def cmd_sweep_report(args) -> None:
     from divrl.report import sweeps
 
+    _checked(args, args.points or [])
     print(sweeps.write(args.metrics, json.loads(args.sweeps), args.select_k, points=args.points or [],
                        table_md=args.table_md, table_csv=args.table_csv, figure_paths=args.figure or ()))
 
@@ -125,6 +138,7 @@ def cmd_sweep_report(args) -> None:
 def cmd_report(args) -> None:
     from divrl.report.build import write
 
+    _checked(args)
     paper = json.loads(args.paper) if args.paper else None
     summary = write(args.metrics, args.out_dir, _ks(args), args.train_logs, args.data_stats, args.task, paper,
                     not_averaged=args.not_averaged or [], reference=args.reference)

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from divrl import textio
 from divrl.atomic import replacing
 from divrl.metrics.passk import pass_at_k_many
 from divrl.report import identity
@@ -46,7 +47,7 @@ def load(paths: list[str | Path]) -> dict[tuple, dict]:
     its seed (seed None for the base model, base seed None for a published checkpoint or an old file)."""
     out = {}
     for path in paths:
-        m = json.loads(Path(path).read_text())
+        m = json.loads(textio.read_text(path))
         who = identity.of(path, m)
         out[(who.run, (who.base_seed, who.seed), who.test_set)] = m
     return out

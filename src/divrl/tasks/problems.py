@@ -11,6 +11,7 @@ import json
 import logging
 from pathlib import Path
 
+from divrl import textio
 from divrl.tasks.registry import Task, get
 
 log = logging.getLogger(__name__)
@@ -48,23 +49,28 @@ def _why_unusable(row: object) -> str | None:
 def load_problems(path: str | Path) -> list[dict]:
     """Read a problems jsonl; malformed rows are skipped, counted and logged.
 
-    Raises ValueError naming the file when no usable row remains or rows mix tasks.
+    Raises ValueError naming the file (and line) when no usable row remains, rows mix tasks,
+    an id repeats (samples and comparisons are keyed by it: a file made by hand is checked
+    here as the data step checks its own) or the file is not UTF-8.
     """
-    good, bad = [], []
-    with open(path) as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
-                bad.append((lineno, "invalid JSON"))
-                continue
-            why = _why_unusable(row)
-            if why:
-                bad.append((lineno, why))
-            else:
-                good.append(row)
+    good, bad, first = [], [], {}
+    for lineno, line in enumerate(textio.read_text(path).split("\n"), 1):  # not splitlines(): U+2028 is text
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            bad.append((lineno, "invalid JSON"))
+            continue
+        why = _why_unusable(row)
+        if why:
+            bad.append((lineno, why))
+            continue
+        key = str(row["id"])
+        if key in first:
+            raise ValueError(f"{path}: line {lineno}: problem id {row['id']!r} repeats line {first[key]}; ids must be unique")
+        first[key] = lineno
+        good.append(row)
     if bad:
         shown = "; ".join(f"line {n}: {why}" for n, why in bad[:5])
         log.warning("%s: skipped %d malformed row(s) of %d (%s)", path, len(bad), len(bad) + len(good), shown)

@@ -21,8 +21,7 @@ from transformers import TrainerCallback
 from transformers.trainer_callback import ProgressCallback
 from trl import GRPOConfig
 
-from divrl import atomic
-from divrl import methods
+from divrl import atomic, disk_full, methods
 from divrl.models.locate import require_model
 from divrl.settings.train import TrainSpec  # noqa: F401 -- re-exported: the train job's spec, defined once in settings
 from divrl.settings.train import per_device_batch as _per_device_batch
@@ -230,12 +229,16 @@ def train(
     model_out, log_out = Path(model_out), Path(log_out)
     if resume and checkpoints.global_step(resume) >= spec.steps:
         log.info("%s is at the final step %d: finishing without another optimizer step", resume, spec.steps)
-        _finish_from_final_checkpoint(trainer, resume, model_out)
+        with disk_full.writing_into(model_out, "the trained model"):
+            _finish_from_final_checkpoint(trainer, resume, model_out)
     else:
         if resume:
             log.info("resuming from %s", resume)
-        trainer.train(resume_from_checkpoint=resume)
-        trainer.save_model(str(model_out))  # every rank: DeepSpeed gathers the shards
+        # torch says a full disk as "unexpected pos 704 vs 598": one line naming the folder instead
+        with disk_full.writing_into(checkpoint_dir, "a checkpoint"):
+            trainer.train(resume_from_checkpoint=resume)
+        with disk_full.writing_into(model_out, "the trained model"):
+            trainer.save_model(str(model_out))  # every rank: DeepSpeed gathers the shards
     info = {
         "method": method_name,
         "params": params,
