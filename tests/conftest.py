@@ -26,5 +26,6 @@ def tiny_base(tmp_path_factory, tiny_problems):
     from divrl.models.tiny import TinySpec, pretrain
 
     out = tmp_path_factory.mktemp("base") / "model"
-    pretrain(tiny_problems["train"], TinySpec(hidden_size=32, num_layers=1, sft_steps=20, batch_size=32, warmup_steps=2), out)
+    pretrain(tiny_problems["train"], TinySpec(hidden_size=32, num_layers=1, sft_steps=20, batch_size=32, warmup_steps=2,
+                                                  max_positions=1024), out)
     return out

@@ -112,7 +112,9 @@ def test_sampling_spec_takes_every_shared_key():
     got = sampling_of(spec, n=8)
     assert got.n == 8 and sampling_of(spec).n == spec.n_samples
     for f in dataclasses.fields(SampleSpec):
-        if f.name != "n":
+        if f.name == "first":  # where a call starts (sequential rounds), not a setting
+            assert got.first == 0
+        elif f.name != "n":
             assert getattr(got, f.name) == getattr(spec, f.name), f.name
 
 

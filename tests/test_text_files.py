@@ -50,3 +50,17 @@ def test_repeated_ids_in_a_problems_file_are_refused_with_both_lines(tmp_path):
         load_problems(path)
     path.write_text("".join(json.dumps(r) + "\n" for r in rows[:3]))
     assert [p["id"] for p in load_problems(path)] == ["a", 7, "b"]
+
+
+def test_a_toy_completion_limit_at_the_context_is_refused_at_validation(tmp_path):
+    """#23 probe 5 (config side): the toy's 64-token context cannot hold a 64-token completion."""
+    import yaml
+
+    from divrl.config import load
+
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump({"seeds": [0], "methods": {"grpo": {}}, "eval": {"max_new_tokens": 64}}))
+    with pytest.raises(ValueError, match=r"eval\.max_new_tokens = 64 leaves no room for a prompt .*base\.max_positions = 64"):
+        load(path)
+    path.write_text(yaml.safe_dump({"seeds": [0], "methods": {"grpo": {}}, "eval": {"max_new_tokens": 48}}))
+    load(path)

@@ -43,6 +43,26 @@ def check_runnable(cfg: dict) -> None:
     _check_paths(cfg)
     _check_loss_type(cfg)
     _check_published(cfg)
+    _check_toy_context(cfg)
+
+
+def _check_toy_context(cfg: dict) -> None:
+    """The toy model's context (base.max_positions) must hold a prompt and its completion: a
+    completion limit at or above it leaves no room for any prompt (sampling refuses each one
+    later, after the base model is built). A named model's context is checked at the data step."""
+    if cfg["base"]["model"]:
+        return
+    limit = cfg["base"]["max_positions"]
+    lengths = [("eval.max_new_tokens", cfg["eval"]["max_new_tokens"]),
+               ("train.max_completion_length", cfg["train"]["max_completion_length"])]
+    for name, src in ((cfg.get("datasets") or {}).get("test") or {}).items():
+        own = (src.get("eval") or {}).get("max_new_tokens")
+        if own is not None:
+            lengths.append((f"datasets.test.{name}.eval.max_new_tokens", own))
+    for key, tokens in lengths:
+        if tokens >= limit:
+            raise ConfigError(f"config: {key} = {tokens} leaves no room for a prompt in the toy model's context "
+                              f"(base.max_positions = {limit}); raise base.max_positions or lower {key}")
 
 
 def check_k_lists(cfg: dict) -> None:

@@ -16,10 +16,12 @@ from collections.abc import Callable
 
 import numpy as np
 
+from divrl import eval_rounds
 from divrl.eval_store import GREEDY, STATS
 from divrl.metrics.diversity import mean_pairwise_cosine
 from divrl.metrics.ngram import ngram_diversity, self_bleu
-from divrl.metrics.passk import k_grid, pass_at_k_many
+from divrl.metrics.passk import k_grid, pass_at_k_rows
+from divrl.metrics.sequential import stop_index
 from divrl.metrics.potential import distinct_answers, div_equ, potential_at_k
 from divrl.metrics.stats import share_uncorrelated, spearman_reward_diversity
 
@@ -36,27 +38,29 @@ class Metrics:
 
     def __init__(self, spec, equations: Callable[[str], list[str]], embed: Callable | None):
         self.spec, self.n = spec, spec.n_samples
+        # eval.sequential = r: problems stop at their r-th correct sample; every one has the prefix
+        self.r, self.prefix = getattr(spec, "sequential", 0), eval_rounds.prefix(spec)
         self.m = spec.diversity_samples or self.n
         self.m_equ = min(spec.div_equ_samples, self.n)
         self.equations, self.embed = equations, embed
         self.rows: list[dict] = []
         self.greedy: list[bool] = []
-        self.formatted = 0
+        self.formatted = self.drawn = 0
 
     def add(self, problem: dict, cols: dict) -> None:
         """One problem (its row of the test file) and its samples' columns."""
         pid = problem["id"]
         order = sorted(range(len(cols["sample"])), key=cols["sample"].__getitem__)
         sampled = [i for i in order if cols["sample"][i] != GREEDY]
-        if len(sampled) != self.n:
-            raise ValueError(f"evaluate: problem {pid} has {len(sampled)} samples, expected n_samples={self.n}")
         texts = [cols["text"][i] for i in sampled]
         rewards = [float(cols["reward"][i]) for i in sampled]
         correct = [bool(cols["correct"][i]) for i in sampled]
         answers = [cols["answer"][i] for i in sampled]
-        ok_texts = {t.strip(): a for t, a, ok in zip(texts, answers, correct) if ok}
-        row = {"id": pid, "c": sum(correct), "distinct_correct": len(ok_texts),
-               "distinct_canonical": len({a or t for t, a in ok_texts.items()})}
+        row = {"id": pid, **self._counts(pid, correct, [cols["sample"][i] for i in sampled])}
+        # distinct correct answers among the samples every problem has (all n with fixed N)
+        head = slice(0, self.prefix)
+        ok_texts = {t.strip(): a for t, a, ok in zip(texts[head], answers[head], correct[head]) if ok}
+        row.update(distinct_correct=len(ok_texts), distinct_canonical=len({a or t for t, a in ok_texts.items()}))
         stored = [cols[k][sampled[0]] for k in STATS] if "cosine" in cols else [None]
         if stored[0] is not None:  # the shard job computed them (on its GPU)
             row["cosine"], row["spearman_rho"], row["spearman_p"] = stored
@@ -72,7 +76,26 @@ class Metrics:
             row["greedy_correct"] = greedy[0]
             self.greedy.append(greedy[0])
         self.formatted += sum(r > 0 for r in rewards)
+        self.drawn += len(sampled)
         self.rows.append(row)
+
+    def _counts(self, pid, correct: list[bool], index: list[int]) -> dict:
+        """{"c": correct count} with fixed N; {"n": N, "c": c, "drawn": …} with eval.sequential,
+        (N, c) the estimator's pair (metrics/sequential.py), checked against the round schedule."""
+        if index != list(range(len(index))):
+            raise ValueError(f"evaluate: problem {pid} lacks samples (indices are not 0..{len(index) - 1})")
+        if not self.r:
+            if len(correct) != self.n:
+                raise ValueError(f"evaluate: problem {pid} has {len(correct)} samples, expected n_samples={self.n}")
+            return {"c": sum(correct)}
+        drawn = len(correct)
+        if drawn not in eval_rounds.ends(self.spec):
+            raise ValueError(f"evaluate: problem {pid} has {drawn} samples, not a round's end {eval_rounds.ends(self.spec)}")
+        if eval_rounds.needs_more(sum(correct), drawn, self.spec):
+            raise ValueError(f"evaluate: problem {pid} stopped at {drawn} samples with {sum(correct)} correct "
+                             f"(eval.sequential = {self.r} needs more)")
+        n, c = stop_index(correct, self.r, cap=self.n)
+        return {"n": n, "c": c, "drawn": drawn}
 
     def embed_ahead(self, text_lists: list[list[str]]) -> None:
         """Embed the heads of several problems in one call, so that a caching `embed`
@@ -103,11 +126,15 @@ class Metrics:
             raise ValueError(f"evaluate: {len(self.greedy)} of {len(self.rows)} problems have a greedy decode")
         n, rows = self.n, self.rows
         counts = np.array([r["c"] for r in rows])
+        sizes = np.array([r.get("n", n) for r in rows])  # per problem: N (sequential) or n
         ks = k_grid(n)
-        per_k = np.stack([pass_at_k_many(n, counts, k) for k in ks])  # [K, P]
+        per_k = np.stack([pass_at_k_rows(sizes, counts, k, self.r) for k in ks])  # [K, P]
         answers = [r.pop("_answers") for r in rows]
         shares = [r["div_equ"] for r in rows if r["div_equ"] is not None]
-        pass1, extra = counts / n, {}
+        sampled = per_k[0] if self.r else counts / n  # pass@1 of the samples (k = 1 is first)
+        pass1, extra = sampled, {}
+        if self.r:
+            extra.update(sequential=self.r, first_round=self.prefix, samples_drawn=self.drawn)
         if self.greedy:
             pass1 = np.array(self.greedy, dtype=np.float64)
             extra["greedy_pass1"] = float(pass1.mean())
@@ -121,11 +148,11 @@ class Metrics:
             # Potential@k weighs problems by 1 − Pass@1: greedy Pass@1 as in the paper when
             # there is a greedy decode, else the sampled c/n (potential_pass1 says which)
             "potential_at_k": [float(v) for v in np.atleast_1d(potential_at_k(per_k, pass1))],
-            "potential_at_k_sampled": [float(v) for v in np.atleast_1d(potential_at_k(per_k, counts / n))],
+            "potential_at_k_sampled": [float(v) for v in np.atleast_1d(potential_at_k(per_k, sampled))],
             "potential_pass1": "greedy" if self.greedy else "sampled",
             **extra,
-            "mean_at_1": float(counts.mean() / n),
-            "format_rate": self.formatted / (n * len(rows)),
+            "mean_at_1": float(sampled.mean()),
+            "format_rate": self.formatted / self.drawn,
             "distinct_correct": float(np.mean([r["distinct_correct"] for r in rows])),
             "distinct_canonical": float(np.mean([r["distinct_canonical"] for r in rows])),
             "embedding_cosine": float(np.nanmean(cosine)) if not np.all(np.isnan(cosine)) else float("nan"),

@@ -26,10 +26,11 @@ import time
 from dataclasses import asdict, fields
 from pathlib import Path
 
-from divrl import atomic, eval_store
+from divrl import atomic, eval_rounds, eval_store
 from divrl.eval_metrics import Metrics
 from divrl.sampling import SampleSpec, greedy as greedy_of, sampler
 from divrl.settings.evaluation import EvalSpec
+from divrl.tasks.context import check_problems as check_prompts
 from divrl.tasks.problems import task_of
 from divrl.tasks.registry import CORRECT
 
@@ -147,8 +148,11 @@ def sample_shard(model_dir: str, problems: list[dict], spec: EvalSpec, out: str 
         if path.exists() and (eval_store.readable_meta(path, aside) or {}).get("fingerprint") == fp:
             log.info("shard %d/%d: problems %d-%d already sampled", shard, shards, a, a + len(chunk) - 1)
             continue
-        draw = draw or sampler(model_dir, specs)
-        completions, *rest = draw([p["prompt"] for p in chunk], ids)
+        if draw is None:  # first part to sample: every prompt of the shard must fit the context, checked now
+            check_prompts(model_dir, problems[lo:hi], spec.max_new_tokens, f"evaluate {out}", spec.max_model_len)
+            draw = sampler(model_dir, specs)
+        # fixed N: one call; eval.sequential: rounds until each problem has r correct (eval_rounds.py)
+        completions, *rest = eval_rounds.draw(draw, chunk, ids, spec, specs, lambda p, t: task.reward(t, p) == CORRECT)
         metrics.embed_ahead(completions)
         tables = [problem_table(task, a + j, p, texts, m_answers, rest[0][j] if rest else None, metrics.embedding_stats)
                   for j, (p, texts) in enumerate(zip(chunk, completions))]

@@ -60,14 +60,39 @@ def k_grid(n: int) -> list[int]:
     return ks + [n]
 
 
-def seed_pass_at_k(counts, n, ks: list[int]) -> np.ndarray:
-    """Unbiased pass@k per run and problem: counts [R, P] correct of n (int or [R]) → [K, R, P]."""
+def pass_at_k_rows(n, correct_counts, k: int, stop_at: int = 0) -> np.ndarray:
+    """pass@k per problem when problems differ in their sample count: n, correct_counts [P].
+
+    stop_at 0: fixed sampling (n_i samples, c_i correct; Chen's estimator per problem).
+    stop_at r > 0: sequential sampling (eval.sequential), where a problem with c_i = r stopped
+    at its r-th correct sample n_i and one with c_i < r reached the cap n_i (metrics/sequential.py).
+    """
+    n_p = np.asarray(n, dtype=np.int64).ravel()
+    c = np.asarray(correct_counts, dtype=np.int64).ravel()
+    if stop_at:
+        return pass_at_k_sequential_many(n_p, c, k, stop_at)
+    out = np.empty(c.shape)
+    for value in np.unique(n_p):
+        rows = n_p == value
+        out[rows] = pass_at_k_many(int(value), c[rows], k)
+    return out
+
+
+def seed_pass_at_k(counts, n, ks: list[int], stop_at=0) -> np.ndarray:
+    """Unbiased pass@k per run and problem: counts [R, P] correct of n (int, [R] or [R, P]: per
+    problem) → [K, R, P]; stop_at (int or [R]): each run's eval.sequential (0: fixed N)."""
     c = np.asarray(counts)
     if c.ndim != 2 or c.size == 0:
         raise ValueError(f"seed_pass_at_k: counts must be a non-empty [R, P] array (got shape {c.shape})")
-    n_r = np.broadcast_to(np.asarray(n, dtype=np.int64), (c.shape[0],))
+    n_rp = np.asarray(n, dtype=np.int64)
+    n_rp = np.broadcast_to(n_rp[:, None] if n_rp.ndim == 1 else n_rp, c.shape)
+    r_r = np.broadcast_to(np.asarray(stop_at, dtype=np.int64), (c.shape[0],))
     out = np.empty((len(ks), *c.shape))
     for i, k in enumerate(ks):
         for r in range(c.shape[0]):
-            out[i, r] = pass_at_k_many(int(n_r[r]), c[r], k)
+            out[i, r] = pass_at_k_rows(n_rp[r], c[r], k, int(r_r[r]))
     return out
+
+
+# pass@k under sequential (stop at r correct) sampling lives in its own module; re-exported here
+from divrl.metrics.sequential import pass_at_k_sequential, pass_at_k_sequential_many  # noqa: E402,F401

@@ -20,7 +20,7 @@ from divrl.report import identity
 from divrl.settings.evaluation import PER_TEST_SET
 
 # what decides a file's samples and metrics (PER_TEST_SET: the keys a test set may set itself)
-BUDGET_KEYS = (*PER_TEST_SET, "seed", "embedding_model")
+BUDGET_KEYS = (*PER_TEST_SET, "seed", "embedding_model", "sequential", "first_round")
 FIX = "delete the file(s) and rerun snakemake to evaluate them again with the config's eval section"
 
 

@@ -68,16 +68,22 @@ def load_runs(paths: list[str | Path]) -> pd.DataFrame:
 
 
 def load_problems(paths: list[str | Path]) -> pd.DataFrame:
-    """One row per (method, base_seed, seed, problem): correct count c, n, Spearman rho and p."""
+    """One row per (method, base_seed, seed, problem): correct count c, n, Spearman rho and p.
+
+    With eval.sequential (metrics.json `sequential` = r): size is the problem's N (the index of its
+    r-th correct sample, or the cap n) and stop_at is r; with fixed N, size = n and stop_at = 0.
+    """
     rows = []
     for path in paths:
         m = read_metrics(path, ("n", "per_problem"))
         who = identity.of(path, m)
+        stop_at = int(m.get("sequential") or 0)
         for p in m["per_problem"]:
             rows.append({"method": who.run, "base_seed": who.base_seed, "seed": who.seed, "problem": p["id"],
-                         "n": m["n"], "c": p["c"], "spearman_rho": p.get("spearman_rho"),
-                         "spearman_p": p.get("spearman_p")})
-    return _typed(pd.DataFrame(rows, columns=[*RUN, "problem", "n", "c", "spearman_rho", "spearman_p"]))
+                         "n": m["n"], "c": p["c"], "size": p.get("n", m["n"]), "stop_at": stop_at,
+                         "spearman_rho": p.get("spearman_rho"), "spearman_p": p.get("spearman_p")})
+    return _typed(pd.DataFrame(rows, columns=[*RUN, "problem", "n", "c", "size", "stop_at", "spearman_rho",
+                                              "spearman_p"]))
 
 
 def _typed(df: pd.DataFrame) -> pd.DataFrame:

@@ -43,11 +43,28 @@ class Run:
     n: np.ndarray
     bases: tuple = ()
     seed_ids: tuple = ()
+    # eval.sequential: each problem's N [R, P] (the index of its r-th correct sample, or the cap n)
+    # and each run's r [R]; None: every problem has n samples
+    sizes: np.ndarray | None = None
+    stop_at: np.ndarray | None = None
 
     @property
     def seeds(self) -> int:
         """Runs of this method (base models × seeds)."""
         return self.counts.shape[0]
+
+    def pass_at(self, ks: list[int]) -> np.ndarray:
+        """Unbiased pass@k per run and problem [K, R, P] (fixed N or sequential)."""
+        if self.sizes is None:
+            return seed_pass_at_k(self.counts, self.n, ks)
+        return seed_pass_at_k(self.counts, self.sizes, ks, self.stop_at)
+
+    def pass1_change(self, base: Run) -> np.ndarray:
+        """Per-problem pass@1 change against `base` [P] (means over each side's runs); pass@1 of a
+        problem stopped by eval.sequential is Haldane's (r − 1)/(N − 1), not c/N."""
+        if self.sizes is None and base.sizes is None:
+            return per_problem.pass1_change(self.counts, self.n, base.counts, base.n)
+        return self.pass_at([1])[0].mean(axis=0) - base.pass_at([1])[0].mean(axis=0)
 
 
 # ---- aligning runs on problems ----------------------------------------------------------------
@@ -94,13 +111,19 @@ def align(problems: pd.DataFrame) -> tuple[list, dict[str, Run]]:
         if g["n"].nunique() != 1:
             raise ValueError(f"compare: {method}{_on(base_seed)} seed {_seed(seed)} mixes sample counts "
                              f"n = {sorted(g['n'].unique())}")
-        counts = g.set_index("problem").loc[ids, "c"].to_numpy(dtype=np.int64)
-        runs.setdefault(method, []).append((counts, int(g["n"].iloc[0]), base_seed, seed))
+        by_id = g.set_index("problem").loc[ids]
+        counts = by_id["c"].to_numpy(dtype=np.int64)
+        sizes = by_id["size"].to_numpy(dtype=np.int64) if "size" in by_id else np.full(len(ids), int(g["n"].iloc[0]))
+        stop_at = int(g["stop_at"].iloc[0]) if "stop_at" in g else 0
+        runs.setdefault(method, []).append((counts, int(g["n"].iloc[0]), base_seed, seed, sizes, stop_at))
     out = {}
     for method in sorted(runs):
         rows = sorted(runs[method], key=lambda r: (r[2] is None, r[2] or 0, r[3] is None, r[3] or 0))
+        sequential = any(r[5] for r in rows)
         out[method] = Run(np.stack([r[0] for r in rows]), np.array([r[1] for r in rows]),
-                          tuple(r[2] for r in rows), tuple(r[3] for r in rows))
+                          tuple(r[2] for r in rows), tuple(r[3] for r in rows),
+                          np.stack([r[4] for r in rows]) if sequential else None,
+                          np.array([r[5] for r in rows]) if sequential else None)
     return ids, out
 
 
@@ -129,7 +152,7 @@ def stacks(runs: dict[str, Run], ks: list[int]) -> dict[str, calibrated.Runs]:
     for method, run in runs.items():
         if max(ks) > run.n.min():
             raise ValueError(f"compare: k = {max(ks)} exceeds the n = {run.n.min()} samples of {method}")
-    return {m: calibrated.Runs(seed_pass_at_k(r.counts, r.n, ks), r.bases or (None,) * r.seeds,
+    return {m: calibrated.Runs(r.pass_at(ks), r.bases or (None,) * r.seeds,
                                r.seed_ids or (None,) * r.seeds) for m, r in runs.items()}
 
 
@@ -193,7 +216,7 @@ def gains_losses(runs: dict[str, Run], reference: str | None) -> pd.DataFrame:
         if method == "base":
             continue
         run = runs[method]
-        change = per_problem.pass1_change(run.counts, run.n, base.counts, base.n)
+        change = run.pass1_change(base)
         rows.append({"method": method, "seeds": run.seeds, "problems": run.counts.shape[1],
                      **per_problem.gains_losses(run.counts, base.counts), "mean_dpass1": float(change.mean()),
                      "pass1_rose": int((change > 0).sum()), "pass1_fell": int((change < 0).sum())})

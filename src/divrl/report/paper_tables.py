@@ -20,7 +20,7 @@ import pandas as pd
 from divrl import textio
 from divrl import atomic
 from divrl.atomic import replacing
-from divrl.metrics.passk import pass_at_k_many
+from divrl.metrics.passk import pass_at_k_many, pass_at_k_rows
 from divrl.metrics.stats import bootstrap_ci
 from divrl.report.collect import RUN, n_bases, n_runs, with_base_seed
 from divrl.report.tables import minus_base, order, usable_ks
@@ -117,6 +117,13 @@ def ds_style(runs: pd.DataFrame, reference: str | None) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
+def _pass_at_k(run: pd.DataFrame, k: int) -> np.ndarray:
+    """pass@k per problem of one run's rows (collect.load_problems: fixed N, or eval.sequential)."""
+    if "size" not in run or not int(run["stop_at"].iloc[0]):
+        return pass_at_k_many(int(run.n.iloc[0]), run.c.to_numpy(), k)
+    return pass_at_k_rows(run["size"].to_numpy(), run.c.to_numpy(), k, int(run["stop_at"].iloc[0]))
+
+
 def confidence_intervals(problems: pd.DataFrame, ks: list[int], reference: str | None, level: float = 0.95) -> pd.DataFrame:
     """Percentile bootstrap over problems (same resampled problems for every seed)."""
     out = []
@@ -124,7 +131,7 @@ def confidence_intervals(problems: pd.DataFrame, ks: list[int], reference: str |
         d = problems[problems.method == m]
         n = int(d.n.iloc[0])
         for k in (k for k in ks if k <= n):
-            per_seed = np.stack([pass_at_k_many(n, g.sort_values("problem").c.to_numpy(), k)
+            per_seed = np.stack([_pass_at_k(g.sort_values("problem"), k)
                                  for _, g in with_base_seed(d).groupby(RUN[1:], dropna=False)])
             low, high = bootstrap_ci(per_seed, level=level)
             out.append({"method": m, "k": k, "mean": float(per_seed.mean()), "ci_low": low, "ci_high": high,

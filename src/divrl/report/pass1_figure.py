@@ -7,7 +7,6 @@ import math
 import numpy as np
 import pandas as pd
 
-from divrl.metrics.per_problem import pass1_change
 from divrl.report.figures import Paths, colours, plt, save
 
 
@@ -22,7 +21,7 @@ def pass1_change_figure(runs: dict, losses: pd.DataFrame, paths: Paths, referenc
                              squeeze=False)
     for ax, row in zip(axes.flat, losses.itertuples()):
         run = runs[row.method]
-        change = np.sort(pass1_change(run.counts, run.n, base.counts, base.n))
+        change = np.sort(run.pass1_change(base))
         x = (np.arange(change.size) + 0.5) / change.size
         ax.fill_between(x, change, 0, where=change > 0, color="tab:green", alpha=0.35, lw=0, step="mid")
         ax.fill_between(x, change, 0, where=change < 0, color="tab:red", alpha=0.35, lw=0, step="mid")

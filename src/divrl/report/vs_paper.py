@@ -33,7 +33,7 @@ import pandas as pd
 
 from divrl import textio
 from divrl.atomic import replacing
-from divrl.metrics.passk import pass_at_k_many
+from divrl.metrics.passk import pass_at_k_many, pass_at_k_rows
 from divrl.report import identity
 
 _KIND = {"pass_at_k": "pass@{k}", "mean_at_1": "Avg@N", "greedy_at_1": "greedy pass@1", "div_equ": "Div-Equ",
@@ -57,15 +57,24 @@ def _run_order(run: tuple) -> tuple:
     return tuple(-1 if x is None else x for x in run)
 
 
+def _pass_at_k(m: dict, probs: list[dict], k: int):
+    """pass@k per problem of one metrics file: fixed N, or eval.sequential (per-problem N)."""
+    if m.get("sequential"):
+        return pass_at_k_rows([p.get("n", m["n"]) for p in probs], [p["c"] for p in probs], k, m["sequential"])
+    return pass_at_k_many(m["n"], [p["c"] for p in probs], k)
+
+
 def _per_problem(m: dict, metric: str, k: int) -> dict | None:
     """problem id -> its value (a fraction), or None when the metric has no per-problem form."""
     probs = m.get("per_problem", [])
     if metric == "pass_at_k":
         if k > m["n"] or not probs:
             return None
-        vals = pass_at_k_many(m["n"], [p["c"] for p in probs], k)
+        vals = _pass_at_k(m, probs, k)
         return {p["id"]: float(v) for p, v in zip(probs, vals)}
     if metric == "mean_at_1":
+        if m.get("sequential"):  # Haldane's (r − 1)/(N − 1) for a stopped problem, not c/N
+            return {p["id"]: float(v) for p, v in zip(probs, _pass_at_k(m, probs, 1))} or None
         return {p["id"]: p["c"] / m["n"] for p in probs} or None
     if metric == "greedy_at_1" and probs and all("greedy_correct" in p for p in probs):
         return {p["id"]: float(p["greedy_correct"]) for p in probs}

@@ -29,6 +29,9 @@ class SampleSpec:
     # held at once, so it can be far larger (e.g. 16384).
     batch_size: int = 1024
     seed: int = 0
+    # index of the first sample: a call draws samples first … first+n−1 of each prompt (the
+    # rounds of sequential evaluation continue where the last one stopped; keys stay the same)
+    first: int = 0
     device: str = "cpu"  # HF only; vLLM always runs on the GPU(s)
     dtype: str = "float32"
     backend: str = "hf"  # one of BACKENDS
@@ -71,8 +74,9 @@ def sample_many(model_dir: str, prompts: list[str], specs: list[SampleSpec], key
 
 
 def sampler(model_dir: str, specs: list[SampleSpec]):
-    """The model loaded once; returns `fn(prompts, keys=None)` -> `sample_many`'s result.
-    Evaluation samples a shard chunk by chunk with it (each chunk saved as it finishes)."""
+    """The model loaded once; returns `fn(prompts, keys=None, specs=specs)` -> `sample_many`'s
+    result. Evaluation samples a shard chunk by chunk with it (each chunk saved as it finishes),
+    and sequential evaluation round by round (other n and first; engine settings stay the first's)."""
     if len({s.backend for s in specs}) > 1:
         raise ValueError("sampler: every spec must name the same backend")
     return _backend(specs[0]).sampler(model_dir, specs)

@@ -16,6 +16,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, LogitsProcessorLis
 
 from divrl.sampling import SampleSpec
 from divrl.sampling.keyed import GumbelPick, gumbel, row_keys
+from divrl.tasks import context
 from divrl.train.lean_decode import supported as lean_supported
 from divrl.train.rollout import sample as rollout_sample
 from divrl.train.rollout import warpers as rollout_warpers
@@ -45,9 +46,10 @@ def sample_many(model_dir: str, prompts: list[str], specs: list[SampleSpec], key
 
 
 def sampler(model_dir: str, specs: list[SampleSpec]):
-    """Load once, then `fn(prompts, keys=None)` -> one result per spec (chunked evaluation)."""
+    """Load once, then `fn(prompts, keys=None, specs=specs)` -> one result per spec (chunked and
+    sequential evaluation: a round passes its own n and first)."""
     model, tokenizer = load_policy(model_dir, specs[0].device, specs[0].dtype)
-    return lambda prompts, keys=None: [_generate(model, tokenizer, prompts, spec, keys or prompts) for spec in specs]
+    return lambda prompts, keys=None, specs=specs: [_generate(model, tokenizer, prompts, s, keys or prompts) for s in specs]
 
 
 def _warpers(spec: SampleSpec) -> list:
@@ -66,19 +68,22 @@ def _generate(model, tokenizer, prompts: list[str], spec: SampleSpec, keys: list
     # own ones are neutral, so a model's generation_config cannot leak them in
     is_greedy = spec.temperature == 0
     per_call = max(1, spec.batch_size)
+    fitted = _fitted(model, tokenizer, prompts, keys, spec.max_new_tokens)
     out: list[list[str]] = []
     bar = tqdm(total=len(prompts) * spec.n, desc="greedy" if is_greedy else "sample", unit="seq", mininterval=2)
-    for prompt, key in zip(prompts, keys):
-        enc = tokenizer([prompt], return_tensors="pt").to(spec.device)
+    for prompt, key, ids in zip(prompts, keys, fitted):
+        enc = tokenizer([prompt], return_tensors="pt") if ids is None else {
+            "input_ids": torch.tensor([ids]), "attention_mask": torch.ones(1, len(ids), dtype=torch.long)}
+        enc = {name: t.to(spec.device) for name, t in enc.items()}
         got: list[str] = []
         for first in range(0, spec.n, per_call):
             k = min(per_call, spec.n - first)
             if _fast_path(model, spec):
-                rows = None if is_greedy else row_keys(spec.seed, key, first, k)
+                rows = None if is_greedy else row_keys(spec.seed, key, spec.first + first, k)
                 got.extend(_keyed_rollout(model, tokenizer, enc["input_ids"][0], spec, rows, k))
                 bar.update(k)
                 continue
-            processors = [] if is_greedy else [*_warpers(spec), GumbelPick(row_keys(spec.seed, key, first, k))]
+            processors = [] if is_greedy else [*_warpers(spec), GumbelPick(row_keys(spec.seed, key, spec.first + first, k))]
             # k copies of the prompt (HF refuses num_return_sequences > 1 when not sampling)
             gen = model.generate(
                 input_ids=enc["input_ids"].expand(k, -1), attention_mask=enc["attention_mask"].expand(k, -1),
@@ -94,6 +99,19 @@ def _generate(model, tokenizer, prompts: list[str], spec: SampleSpec, keys: list
         out.append(got)
     bar.close()
     return out
+
+
+def _fitted(model, tokenizer, prompts: list[str], keys: list[str], max_new_tokens: int) -> list[list[int] | None]:
+    """Each prompt's token ids, once every prompt of the call is known to leave max_new_tokens
+    of the model's context: a call holds at most batch_size sequences of at most the context,
+    so memory is bounded by the batch, not by the longest row (a 1.5 M-number prompt grew
+    evaluation to 23 GB). Else one line naming the problem; a giant prompt is refused by its
+    characters, without tokenizing it (tasks/context.py)."""
+    config = getattr(model, "config", None)
+    name = getattr(config, "name_or_path", "") or "the model"
+    ctx = context.of_config(config, tokenizer, name) if config is not None else None
+    return context.fit(context.PromptMeter(tokenizer), prompts, [f"problem {k!r}" for k in keys], ctx,
+                       f"sampling {name}", completion=max_new_tokens, completion_key="max_new_tokens")
 
 
 def _fast_path(model, spec: SampleSpec) -> bool:

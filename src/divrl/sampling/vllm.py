@@ -110,14 +110,14 @@ def sample_many(model_dir: str, prompts: list[str], specs: list[SampleSpec], key
 
 
 def sampler(model_dir: str, specs: list[SampleSpec]):
-    """Start one engine, then `fn(prompts, keys=None)` -> one result per spec."""
+    """Start one engine, then `fn(prompts, keys=None, specs=specs)` -> one result per spec."""
     vllm, llm = load_engine(model_dir, specs[0])
-    return lambda prompts, keys=None: [_generate(vllm, llm, prompts, spec, keys or prompts) for spec in specs]
+    return lambda prompts, keys=None, specs=specs: [_generate(vllm, llm, prompts, s, keys or prompts) for s in specs]
 
 
 def _generate(vllm, llm, prompts: list[str], spec: SampleSpec, keys: list[str]) -> list[list[str]]:
     out: list[list[str]] = [[] for _ in prompts]
-    drawn = [0] * len(prompts)
+    drawn = [spec.first] * len(prompts)  # the next sample index of each prompt (its seeds' key)
     desc = "greedy (vllm)" if spec.temperature == 0 else "sample (vllm)"
     bar = tqdm(total=len(prompts) * spec.n, desc=desc, unit="seq", mininterval=2)
     for call in plan(len(prompts), spec.n, spec.batch_size):

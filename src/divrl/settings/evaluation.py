@@ -20,6 +20,8 @@ class EvalCore:
     top_k: int = Field(0, ge=0, description="Keep the k most likely tokens (0 = off; DS Countdown evaluates with 50). Also used by the difficulty filter.")
     greedy: bool = Field(True, description="One greedy decode per problem as well: greedy Pass@1 (R1-zero-Div's accuracy) and Potential@k from it (off: Potential@k uses the sampled pass@1).")
     max_new_tokens: int = Field(16, ge=1, description="Max tokens per completion.")
+    sequential: int = Field(0, ge=0, description="Sequential evaluation: sample each problem in rounds and stop once it has this many correct samples (r; 0 = off: every problem gets n_samples, the cap). pass@k stays unbiased (inverse binomial sampling: divrl.metrics.sequential; docs/statistics.md); a problem solved half the time stops after ~2r samples instead of n_samples. Diversity metrics read the first_round prefix every problem gets.")
+    first_round: int = Field(64, ge=1, description="With eval.sequential: samples every problem gets first (at least diversity_samples and div_equ_samples; distinct correct answers are counted among them); later rounds double what a problem has drawn, up to n_samples.")
     batch_size: int = Field(1024, ge=1, description="Sequences per generate call.")
     seed: int = Field(1234, ge=0, description="Sampling seed (same for every model).")
     diversity_samples: int = Field(16, ge=0, description="Samples per problem in the embedding metrics (cosine, Spearman) (0 = all).")

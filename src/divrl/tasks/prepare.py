@@ -3,7 +3,8 @@
 `divrl data` calls `prepare` when the config has `datasets:`. The training set goes
 through every configured filter; test sets only lose rows that cannot be scored
 (malformed, unparseable gold answer) — a benchmark is never de-duplicated or
-subsampled behind the reader's back — and every loss is counted in stats.json.
+subsampled behind the reader's back — and every loss is counted in stats.json. A prompt
+that leaves the base model no room to answer (tasks/context.py) is refused, naming its row.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from divrl.settings.data import Datasets
 from divrl.settings.model import parse
-from divrl.tasks import download, filters, formats, hub, templates
+from divrl.tasks import context, download, filters, formats, hub, templates
 from divrl.tasks.problems import write_jsonl
 from divrl.tasks.registry import Task, get
 
@@ -50,13 +51,47 @@ def bench_names(section: dict) -> list[str]:
 
 
 def _tokenizer(base_model: str | None, needed: bool):
-    if not needed:
-        return None
-    if not base_model:
+    """The named base model's tokenizer (chat templates, max_prompt_tokens and the context check use it)."""
+    if needed and not base_model:
         raise ValueError("datasets: chat_template / max_prompt_tokens need base.model (a tokenizer to apply)")
+    if not base_model:
+        return None
     from transformers import AutoTokenizer
 
     return AutoTokenizer.from_pretrained(base_model)
+
+
+def model_context(section: dict, tok) -> tuple[context.Context | None, context.PromptMeter | None]:
+    """The base model's context and a meter with its tokenizer: a named model's from its
+    config.json; the toy's is base.max_positions (the section's `max_positions`), measured with
+    the toy's tokenizer. Neither given (a hand-written section): (None, None), said in the log."""
+    if section.get("base_model"):
+        return context.of_model(section["base_model"], tok), context.PromptMeter(tok)
+    if section.get("max_positions"):
+        from divrl.models.tokenizer import build_tokenizer
+
+        toy = context.Context(section["max_positions"], "base.max_positions of the toy model")
+        return toy, context.PromptMeter(build_tokenizer())
+    log.warning("data: the section names no base model and no max_positions: "
+                "prompt lengths are checked only when sampled")
+    return None, None
+
+
+TRAIN_HINT = ("; drop such training rows with datasets.filter.max_prompt_tokens or max_question_chars "
+              "(counted in stats.json)")
+TEST_HINT = ("; a test set is never filtered: use a model with a longer context, or leave the row out of the source "
+             "(offset, max_rows)")
+
+
+def check_context(rows: list[dict], where: str, ctx: context.Context | None, meter: context.PromptMeter | None,
+                  hint: str) -> None:
+    """Refuse a problem file with a prompt that leaves the base model no room to answer, before
+    it is written, naming the problem (id and line in the file). A giant row is judged by its
+    characters without tokenizing it (tasks/context.py)."""
+    if ctx is None:
+        return
+    names = [f"problem {row['id']!r} (line {i})" for i, row in enumerate(rows, 1)]
+    context.fit(meter, [row["prompt"] for row in rows], names, ctx, f"data: {where}", hint=hint)
 
 
 def label(source: dict) -> str:
@@ -148,12 +183,15 @@ def prepare(section: dict, paths: DataPaths, n_val: int = 0) -> dict:
     task = get(section["task"])
     fspec = parse(filters.FilterSpec, ds["filter"], "datasets.filter")
     tok = _tokenizer(section.get("base_model"), ds["chat_template"] or fspec.max_prompt_tokens is not None)
+    ctx, meter = model_context(section, tok)
     stats: dict = {"filter": {}, "multiplicity": {}}
     train, stats["filter"]["train"] = _train(ds, task, fspec, tok)
     if not train:
         raise ValueError(f"datasets.train: no problem left after filtering ({stats['filter']['train']})")
     check_unique_ids(train, f"datasets.train -> {paths.train}")
     train, validation = hold_out(train, n_val)
+    check_context(validation, f"datasets.train -> {paths.validation}", ctx, meter, TRAIN_HINT)
+    check_context(train, f"datasets.train -> {paths.train}", ctx, meter, TRAIN_HINT)
     if validation:
         write_jsonl(validation, paths.validation)
         stats["validation_problems"] = len(validation)
@@ -164,6 +202,7 @@ def prepare(section: dict, paths: DataPaths, n_val: int = 0) -> dict:
         if not rows:
             raise ValueError(f"datasets.test.{bench}: no usable row ({stats['filter'][bench]})")
         check_unique_ids(rows, f"datasets.test.{bench} -> {paths.tests[bench]}")
+        check_context(rows, f"datasets.test.{bench} -> {paths.tests[bench]}", ctx, meter, TEST_HINT)
         write_jsonl(rows, paths.tests[bench])
     for split, counts in stats["filter"].items():
         for name, c in (counts.items() if split == "train" else [(split, counts)]):
