@@ -17,6 +17,9 @@
 #   SLURM_TASK_PLUGIN=task/affinity (default) or task/none
 #   SLURM_PROCTRACK=proctrack/linuxproc (default; no cgroups needed)
 #   SLURM_PARTITION=debug      partition name
+#   SLURM_SHORT_PARTITION=short a second partition with a short MaxTime, for the
+#   SLURM_SHORT_MAXTIME=1       time-limit test (tests/test_slurm.py): trainings that
+#                               outlive their job's limit (minutes)
 #   SLURM_STARTED_FILE=/run/divrl-slurm.started   record of the daemons started here
 set -euo pipefail
 
@@ -24,6 +27,8 @@ ACCOUNTING=${SLURM_ACCOUNTING:-none}
 TASK_PLUGIN=${SLURM_TASK_PLUGIN:-task/affinity}
 PROCTRACK=${SLURM_PROCTRACK:-proctrack/linuxproc}
 PARTITION=${SLURM_PARTITION:-debug}
+SHORT_PARTITION=${SLURM_SHORT_PARTITION:-short}
+SHORT_MAXTIME=${SLURM_SHORT_MAXTIME:-1}
 DB_PASS=${SLURM_DB_PASS:-slurmdbpass}
 STARTED_FILE=${SLURM_STARTED_FILE:-/run/divrl-slurm.started}
 T0=$(date +%s)
@@ -148,6 +153,7 @@ ${ACCT_LINES}
 JobCompType=jobcomp/none
 NodeName=${H} NodeAddr=127.0.0.1 CPUs=${CPUS} SocketsPerBoard=${SOCK} CoresPerSocket=${CORES} ThreadsPerCore=${THR} RealMemory=${MEM} State=UNKNOWN
 PartitionName=${PARTITION} Nodes=${H} Default=YES MaxTime=INFINITE State=UP
+PartitionName=${SHORT_PARTITION} Nodes=${H} MaxTime=${SHORT_MAXTIME} State=UP
 EOF
 CONF_CHANGED=0
 install_if_changed /etc/slurm/slurm.conf.new /etc/slurm/slurm.conf && { CONF_CHANGED=1; started slurm.conf; }

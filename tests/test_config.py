@@ -88,3 +88,23 @@ def test_evaluation_settings_belong_to_test_sets_only():
         validate(cfg)
     cfg["datasets"]["test"]["gsm8k"]["eval"] = {"n_samples": 4, "temperature": 0.9}
     assert validate(cfg)["datasets"]["test"]["gsm8k"]["eval"] == {"n_samples": 4, "temperature": 0.9}
+
+
+def test_checkpoints_inside_a_generated_batch_are_refused(tmp_path):
+    """ds_countdown generates every 2 optimizer steps (32 micro-steps over 16 accumulated): a
+    checkpoint at step 25 would resume inside a batch TRL does not save, and train another model."""
+    import yaml as _yaml
+
+    from divrl.config import load
+
+    path = tmp_path / "c.yaml"
+    train = {"steps_per_generation": 2, "gradient_accumulation_steps": 1, "save_steps": 25}
+    path.write_text(_yaml.safe_dump({"seeds": [0], "methods": {"grpo": {}}, "train": train}))
+    with pytest.raises(ValueError, match=r"train\.save_steps = 25 saves inside a generated batch .*multiple of 2"):
+        load(path)
+    path.write_text(_yaml.safe_dump({"seeds": [0], "methods": {"grpo": {}}, "train": {**train, "save_steps": 24}}))
+    load(path)
+    path.write_text(_yaml.safe_dump({"seeds": [0], "methods": {"grpo": {}},
+                                     "train": {"num_iterations": 3, "gradient_accumulation_steps": 2, "save_steps": 4}}))
+    with pytest.raises(ValueError, match="multiple of 3"):
+        load(path)

@@ -119,6 +119,9 @@ def cmd_base(args) -> None:
 
 
 def cmd_train(args) -> None:
+    from divrl.train import slurm_signal
+
+    slurm_signal.listen()  # first: Slurm's time-limit warning may come while torch loads
     from divrl import methods
     from divrl.settings.sections import section
     from divrl.tasks.problems import load_problems

@@ -44,6 +44,23 @@ def check_runnable(cfg: dict) -> None:
     _check_loss_type(cfg)
     _check_published(cfg)
     _check_toy_context(cfg)
+    _check_save_steps(cfg)
+
+
+def _check_save_steps(cfg: dict) -> None:
+    """A checkpoint must fall between generated batches: TRL keeps the completions of one
+    generation (steps_per_generation × num_iterations micro-steps) in memory, not in the
+    checkpoint, so a run resumed from a checkpoint inside such a batch generates anew and
+    trains another model (train/time_limit.py stops at the same boundary)."""
+    t = cfg["train"]
+    micro = t["steps_per_generation"] * t["num_iterations"]
+    every = micro // math.gcd(micro, t["gradient_accumulation_steps"])  # optimizer steps per generated batch
+    if t["save_steps"] % every:
+        raise ConfigError(
+            f"config: train.save_steps = {t['save_steps']} saves inside a generated batch (a batch lasts {every} "
+            f"optimizer steps: steps_per_generation {t['steps_per_generation']} × num_iterations {t['num_iterations']} "
+            f"micro-steps over gradient_accumulation_steps {t['gradient_accumulation_steps']}); a resumed run would "
+            f"differ: use a multiple of {every}")
 
 
 def _check_toy_context(cfg: dict) -> None:

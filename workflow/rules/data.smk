@@ -47,7 +47,7 @@ rule data:
         MODEL_ENV
     resources:
         mem_mb=mem_mb("data"),
-        runtime=by_attempt(30),
+        runtime=runtime_minutes(30),
     params:
         divrl=DIVRL,
         section=as_json(sections.data_section(config)),
@@ -78,7 +78,7 @@ if DIFFICULTY:
         threads: config["eval"]["threads"]
         resources:
             mem_mb=mem_mb("evaluate"),
-            runtime=by_attempt(config["cluster"]["eval_runtime"]),
+            runtime=runtime_minutes(config["cluster"]["eval_runtime"]),
             gpu=gpus(config["cluster"]["eval_gpus"]),
         params:
             divrl=DIVRL,
@@ -108,7 +108,7 @@ if not HUB_BASE:
         threads: config["base"]["threads"]
         resources:
             mem_mb=mem_mb("base"),
-            runtime=by_attempt(120),
+            runtime=runtime_minutes(120),
             gpu=gpus(),
         params:
             divrl=DIVRL,

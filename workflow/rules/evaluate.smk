@@ -23,7 +23,7 @@ if SHARDS == 1:
         threads: config["eval"]["threads"]
         resources:
             mem_mb=mem_mb("evaluate"),
-            runtime=by_attempt(config["cluster"]["eval_runtime"]),
+            runtime=runtime_minutes(config["cluster"]["eval_runtime"]),
             gpu=gpus(config["cluster"]["eval_gpus"]),
         params:
             divrl=DIVRL,
@@ -63,7 +63,7 @@ else:
         threads: config["eval"]["threads"]
         resources:
             mem_mb=mem_mb("evaluate"),
-            runtime=by_attempt(config["cluster"]["eval_runtime"]),
+            runtime=runtime_minutes(config["cluster"]["eval_runtime"]),
             gpu=gpus(config["cluster"]["eval_gpus"]),
         params:
             divrl=DIVRL,
@@ -87,7 +87,7 @@ else:
         threads: config["eval"]["threads"]
         resources:
             mem_mb=by_attempt(8000),  # one problem's samples (≤ 8192 long completions) + the embedder
-            runtime=by_attempt(config["cluster"]["merge_runtime"]),
+            runtime=runtime_minutes(config["cluster"]["merge_runtime"]),
             gpu=0,
         params:
             divrl=DIVRL,

@@ -69,7 +69,7 @@ rule report_tables:
         REPORT_ENV
     resources:
         mem_mb=by_attempt(2000),
-        runtime=by_attempt(10),
+        runtime=runtime_minutes(10),
     params:
         divrl=DIVRL,
         eval_specs=eval_specs(),
@@ -102,7 +102,7 @@ rule report_figures:
         REPORT_ENV
     resources:
         mem_mb=by_attempt(2000),
-        runtime=by_attempt(10),
+        runtime=runtime_minutes(10),
     params:
         divrl=DIVRL,
         eval_specs=eval_specs(),
@@ -137,7 +137,7 @@ rule report_compare:
         REPORT_ENV
     resources:
         mem_mb=by_attempt(2000),
-        runtime=by_attempt(10),
+        runtime=runtime_minutes(10),
     params:
         divrl=DIVRL,
         eval_specs=eval_specs(),
@@ -174,7 +174,7 @@ if MULTI:
             REPORT_ENV
         resources:
             mem_mb=by_attempt(2000),
-            runtime=by_attempt(10),
+            runtime=runtime_minutes(10),
         params:
             divrl=DIVRL,
             eval_specs=eval_specs(),
@@ -210,7 +210,7 @@ if PAPER:
             REPORT_ENV
         resources:
             mem_mb=by_attempt(2000),
-            runtime=by_attempt(10),
+            runtime=runtime_minutes(10),
         params:
             divrl=DIVRL,
             eval_specs=eval_specs(),
@@ -254,7 +254,7 @@ if SWEEP_RUNS:
             REPORT_ENV
         resources:
             mem_mb=by_attempt(2000),
-            runtime=by_attempt(10),
+            runtime=runtime_minutes(10),
         params:
             divrl=DIVRL,
             eval_specs=eval_specs(),

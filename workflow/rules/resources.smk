@@ -1,6 +1,7 @@
 # What each job asks of the machine or the cluster: GPUs, host memory, the launcher of
 # multi-GPU training, more on a retry; and a dry run's cost estimate. (Rules read these;
 # paths, sections and identities are in common.smk.)
+import math
 
 
 def gpus(n=1):
@@ -9,9 +10,63 @@ def gpus(n=1):
 
 
 def by_attempt(value):
-    """value × attempt: with the Slurm profile's `retries`, a job killed for its memory or
-    time limit is resubmitted with twice as much instead of dying the same way again."""
-    return lambda wildcards, attempt: value * attempt
+    """value, twice as much from the second attempt on: with the Slurm profile's `retries`, a
+    job killed for its memory or time limit is resubmitted with more instead of dying the same
+    way again. Not more than twice: a training chained over many jobs (train_retries) would
+    otherwise ask for ten times its memory on its tenth."""
+    return lambda wildcards, attempt: value * min(attempt, 2)
+
+
+def runtime_minutes(minutes):
+    """A job's runtime (by_attempt), capped at cluster.partition_max_runtime: Slurm refuses
+    a job asking more than the partition's MaxTime, or never starts it."""
+    cap = config["cluster"]["partition_max_runtime"]
+    grow = by_attempt(minutes)
+    return lambda wildcards, attempt: grow(wildcards, attempt) if cap is None else min(grow(wildcards, attempt), cap)
+
+
+def time_limit_warning():
+    """sbatch's request for the warning signal before a train job's time limit (URG: USR1
+    would kill the job's Snakemake; divrl.train.slurm_signal says why)."""
+    from divrl.train.slurm_signal import sbatch_option
+
+    return sbatch_option(config["cluster"]["time_limit_warning"])
+
+
+def _train_minutes_per_job():
+    """Minutes a first train job trains before its warning comes."""
+    c = config["cluster"]
+    return runtime_minutes(c["train_runtime"])(None, 1) - c["time_limit_warning"] / 60
+
+
+if _train_minutes_per_job() <= 0:  # every job would be warned at once and train nothing
+    sys.stderr.write(
+        f"cluster.time_limit_warning: {config['cluster']['time_limit_warning']} s is not shorter than a train job's"
+        f" runtime ({runtime_minutes(config['cluster']['train_runtime'])(None, 1)} min: cluster.train_runtime,"
+        " cluster.partition_max_runtime)\n"
+    )
+    sys.exit(1)
+
+
+def train_retries():
+    """The train rule's `retries`: cluster.train_jobs - 1, or, when it is null, enough jobs
+    for the estimated training (divrl.estimate, cluster.train_tokens_per_second) at the
+    first job's runtime less its warning, plus one spare. None when one job is enough:
+    Snakemake's --retries then holds, as for every other rule. 0 in the Snakemake that
+    runs the job inside Slurm: a retry there would restart the training in the seconds the
+    job has left after its warning (measured); the resubmission is the main Snakemake's."""
+    if not workflow.is_main_process:
+        return 0
+    jobs = config["cluster"]["train_jobs"]
+    if jobs is None:
+        from divrl.estimate import estimate
+
+        hours = next(row["hours_per_job"] for row in estimate(config) if row["rule"] == "train")
+        needed = math.ceil(hours * 60 / _train_minutes_per_job())
+        if needed <= 1:
+            return None
+        jobs = needed + 1
+    return jobs - 1
 
 
 def mem_mb(job):

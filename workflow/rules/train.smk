@@ -10,12 +10,16 @@ rule train:
         f"{R}/logs/train/{run_name()}.log",
     benchmark:
         f"{R}/benchmarks/train/{run_name()}.tsv"
+    # a training longer than one job's time limit: at Slurm's warning it saves a checkpoint
+    # and exits (divrl.train.time_limit), Snakemake resubmits, the next job resumes
+    retries: train_retries()
     conda:
         MODEL_ENV
     threads: config["train"]["threads"]
     resources:
         mem_mb=mem_mb("train"),
-        runtime=by_attempt(config["cluster"]["train_runtime"]),
+        runtime=runtime_minutes(config["cluster"]["train_runtime"]),
+        slurm_extra=time_limit_warning(),
         gpu=gpus(config["cluster"]["train_gpus"]),
         nodes=1,  # accelerate launches on one machine; Slurm must not spread the GPUs
         cpus_per_task=lambda wildcards, threads: max(

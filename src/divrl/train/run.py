@@ -26,7 +26,7 @@ from divrl.models.locate import require_model
 from divrl.settings.train import TrainSpec  # noqa: F401 -- re-exported: the train job's spec, defined once in settings
 from divrl.settings.train import per_device_batch as _per_device_batch
 from divrl.tasks.problems import task_of
-from divrl.train import checkpoints
+from divrl.train import checkpoints, time_limit
 from divrl.train.trainer import MethodGRPOTrainer
 
 log = logging.getLogger(__name__)
@@ -223,6 +223,8 @@ def train(
         plan.apply()
     state.wait_for_everyone()
     resume = plan.resume
+    # first: on a Slurm time-limit warning it makes this step save, which the fingerprint writer reads
+    trainer.add_callback(time_limit.StopBeforeTimeLimit(checkpoint_dir))
     trainer.add_callback(_FingerprintEveryCheckpoint(fp))
     trainer.add_callback(_LabelledProgress(f"{method_name} seed {seed}", trainer.callback_handler))
     t0 = time.time()
