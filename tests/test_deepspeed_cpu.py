@@ -47,6 +47,7 @@ CONFIGS = ("zero2", "zero2_offload")
 STEPS, SAVE_STEPS = 4, 2  # checkpoints 2 and 4 (save_total_limit=2 keeps both)
 TIMEOUT_S = 600  # the first run on a machine compiles DeepSpeed's CPU ops
 PAUSE_AT_ENV, PAUSE_DIR_ENV = "DIVRL_TEST_PAUSE_AT_STEP", "DIVRL_TEST_PAUSE_DIR"
+WARN_AT_ENV = "DIVRL_TEST_WARN_AT_STEP"  # rank 0 gets Slurm's time-limit warning after this step
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("deepspeed") is None,
@@ -118,6 +119,12 @@ class Run:
         finally:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+
+    def warned_at(self, step: int) -> subprocess.CompletedProcess:
+        """A job that gets Slurm's time-limit warning (SIGURG, divrl.train.slurm_signal) on rank 0
+        after `step`: it should save, exit 75 and leave the rest to the next job."""
+        return subprocess.run(_launch_cmd(self.config, [__file__], self.args, self.bf16), capture_output=True,
+                              text=True, timeout=TIMEOUT_S, env=_env({WARN_AT_ENV: str(step)}), cwd=ROOT)
 
     def log(self) -> dict:
         return json.loads((self.out / "train_log.json").read_text())
@@ -290,14 +297,37 @@ def test_bf16_trains_under_zero2_offload(tiny_base, problems_file, tmp_path):
     assert any(not torch.equal(trained[k], base[k].to(torch.bfloat16)) for k in base), "bf16 training changed nothing"
 
 
+# ------------------------------------------------------------------ (f) time-limit chaining under ZeRO-2
+def test_a_time_limit_warning_chains_to_the_next_job(reference, tiny_base, problems_file, tmp_path):
+    """#22 point 3 under ZeRO-2: the warning reaches one rank after step 1; both ranks save
+    checkpoint-1 (ZeRO shards of both) and exit; the next job resumes there and ends where
+    the uninterrupted run ends, no step trained twice."""
+    from divrl.train import time_limit
+
+    if reference.config != "zero2":
+        pytest.skip("checked under zero2 (bit-identical); zero2_offload resumes to an ulp, test (b)")
+    run = Run(reference.config, tmp_path, problems_file, tiny_base)
+    first = run.warned_at(1)
+    assert first.returncode != 0 and "time limit near: checkpoint-1 saved" in first.stderr, first.stderr[-4000:]
+    assert (run.ck / "checkpoint-1" / "global_step1" / "zero_pp_rank_1_mp_rank_00_optim_states.pt").is_file()
+    assert not (run.out / "model").exists()
+    log = run.train()
+    assert Path(log["resumed_from"]).name == "checkpoint-1" and log["global_step"] == STEPS
+    assert [(j["first_step"], j["last_step"]) for j in time_limit.jobs(run.ck)] == [(0, 1), (1, STEPS)]
+    _assert_resumed_like(run, reference, "zero2: chained over a time-limit warning")
+
+
 # ------------------------------------------------------------------ the pausing launcher (runs inside each rank)
 def _pausing_main(argv: list[str]) -> int:
-    """`divrl train …` whose trainer stops (sleeps) on every rank right after saving one checkpoint."""
+    """`divrl train …` whose trainer stops (sleeps) on every rank right after saving one checkpoint,
+    or (WARN_AT_ENV) whose rank 0 signals itself Slurm's time-limit warning after one step."""
     from transformers import TrainerCallback
 
     from divrl.cli import main
     from divrl.train import run
 
+    if WARN_AT_ENV in os.environ:
+        return _warning_main(argv, int(os.environ[WARN_AT_ENV]))
     step, folder = int(os.environ[PAUSE_AT_ENV]), Path(os.environ[PAUSE_DIR_ENV])
     folder.mkdir(parents=True, exist_ok=True)
 
@@ -315,6 +345,29 @@ def _pausing_main(argv: list[str]) -> int:
         return trainer
 
     run.build_trainer = build_pausing
+    return main(argv)
+
+
+def _warning_main(argv: list[str], step: int) -> int:
+    """`divrl train …` in which rank 0 alone receives SIGURG (what Slurm sends) at the end of `step`."""
+    from transformers import TrainerCallback
+
+    from divrl.cli import main
+    from divrl.train import run, slurm_signal
+
+    class WarnRankZero(TrainerCallback):
+        def on_step_end(self, args, state, control, **kwargs):
+            if state.global_step == step and os.environ.get("RANK", "0") == "0":
+                os.kill(os.getpid(), slurm_signal.SIGNAL)
+
+    build = run.build_trainer
+
+    def build_warning(*args, **kwargs):
+        trainer = build(*args, **kwargs)
+        trainer.callback_handler.callbacks.insert(0, WarnRankZero())  # before the time-limit callback reads the flag
+        return trainer
+
+    run.build_trainer = build_warning
     return main(argv)
 
 

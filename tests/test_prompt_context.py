@@ -287,3 +287,24 @@ def test_a_whole_test_set_is_checked_from_config_and_tokenizer_alone(tmp_path, t
         f"than the 64-token context (max_position_embeddings of {toy_model})")
     with pytest.raises(ValueError, match=r"problem '0' has a prompt of 14 tokens .* the 32-token context \(eval.max_model_len\)"):
         context.check_problems(str(toy_model), rows[:1], 20, "evaluate t.jsonl", max_model_len=32)
+
+
+def test_training_refuses_a_prompt_without_room_for_its_completions(tmp_path, toy_model):
+    """TRL would cut such a prompt (max_prompt_length) without a word: the train verb refuses it
+    before any weight loads, naming the row and the key."""
+    rows = [{"id": "ok", "task": "countdown", "prompt": "nums 3 4 5 target 12 =", "numbers": [3, 4, 5], "target": 12},
+            {"id": "long", "task": "countdown", "prompt": "nums " + "3 " * 30 + "target 12 =", "numbers": [3] * 30,
+             "target": 12}]
+    problems = tmp_path / "train.jsonl"
+    problems.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    params = {"steps": 1, "prompts_per_step": 2, "num_generations": 2, "max_completion_length": 16, "device": "cpu"}
+    res = subprocess.run(
+        [sys.executable, "-m", "divrl", "train", "--params", json.dumps(params), "--method", "grpo", "--seed", "0",
+         "--base", str(toy_model), "--problems", str(problems), "--model-out", str(tmp_path / "m"),
+         "--log-out", str(tmp_path / "log.json"), "--checkpoints", str(tmp_path / "ck")],
+        capture_output=True, text=True, timeout=300)
+    assert res.returncode == 2, res.stderr[-2000:]
+    line = res.stderr.strip().splitlines()[-1]
+    assert line.startswith(f"divrl train: error: train {problems}: problem 'long' has a prompt of ")
+    assert "with train.max_completion_length 16 that is more than the 64-token context" in line
+    assert "datasets.filter.max_prompt_tokens" in line and not (tmp_path / "m").exists()

@@ -124,6 +124,7 @@ def cmd_train(args) -> None:
     slurm_signal.listen()  # first: Slurm's time-limit warning may come while torch loads
     from divrl import methods
     from divrl.settings.sections import section
+    from divrl.tasks.context import check_problems
     from divrl.tasks.problems import load_problems
     from divrl.train.run import TrainSpec, train
 
@@ -139,9 +140,14 @@ def cmd_train(args) -> None:
     require_model(args.base, "base model", "base")
     spec = parse(TrainSpec, _section(args, lambda cfg: section(cfg, "train")), "train")
     _threads(args.threads)
+    problems = load_problems(args.problems)
+    # prompt + completion must fit the base model's context, checked before any weight loads
+    check_problems(args.base, problems, spec.max_completion_length, f"train {args.problems}",
+                   completion_key="train.max_completion_length",
+                   hint="; drop such rows at the data step with datasets.filter.max_prompt_tokens (counted in stats.json)")
     info = train(
         args.method, method_params, args.seed, spec, args.base,
-        load_problems(args.problems), args.model_out, args.log_out, args.checkpoints,
+        problems, args.model_out, args.log_out, args.checkpoints,
     )
     log.info("trained %s seed %d in %.0fs -> %s", args.method, args.seed, info["seconds"], args.model_out)
 

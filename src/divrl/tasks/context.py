@@ -172,11 +172,13 @@ def fit(meter: PromptMeter, prompts: list[str], names: list[str], context: Conte
 
 
 def check_problems(model: str, problems: list[dict], max_new_tokens: int, where: str,
-                   max_model_len: int | None = None) -> None:
+                   max_model_len: int | None = None, completion_key: str = "max_new_tokens", hint: str = "") -> None:
     """Every problem's prompt leaves max_new_tokens of `model`'s context (and of vLLM's
     max_model_len, when set), checked from its config and tokenizer alone (no weights): for an
     evaluation job to call once before its first chunk, so a long prompt in the last chunk
-    fails the job at its start, whichever backend samples. One line naming the problem."""
+    fails the job at its start, whichever backend samples. One line naming the problem. A
+    train job calls it with train.max_completion_length: TRL would cut an overlong prompt
+    (max_prompt_length) without a word."""
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(model)
@@ -184,4 +186,4 @@ def check_problems(model: str, problems: list[dict], max_new_tokens: int, where:
     if max_model_len is not None and (ctx is None or max_model_len < ctx.tokens):
         ctx = Context(max_model_len, "eval.max_model_len")
     fit(PromptMeter(tokenizer), [p["prompt"] for p in problems], [f"problem {str(p['id'])!r}" for p in problems], ctx,
-        where, completion=max_new_tokens, completion_key="max_new_tokens")
+        where, completion=max_new_tokens, completion_key=completion_key, hint=hint)
