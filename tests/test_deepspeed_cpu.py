@@ -246,6 +246,7 @@ def test_sigkill_after_first_checkpoint_resumes_to_the_same_model(reference, tin
 
 
 # ------------------------------------------------------------------ (c) the final-step finish
+@pytest.mark.parametrize("reference", ["zero2"], indirect=True)  # (#22: under ZeRO-2; CI time)
 def test_final_checkpoint_finishes_without_another_step(reference, tiny_base, problems_file, tmp_path):
     run = _copy_of(reference, tmp_path, tiny_base, problems_file)
     run.forget_outputs()
@@ -264,6 +265,7 @@ DAMAGED = {"zero2": f"global_step{STEPS}/zero_pp_rank_1_mp_rank_00_optim_states.
            "zero2_offload": "model.safetensors"}
 
 
+@pytest.mark.parametrize("reference", ["zero2"], indirect=True)  # (#22: under ZeRO-2; CI time)
 def test_damaged_newest_checkpoint_falls_back_to_the_previous(reference, tiny_base, problems_file, tmp_path):
     run = _copy_of(reference, tmp_path, tiny_base, problems_file)
     run.forget_outputs()
@@ -280,6 +282,17 @@ def test_damaged_newest_checkpoint_falls_back_to_the_previous(reference, tiny_ba
 
 
 # ------------------------------------------------------------------ (e) bf16
+def _cpu_has_bf16() -> bool:
+    """Native bf16 arithmetic (AVX512-BF16 or AMX): elsewhere torch emulates it, slowly."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+@pytest.mark.skipif(not _cpu_has_bf16(), reason="this CPU has no native bf16 (avx512_bf16 / amx_bf16); "
+                    "DeepSpeed's bf16 path ran here emulated once (#22 closing note), not in every CI run")
 def test_bf16_trains_under_zero2_offload(tiny_base, problems_file, tmp_path):
     import torch
     from safetensors.torch import load_file
@@ -298,14 +311,13 @@ def test_bf16_trains_under_zero2_offload(tiny_base, problems_file, tmp_path):
 
 
 # ------------------------------------------------------------------ (f) time-limit chaining under ZeRO-2
+@pytest.mark.parametrize("reference", ["zero2"], indirect=True)  # (#22: under ZeRO-2; CI time)
 def test_a_time_limit_warning_chains_to_the_next_job(reference, tiny_base, problems_file, tmp_path):
     """#22 point 3 under ZeRO-2: the warning reaches one rank after step 1; both ranks save
     checkpoint-1 (ZeRO shards of both) and exit; the next job resumes there and ends where
     the uninterrupted run ends, no step trained twice."""
     from divrl.train import time_limit
 
-    if reference.config != "zero2":
-        pytest.skip("checked under zero2 (bit-identical); zero2_offload resumes to an ulp, test (b)")
     run = Run(reference.config, tmp_path, problems_file, tiny_base)
     first = run.warned_at(1)
     assert first.returncode != 0 and "time limit near: checkpoint-1 saved" in first.stderr, first.stderr[-4000:]

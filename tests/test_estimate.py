@@ -147,3 +147,12 @@ def test_dra_grpo_published_setup_within_twice_its_wall_time(root, tmp_path):
     assert cfg["cluster"]["gpu"] == "a100_40gb"
     hours = train_breakdown(cfg, engine="vllm_eager", rollout_gpus=1, rollout_memory_share=0.7)["total"] / 3600
     assert 12.5 / 2 <= hours <= 12.5 * 2
+
+
+def test_a_local_model_folder_not_yet_built_is_no_repo_id(tmp_path):
+    """A dry run before the folder exists (a path, not a hub id): the estimate falls back to the
+    table or base.params_b instead of huggingface_hub's HFValidationError at parse time."""
+    from divrl.throughput import arch_of
+
+    arch = arch_of({"model": str(tmp_path / "not/yet/model"), "params_b": 1.5})
+    assert arch.params > 1e9

@@ -132,7 +132,7 @@ def test_term_becomes_sigint_and_the_run_ends_unlocked(root, tmp_path):
     status, err, took = finish(proc, timeout=20)
     assert status == 128 + signal.SIGTERM, err
     assert events(tmp_path) == ["INT"]  # Snakemake's TERM handler never ran; one INT was enough
-    assert took < 5, err
+    assert took < 15, err  # well before the 30 s grace: the INT ended it, not a SIGKILL (~1 s idle)
     assert not (tmp_path / ".snakemake/locks/0.input.lock").exists(), err
     assert "removed its locks" in err and "0.input.lock" in err
     assert not alive(job)  # the job got the INT too (its process group), or was killed after
@@ -144,7 +144,7 @@ def test_a_child_that_ignores_sigint_is_killed_after_the_grace(root, tmp_path):
     proc.send_signal(signal.SIGTERM)
     status, err, took = finish(proc, timeout=20)
     assert status == 128 + signal.SIGTERM, err
-    assert 1.9 < took < 6, err
+    assert 1.9 < took < 15, err  # killed at the 2 s grace, not before
     assert set(events(tmp_path)) == {"INT"} and len(events(tmp_path)) >= 3  # nudged every 0.5 s
     assert "SIGKILL" in err and "killed" in err
     assert not (tmp_path / ".snakemake/locks/0.input.lock").exists()

@@ -110,9 +110,10 @@ def _cached_config(model: str) -> Path | None:
         return Path(model, "config.json")
     try:
         from huggingface_hub import try_to_load_from_cache
-    except ImportError:
+
+        hit = try_to_load_from_cache(model, "config.json")
+    except Exception:  # no huggingface_hub, or a path that is no repo id (a folder not built yet): no shape
         return None
-    hit = try_to_load_from_cache(model, "config.json")
     return Path(hit) if isinstance(hit, str) else None
 
 

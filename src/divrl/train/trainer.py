@@ -46,7 +46,7 @@ from divrl.methods import GroupInputs, Method
 from divrl.methods.dra import process_slice_pairs
 from divrl.methods.registry import accepted_params
 from divrl.sampling.keyed import rollout_rows
-from divrl.train import prefix, rollout
+from divrl.train import prefix, resumable_sampler, rollout
 
 
 def sequence_logp(per_token: torch.Tensor, mask: torch.Tensor, reduction: str) -> torch.Tensor:
@@ -100,6 +100,10 @@ class MethodGRPOTrainer(GRPOTrainer):
         self._hook_state = _HookState()
         # None: decide per batch (see module docstring); False forces the extra forward (tests)
         self.defer_logp_old: bool | None = None
+
+    def _get_train_sampler(self, dataset=None):
+        # TRL's shuffle with set_epoch: a run resumed after its first epoch keeps the data order
+        return resumable_sampler.resumable(super()._get_train_sampler(dataset))
 
     @property
     def _correct(self) -> torch.Tensor | None:
