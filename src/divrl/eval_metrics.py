@@ -39,7 +39,7 @@ class Metrics:
     def __init__(self, spec, equations: Callable[[str], list[str]], embed: Callable | None):
         self.spec, self.n = spec, spec.n_samples
         # eval.sequential = r: problems stop at their r-th correct sample; every one has the prefix
-        self.r, self.prefix = getattr(spec, "sequential", 0), eval_rounds.prefix(spec)
+        self.r, self.prefix, self.ends = getattr(spec, "sequential", 0), eval_rounds.prefix(spec), eval_rounds.ends(spec)
         self.m = spec.diversity_samples or self.n
         self.m_equ = min(spec.div_equ_samples, self.n)
         self.equations, self.embed = equations, embed
@@ -88,11 +88,11 @@ class Metrics:
             if len(correct) != self.n:
                 raise ValueError(f"evaluate: problem {pid} has {len(correct)} samples, expected n_samples={self.n}")
             return {"c": sum(correct)}
-        drawn = len(correct)
-        if drawn not in eval_rounds.ends(self.spec):
-            raise ValueError(f"evaluate: problem {pid} has {drawn} samples, not a round's end {eval_rounds.ends(self.spec)}")
-        if eval_rounds.needs_more(sum(correct), drawn, self.spec):
-            raise ValueError(f"evaluate: problem {pid} stopped at {drawn} samples with {sum(correct)} correct "
+        drawn, hits = len(correct), sum(correct)
+        if drawn not in self.ends:
+            raise ValueError(f"evaluate: problem {pid} has {drawn} samples, not a round's end {self.ends}")
+        if eval_rounds.needs_more(hits, drawn, self.spec):
+            raise ValueError(f"evaluate: problem {pid} stopped at {drawn} samples with {hits} correct "
                              f"(eval.sequential = {self.r} needs more)")
         n, c = stop_index(correct, self.r, cap=self.n)
         return {"n": n, "c": c, "drawn": drawn}

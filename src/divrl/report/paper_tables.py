@@ -20,7 +20,7 @@ import pandas as pd
 from divrl import textio
 from divrl import atomic
 from divrl.atomic import replacing
-from divrl.metrics.passk import pass_at_k_many, pass_at_k_rows
+from divrl.metrics.passk import pass_at_k_rows
 from divrl.metrics.stats import bootstrap_ci
 from divrl.report.collect import RUN, n_bases, n_runs, with_base_seed
 from divrl.report.tables import minus_base, order, usable_ks
@@ -119,8 +119,6 @@ def ds_style(runs: pd.DataFrame, reference: str | None) -> pd.DataFrame:
 
 def _pass_at_k(run: pd.DataFrame, k: int) -> np.ndarray:
     """pass@k per problem of one run's rows (collect.load_problems: fixed N, or eval.sequential)."""
-    if "size" not in run or not int(run["stop_at"].iloc[0]):
-        return pass_at_k_many(int(run.n.iloc[0]), run.c.to_numpy(), k)
     return pass_at_k_rows(run["size"].to_numpy(), run.c.to_numpy(), k, int(run["stop_at"].iloc[0]))
 
 

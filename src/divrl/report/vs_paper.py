@@ -33,7 +33,7 @@ import pandas as pd
 
 from divrl import textio
 from divrl.atomic import replacing
-from divrl.metrics.passk import pass_at_k_many, pass_at_k_rows
+from divrl.metrics.passk import pass_at_k_rows
 from divrl.report import identity
 
 _KIND = {"pass_at_k": "pass@{k}", "mean_at_1": "Avg@N", "greedy_at_1": "greedy pass@1", "div_equ": "Div-Equ",
@@ -59,9 +59,7 @@ def _run_order(run: tuple) -> tuple:
 
 def _pass_at_k(m: dict, probs: list[dict], k: int):
     """pass@k per problem of one metrics file: fixed N, or eval.sequential (per-problem N)."""
-    if m.get("sequential"):
-        return pass_at_k_rows([p.get("n", m["n"]) for p in probs], [p["c"] for p in probs], k, m["sequential"])
-    return pass_at_k_many(m["n"], [p["c"] for p in probs], k)
+    return pass_at_k_rows([p.get("n", m["n"]) for p in probs], [p["c"] for p in probs], k, int(m.get("sequential") or 0))
 
 
 def _per_problem(m: dict, metric: str, k: int) -> dict | None:
