@@ -3,8 +3,8 @@
 Per problem, as a shard job and its merge do: N synthetic completions of about --chars
 characters (words, numbers and a final answer: a correct one in several equivalent
 forms, wrong ones, some without an answer), scored by the task (reward + answer keys,
-divrl.evaluate.score_problem), written as one row group of the Parquet shard; then the
-file read back problem by problem into every metric (divrl.eval_metrics, MiniLM
+divrl.eval.evaluate.score_problem), written as one row group of the Parquet shard; then the
+file read back problem by problem into every metric (divrl.eval.metrics_stream, MiniLM
 embeddings of the first --diversity-samples). Generation of the synthetic text is timed
 apart: it stands for the GPU's work.
 """
@@ -17,9 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from divrl import eval_store
-from divrl.eval_metrics import Metrics
-from divrl.evaluate import EvalSpec, score_problem
+from divrl.eval import store
+from divrl.eval.metrics_stream import Metrics
+from divrl.eval.evaluate import EvalSpec, score_problem
 from divrl.tasks.registry import get
 
 WORDS = ("so we need to reach the target with each number once try subtract add multiply divide "
@@ -67,7 +67,7 @@ def run(args) -> dict:
     t = {"synthetic completions (stands for sampling)": 0.0, "scoring (reward + answer keys)": 0.0, emb_name: 0.0}
     embed = None
     if args.diversity_samples:
-        from divrl import embedding
+        from divrl.models import embedding
 
         embedding.embed(["warm up"])  # the encoder's load is a constant, not per sample
         embed = embedding.embed
@@ -87,16 +87,16 @@ def run(args) -> dict:
             t["synthetic completions (stands for sampling)"] += t1 - t0
             t["scoring (reward + answer keys)"] += t2 - t1
             t[emb_name] += time.perf_counter() - t2
-            yield eval_store.table_of(q, p["id"], texts, *scored, stats=(cos, rho, pval))
+            yield store.table_of(q, p["id"], texts, *scored, stats=(cos, rho, pval))
 
     t0 = time.perf_counter()
-    eval_store.write(out, tables(), {"benchmark": True})
+    store.write(out, tables(), {"benchmark": True})
     t["write Parquet (zstd)"] = time.perf_counter() - t0 - sum(t.values())
     rss["generate + score + write"] = rss_gb()
 
     acc = Metrics(spec, task.equations_of, None)  # the merge: embedding metrics come from the shard
     t0 = time.perf_counter()
-    for q, (_, _, cols) in enumerate(eval_store.problems([out])):
+    for q, (_, _, cols) in enumerate(store.problems([out])):
         acc.add(problems[q], cols)
     metrics = acc.result()
     t["read + every metric (merge job, streamed)"] = time.perf_counter() - t0

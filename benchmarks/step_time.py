@@ -24,16 +24,19 @@ from pathlib import Path
 import torch
 
 from divrl import methods
-from divrl.config import load
-from divrl.tasks.countdown_data import DataSpec, generate
-from divrl.train.run import TrainSpec, build_trainer
+from divrl.settings.load import load
+from divrl.data.countdown_data import generate
+from divrl.settings.data import DataSpec
+from divrl.train.run import build_trainer
 
 
+from divrl.settings.train import TrainSpec
 def _base_model(path: str | None, cfg: dict, problems: list[dict]) -> str:
     if path and Path(path).is_dir():
         return path
-    from divrl.models.tiny import TinySpec, pretrain
+    from divrl.models.tiny import pretrain
 
+    from divrl.settings.base_model import TinySpec
     out = Path(tempfile.mkdtemp()) / "base"
     spec = TinySpec(**{k: v for k, v in cfg["base"].items() if k in TinySpec.__dataclass_fields__ and k != "sft_steps"}, sft_steps=50)
     print(f"no base model at {path}: pretraining a stand-in for 50 steps (timing only)")

@@ -61,8 +61,9 @@ def test_it_is_a_named_option_of_the_math_task_only():
 
 
 def test_the_trainer_takes_weights_and_correctness_column(tiny_base, tmp_path):
-    from divrl.train.run import TrainSpec, build_trainer
+    from divrl.train.run import build_trainer
 
+    from divrl.settings.train import TrainSpec
     rows = [{"id": f"m{i}", "prompt": f"{i}+{i}=", "task": "math", "answer": str(2 * i)} for i in range(1, 9)]
     spec = TrainSpec(steps=1, prompts_per_step=2, num_generations=4, reward="accuracy_format")
     trainer = build_trainer("div", {}, 0, spec, str(tiny_base), rows, tmp_path / "ck")

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from divrl import atomic, eval_store
-from divrl.errors import one_line
+from divrl.system import atomic
+
+from divrl.eval import store
+from divrl.system.errors import one_line
 
 
 def _full_disk(*args, **kwargs):
@@ -42,8 +44,8 @@ def test_the_temp_name_keeps_the_suffix_and_hides(tmp_path):
 
 
 def test_a_samples_file_on_a_full_disk(tmp_path, monkeypatch):
-    table = eval_store.table_of(0, "p0", ["1+2"], [1.0], [True], ["3"])
-    out = eval_store.write(tmp_path / "s.parquet", [table], {"x": 1})
+    table = store.table_of(0, "p0", ["1+2"], [1.0], [True], ["3"])
+    out = store.write(tmp_path / "s.parquet", [table], {"x": 1})
     before = out.read_bytes()
 
     def failing_tables():
@@ -51,7 +53,7 @@ def test_a_samples_file_on_a_full_disk(tmp_path, monkeypatch):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     with pytest.raises(OSError, match="No space left"):
-        eval_store.write(out, failing_tables(), {"x": 2})
+        store.write(out, failing_tables(), {"x": 2})
     assert out.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["s.parquet"]
 
 

@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from divrl.config import ConfigError, load, validate
+from divrl.settings.load import load, validate
 
+
+from divrl.system.errors import ConfigError
 TOY = {"methods": {"grpo": {}}}
 
 
@@ -128,7 +130,7 @@ def test_unwritable_output_folder_names_the_path(tmp_path):
 
 
 def test_non_json_line_names_file_and_line(tmp_path):
-    from divrl.tasks.hub import load_rows
+    from divrl.data.hub import load_rows
 
     good = json.dumps({"problem": "1+1", "solution": "\\boxed{2}"})
     path = tmp_path / "rows.jsonl"
@@ -157,7 +159,7 @@ def test_report_on_incomplete_metrics_names_file_and_key(tmp_path):
 
 
 def test_errors_module_formats_one_line():
-    from divrl.errors import one_line as fmt
+    from divrl.system.errors import one_line as fmt
 
     assert fmt(PermissionError(13, "Permission denied", "/x/y")) == "/x/y: Permission denied"
     assert fmt(KeyError("k")) == "missing key 'k'"
@@ -202,8 +204,8 @@ def test_divrl_dies_with_its_parent(tmp_path):
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux-only")
 def test_a_program_started_through_divrl_procs_dies_with_its_parent():
-    """What multi-GPU jobs run: `python -m divrl.procs accelerate launch …`, here with `sleep`."""
-    parent = subprocess.Popen(["bash", "-c", f"{sys.executable} -m divrl.procs sleep 60 & echo $!; wait"],
+    """What multi-GPU jobs run: `python -m divrl.system.procs accelerate launch …`, here with `sleep`."""
+    parent = subprocess.Popen(["bash", "-c", f"{sys.executable} -m divrl.system.procs sleep 60 & echo $!; wait"],
                               stdout=subprocess.PIPE, text=True)
     pid = int(parent.stdout.readline())
     deadline = time.monotonic() + 30

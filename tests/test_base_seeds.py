@@ -90,7 +90,7 @@ def test_a_named_base_model_takes_one_base_seed_in_one_line(root, tmp_path):
 def test_the_base_seed_is_the_seed_of_the_build(tmp_path, tiny_problems):
     """Two base seeds give two base models; one seed twice gives the same bytes."""
     from divrl.cli import main
-    from divrl.tasks.problems import write_jsonl
+    from divrl.data.problems import write_jsonl
 
     problems = tmp_path / "train.jsonl"
     write_jsonl(tiny_problems["train"], problems)
@@ -108,8 +108,8 @@ def test_the_base_seed_is_the_seed_of_the_build(tmp_path, tiny_problems):
 
 @pytest.mark.parametrize("seeds,bases", [([0], 1), ([3, 5, 7], 3)])
 def test_the_cost_estimate_counts_every_base_model(seeds, bases):
-    from divrl.config import validate
-    from divrl.estimate import estimate
+    from divrl.settings.load import validate
+    from divrl.cost.estimate import estimate
 
     cfg = validate({"base": {"seeds": seeds}})
     rows = {r["rule"]: r["jobs"] for r in estimate(cfg)}

@@ -23,7 +23,9 @@ from test_boxed_math import EQUIVALENT, EXTRACTIONS, NOT_EQUIVALENT, PATHOLOGICA
 from test_hostile_text import HOSTILE
 from test_math_guard import BOMBS, MEGABYTE, REAL
 
-from divrl.tasks import boxed_math, deadline
+from divrl.tasks import boxed_math
+
+from divrl.system import deadline
 from divrl.tasks.answer_tags import answer_blocks
 from divrl.tasks.boxed_math import CORRECT, FORMATTED, WRONG, reward
 

@@ -11,7 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from divrl.tasks import boxed_math, deadline
+from divrl.tasks import boxed_math
+
+from divrl.system import deadline
 from divrl.tasks.boxed_math import CORRECT, FORMATTED, WRONG, canonical, extract_answer, gold_parseable, reward
 
 BOUND_S = 20.0  # "returns at all": generous, so a slow machine does not make this flaky

@@ -14,8 +14,9 @@ import pytest
 from safetensors.torch import load_file
 
 from divrl.train import checkpoints as ck
-from divrl.train.run import TrainSpec, train
+from divrl.train.run import train
 
+from divrl.settings.train import TrainSpec
 FP = {"digest": "a" * 64}
 
 

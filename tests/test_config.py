@@ -4,9 +4,11 @@ import sys
 import pytest
 import yaml
 
-from divrl.config import ConfigError, load, validate
+from divrl.settings.load import load, validate
 
 
+
+from divrl.system.errors import ConfigError
 @pytest.mark.parametrize("path", ["config/config.yaml", ".test/config/config.yaml"])
 def test_shipped_configs_validate(root, path):
     cfg = load(root / path)
@@ -95,7 +97,7 @@ def test_checkpoints_inside_a_generated_batch_are_refused(tmp_path):
     checkpoint at step 25 would resume inside a batch TRL does not save, and train another model."""
     import yaml as _yaml
 
-    from divrl.config import load
+    from divrl.settings.load import load
 
     path = tmp_path / "c.yaml"
     train = {"steps_per_generation": 2, "gradient_accumulation_steps": 1, "save_steps": 25}

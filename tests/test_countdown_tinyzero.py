@@ -14,10 +14,12 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from divrl.tasks.countdown import CORRECT, FORMATTED, TINYZERO, WRONG, answer_key, reward
+from divrl.tasks.countdown import TINYZERO, answer_key, reward
 
 
 # ------------------------------------------------------------ TinyZero (reference)
+
+from divrl.tasks.scores import CORRECT, FORMATTED, WRONG
 def extract_solution(solution_str):
     """Extract the equation from the solution string."""
     # Remove everything before the first "Assistant:"

@@ -9,8 +9,9 @@ from safetensors.torch import load_file
 
 from divrl.settings.model import parse
 from divrl.settings.train import Train
-from divrl.train.run import TrainSpec, build_trainer, train
+from divrl.train.run import build_trainer, train
 
+from divrl.settings.train import TrainSpec
 SPEC = TrainSpec(steps=2, prompts_per_step=2, num_generations=4, save_steps=2, logging_steps=1, coupled_sampling=True)
 
 

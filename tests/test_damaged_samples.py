@@ -8,14 +8,14 @@ import logging
 import pyarrow as pa
 import pytest
 
-from divrl import eval_store
-from divrl.evaluate import EvalSpec, merge, sample_shard
+from divrl.eval import store
+from divrl.eval.evaluate import EvalSpec, merge, sample_shard
 
 SPEC = EvalSpec(n_samples=8, diversity_samples=4, div_equ_samples=4, batch_size=8, max_new_tokens=8, chunk_problems=2)
 
 
 def frame(path):
-    return pa.concat_tables(eval_store.row_groups(path)).to_pandas()
+    return pa.concat_tables(store.row_groups(path)).to_pandas()
 
 
 def truncate(path, keep=0.5):
@@ -33,7 +33,7 @@ def corrupt_middle(path):
 
 @pytest.mark.parametrize("damage", [truncate, corrupt_middle])
 def test_a_damaged_part_is_set_aside_and_sampled_again(tiny_base, tiny_problems, tmp_path, monkeypatch, caplog, damage):
-    import divrl.evaluate as ev
+    import divrl.eval.evaluate as ev
 
     problems = tiny_problems["test"][:6]
     whole = sample_shard(str(tiny_base), problems, SPEC, tmp_path / "whole/samples/0-of-1.parquet")
@@ -41,7 +41,7 @@ def test_a_damaged_part_is_set_aside_and_sampled_again(tiny_base, tiny_problems,
     out = tmp_path / "run/samples/0-of-1.parquet"
     parts = out.with_name(".0-of-1.parquet.parts")
     real = ev.sampler
-    monkeypatch.setattr(eval_store, "write", _fail_on(out, eval_store.write))
+    monkeypatch.setattr(store, "write", _fail_on(out, store.write))
     with pytest.raises(KeyboardInterrupt):  # killed after its three parts, while copying them into the file
         sample_shard(str(tiny_base), problems, SPEC, out)
     assert sorted(p.name for p in parts.glob("*.parquet")) == ["0000000.parquet", "0000002.parquet", "0000004.parquet"]
@@ -60,7 +60,7 @@ def test_a_damaged_part_is_set_aside_and_sampled_again(tiny_base, tiny_problems,
 
 
 def _fail_on(final, write):
-    """eval_store.write that writes the parts but is killed when it copies them into `final`."""
+    """store.write that writes the parts but is killed when it copies them into `final`."""
     def fn(path, tables, meta):
         if str(path) == str(final):
             raise KeyboardInterrupt("killed at the copy")

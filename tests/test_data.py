@@ -3,9 +3,11 @@ import logging
 
 import pytest
 
-from divrl.tasks.countdown import CORRECT, canonical, reward
-from divrl.tasks.countdown_data import multiplicity_stats
-from divrl.tasks.problems import load_problems, write_jsonl
+from divrl.tasks.countdown import canonical, reward
+
+from divrl.tasks.scores import CORRECT
+from divrl.data.countdown_data import multiplicity_stats
+from divrl.data.problems import load_problems, write_jsonl
 
 
 def test_every_stored_solution_is_correct_and_complete(tiny_problems):
@@ -62,7 +64,7 @@ def test_file_without_usable_rows_fails(tmp_path):
 ])
 def test_a_hand_written_data_section_with_a_typo_is_refused(tmp_path, bad, where):
     # `divrl data --params` reads datasets through the settings classes: a typo is an error, never dropped
-    from divrl.tasks.prepare import DataPaths, prepare
+    from divrl.data.prepare import DataPaths, prepare
 
     source = {"source": str(tmp_path / "none.jsonl"), "format": "countdown_tasks"}
     section = {"task": "countdown", "datasets": {"train": [source], "test": {"t": source}, **bad}}

@@ -1,15 +1,12 @@
-"""Training-set filters (divrl.tasks.filters): the English rule, each option, and that every
+"""Training-set filters (divrl.data.filters): the English rule, each option, and that every
 row is kept or counted exactly once (hypothesis). Split from test_hub_data.py."""
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from divrl.tasks import filters
-from divrl.tasks.filters import FilterSpec
-
-
-
+from divrl.data import filters
+from divrl.settings.data import FilterSpec
 def test_english_rule():
     assert filters.is_english("Find $x$ such that $\\frac{x}{2} = 3$.")
     assert filters.is_english("$1 + 1 = ?$")

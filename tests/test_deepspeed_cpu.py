@@ -182,7 +182,7 @@ def _assert_resumed_like(run: Run, reference: Run, what: str) -> None:
 # ------------------------------------------------------------------ fixtures
 @pytest.fixture(scope="module")
 def problems_file(tiny_problems, tmp_path_factory) -> Path:
-    from divrl.tasks.problems import write_jsonl
+    from divrl.data.problems import write_jsonl
 
     path = tmp_path_factory.mktemp("ds_problems") / "train.jsonl"
     write_jsonl(tiny_problems["train"], path)

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from divrl.evaluate import EvalSpec
-from divrl.difficulty import DifficultySpec, filter_by_difficulty, pass_rates
-from divrl.tasks.problems import load_problems
+from divrl.eval.evaluate import EvalSpec
+from divrl.data.difficulty import DifficultySpec, filter_by_difficulty, pass_rates
+from divrl.data.problems import load_problems
 
 SAMPLING = EvalSpec(n_samples=4, batch_size=64, max_new_tokens=8)
 
@@ -35,7 +35,7 @@ def test_bad_ranges_are_one_line_errors(tiny_base, tiny_problems, tmp_path):
 def test_the_rule_section_reaches_both_specs(tiny_base, tiny_problems, tmp_path):
     # the difficulty rule sends the eval keys and datasets.difficulty's in one --params section
     from divrl.cli import main
-    from divrl.tasks.problems import write_jsonl
+    from divrl.data.problems import write_jsonl
 
     write_jsonl(tiny_problems["test"], tmp_path / "pool.jsonl")
     section = {"n_samples": 4, "batch_size": 64, "max_new_tokens": 8, "device": "cpu", "dtype": "float32",

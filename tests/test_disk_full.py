@@ -15,8 +15,8 @@ import textwrap
 import pytest
 import torch
 
-from divrl import disk_full
-from divrl.tasks.problems import write_jsonl
+from divrl.system import disk_full
+from divrl.data.problems import write_jsonl
 
 PARAMS = {"steps": 4, "prompts_per_step": 2, "num_generations": 4, "save_steps": 2, "logging_steps": 1, "device": "cpu"}
 
@@ -38,7 +38,7 @@ def test_torch_on_a_full_file_system_becomes_one_line_naming_the_folder(tmp_path
     mnt = tmp_path / "mnt"  # (in_small_tmpfs mounts it)
     code = textwrap.dedent(f"""
         import errno, torch
-        from divrl import disk_full
+        from divrl.system import disk_full
         try:
             with disk_full.writing_into("{mnt}/ck", "a checkpoint"):
                 torch.save({{"w": torch.zeros(500_000)}}, "{mnt}/ck.pt")

@@ -1,5 +1,5 @@
 """Data that are not on the hub are fetched from a pinned URL and kept only when their sha256
-matches: divrl.tasks.download, and the workflow's `download` rule end to end, against a
+matches: divrl.data.download, and the workflow's `download` rule end to end, against a
 local HTTP server (the fixture) instead of the internet."""
 
 import functools
@@ -13,7 +13,7 @@ import threading
 import pytest
 import yaml
 
-from divrl.tasks import download
+from divrl.data import download
 
 # FIPS 180-2 test vector: the sha256 of b"abc", written down, not computed by the code under test
 ABC_SHA256 = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
@@ -108,7 +108,7 @@ def test_pinned_lists_each_file_once():
 
 def test_the_data_job_reads_a_data_set_named_by_url(server, tmp_path, monkeypatch):
     """`divrl data` finds the file where the download rule puts it (fetching it itself when run by hand)."""
-    from divrl.tasks.prepare import DataPaths, prepare
+    from divrl.data.prepare import DataPaths, prepare
 
     base, folder = server
     college = {"url": f"{base}/test.jsonl", "sha256": hashlib.sha256((folder / "test.jsonl").read_bytes()).hexdigest(),

@@ -11,7 +11,9 @@ import math
 import pytest
 import torch
 
-from divrl import embedding, methods
+from divrl.models import embedding
+
+from divrl import methods
 from divrl.methods import GroupInputs
 from divrl.methods.dra import dra_rewards, dra_rewards_official, process_slice_pairs
 from divrl.settings.model import parse
@@ -226,7 +228,8 @@ def test_the_switch_needs_the_official_reward():
 def test_the_trainer_under_the_switch_truncates_and_slices(tiny_base, tmp_path, monkeypatch):
     """One real step of dra_grpo: the embedder cuts at 3,584 and DRA gets per-process pairs."""
     from divrl.train import run
-    from divrl.train.run import TrainSpec, build_trainer
+    from divrl.train.run import build_trainer
+    from divrl.settings.train import TrainSpec
     from divrl.train.trainer import MethodGRPOTrainer
 
     # the train job hands train.dra_official_code to the trainer (run.py); here directly

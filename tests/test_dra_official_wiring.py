@@ -1,11 +1,12 @@
 """train.dra_official_code reaches the reward and the trainer (run.py), and a worked
 solution reaches the official verifier (formats -> prepare -> the TRL dataset)."""
 
-from divrl.tasks import formats
+from divrl.data import formats
 from divrl.tasks.math_rewards import cosine_reward
-from divrl.train.run import TrainSpec, build_trainer
+from divrl.train.run import build_trainer
 
 
+from divrl.settings.train import TrainSpec
 def test_the_switch_reaches_the_trainer_and_the_reward(tiny_base, tmp_path):
     rows = [{"id": f"m{i}", "prompt": f"{i}+{i}=", "task": "math", "answer": str(2 * i),
              "solution": f"So it is $\\boxed{{{2 * i + 1}}}$."} for i in range(1, 9)]

@@ -1,4 +1,4 @@
-"""The cost estimate (divrl.estimate): its pieces against slow independent versions, its
+"""The cost estimate (divrl.cost.estimate): its pieces against slow independent versions, its
 inputs (measured lengths, data-step counts, standard test-set sizes, a pilot's rate), and the
 published wall time it is checked against (docs/cost.md)."""
 
@@ -10,10 +10,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from divrl.completion_lengths import Lengths, completion_lengths
-from divrl.config import validate
-from divrl.estimate import estimate, table, train_breakdown
-from divrl.throughput import GPUS, MODELS, _from_config_json, decode_step_seconds, generation_seconds
+from divrl.cost.completion_lengths import Lengths, completion_lengths
+from divrl.settings.load import validate
+from divrl.cost.estimate import estimate, table, train_breakdown
+from divrl.cost.throughput import GPUS, MODELS, _from_config_json, decode_step_seconds, generation_seconds
 from test_paper_configs import PAPERS, raw
 
 
@@ -152,7 +152,7 @@ def test_dra_grpo_published_setup_within_twice_its_wall_time(root, tmp_path):
 def test_a_local_model_folder_not_yet_built_is_no_repo_id(tmp_path):
     """A dry run before the folder exists (a path, not a hub id): the estimate falls back to the
     table or base.params_b instead of huggingface_hub's HFValidationError at parse time."""
-    from divrl.throughput import arch_of
+    from divrl.cost.throughput import arch_of
 
     arch = arch_of({"model": str(tmp_path / "not/yet/model"), "params_b": 1.5})
     assert arch.params > 1e9

@@ -7,10 +7,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from divrl.cli import main
-from divrl.evaluate import identity_section
+from divrl.eval.evaluate import identity_section
 from divrl.report import identity
 from divrl.report.collect import load_runs
-from divrl.tasks.problems import write_jsonl
+from divrl.data.problems import write_jsonl
 
 SECTION = {"n_samples": 4, "diversity_samples": 4, "div_equ_samples": 4, "batch_size": 64, "max_new_tokens": 8,
            "greedy": False}

@@ -11,9 +11,9 @@ import json
 import numpy as np
 import pytest
 
-import divrl.evaluate as ev
-from divrl import eval_rounds, eval_store
-from divrl.evaluate import EvalSpec, merge, sample_shard
+import divrl.eval.evaluate as ev
+from divrl.eval import rounds, store
+from divrl.eval.evaluate import EvalSpec, merge, sample_shard
 from divrl.metrics.passk import pass_at_k_many
 from divrl.metrics.sequential import pass_at_k_sequential, stop_index
 
@@ -64,18 +64,18 @@ def run(spec, problems, tmp_path, monkeypatch, name, shards=1):
 
 def samples_of(files):
     out = {}
-    for _, pid, cols in eval_store.problems(files):
+    for _, pid, cols in store.problems(files):
         pairs = sorted((j, t, c) for j, t, c in zip(cols["sample"], cols["text"], cols["correct"]) if j >= 0)
         out[pid] = pairs
     return out
 
 
 def test_round_schedule():
-    assert eval_rounds.ends(SEQ) == [16, 32, 64, 128, 256]
-    assert eval_rounds.ends(FIXED) == [256]
-    assert eval_rounds.ends(dataclasses.replace(SEQ, n_samples=100, first_round=30)) == [30, 60, 100]
+    assert rounds.ends(SEQ) == [16, 32, 64, 128, 256]
+    assert rounds.ends(FIXED) == [256]
+    assert rounds.ends(dataclasses.replace(SEQ, n_samples=100, first_round=30)) == [30, 60, 100]
     # the prefix the diversity metrics read is always inside the first round
-    assert eval_rounds.prefix(dataclasses.replace(SEQ, first_round=2, diversity_samples=8)) == 8
+    assert rounds.prefix(dataclasses.replace(SEQ, first_round=2, diversity_samples=8)) == 8
 
 
 def test_problems_stop_at_r_correct_and_their_samples_are_the_fixed_ones(problems, tmp_path, monkeypatch):
@@ -89,7 +89,7 @@ def test_problems_stop_at_r_correct_and_their_samples_are_the_fixed_ones(problem
         drawn_total += len(got)
         assert got == full[pid][: len(got)]  # keyed: the same samples, a prefix of the fixed ones
         flags = [c for _, _, c in got]
-        assert len(got) in eval_rounds.ends(SEQ)
+        assert len(got) in rounds.ends(SEQ)
         stopped_early = len(got) < SEQ.n_samples
         assert not stopped_early or sum(flags) >= SEQ.sequential  # stopped only with r correct
         n, c = stop_index(flags, SEQ.sequential, cap=SEQ.n_samples)

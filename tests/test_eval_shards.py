@@ -7,9 +7,9 @@ import tracemalloc
 import pyarrow as pa
 import pytest
 
-from divrl import eval_store
-from divrl.eval_metrics import Metrics
-from divrl.evaluate import EvalSpec, evaluate, merge, sample_shard, shard_range
+from divrl.eval import store
+from divrl.eval.metrics_stream import Metrics
+from divrl.eval.evaluate import EvalSpec, evaluate, merge, sample_shard, shard_range
 
 SPEC = EvalSpec(n_samples=8, diversity_samples=4, div_equ_samples=4, batch_size=8, max_new_tokens=8, chunk_problems=2)
 
@@ -67,12 +67,12 @@ def test_one_shard_and_three_shards_give_identical_metrics(tiny_base, tiny_probl
     assert len(emb_one) == len(emb_three) > 7 and emb_three == pytest.approx(emb_one, rel=1e-5, abs=1e-7, nan_ok=True)
     saved = json.loads((tmp_path / "three/metrics.json").read_text())
     assert _stable(saved) == json.loads(json.dumps(_stable(three)))
-    texts = lambda paths: [t for p in paths for t in pa.concat_tables(eval_store.row_groups(p)).column("text").to_pylist()]  # noqa: E731
+    texts = lambda paths: [t for p in paths for t in pa.concat_tables(store.row_groups(p)).column("text").to_pylist()]  # noqa: E731
     assert texts([tmp_path / "one/samples/0-of-1.parquet"]) == texts([tmp_path / f"three/samples/{i}-of-3.parquet" for i in range(3)])
 
 
 def test_a_killed_shard_resumes_at_its_first_missing_part(tiny_base, tiny_problems, tmp_path, monkeypatch):
-    import divrl.evaluate as ev
+    import divrl.eval.evaluate as ev
 
     problems = tiny_problems["test"][:6]
     whole = sample_shard(str(tiny_base), problems, SPEC, tmp_path / "whole/samples/0-of-1.parquet")
@@ -99,7 +99,7 @@ def test_a_killed_shard_resumes_at_its_first_missing_part(tiny_base, tiny_proble
     monkeypatch.setattr(ev, "sampler", lambda m, s: (lambda p, k: calls.append(list(k)) or real(m, s)(p, k)))
     resumed = sample_shard(str(tiny_base), problems, SPEC, out)
     assert calls == [[str(p["id"]) for p in problems[2:4]], [str(p["id"]) for p in problems[4:6]]]  # part 1 kept
-    frame = lambda path: pa.concat_tables(eval_store.row_groups(path)).to_pandas()  # noqa: E731 (NaN == NaN here)
+    frame = lambda path: pa.concat_tables(store.row_groups(path)).to_pandas()  # noqa: E731 (NaN == NaN here)
     assert frame(resumed).equals(frame(whole))
     assert not list((tmp_path / "resumed/samples").glob(".*"))  # parts and temporaries cleaned up
 
@@ -108,15 +108,15 @@ def _problem_table(q: int, n: int, length: int) -> pa.Table:
     texts = [f"<think>{'x' * (length - 40)} {q}:{j}</think><answer>{j % 7}+{q}</answer>" for j in range(n)]
     correct = [j % 3 == 0 for j in range(n)]
     answers = [f"{j % 7}+{q}" if ok or j < 16 else None for j, ok in enumerate(correct)]
-    return eval_store.table_of(q, f"p{q}", texts, [float(c) for c in correct], correct, answers)
+    return store.table_of(q, f"p{q}", texts, [float(c) for c in correct], correct, answers)
 
 
 def test_storage_round_trip_keeps_every_column_and_the_provenance(tmp_path):
     tables = [_problem_table(q, 32, 200) for q in range(3)]
-    tables[1] = pa.concat_tables([tables[1], eval_store.table_of(1, "p1", ["g"], [0.0], [False], [None], first=eval_store.GREEDY)])
-    path = eval_store.write(tmp_path / "s.parquet", tables, {"shard": 0, "model": "m"})
-    assert eval_store.meta_of(path) == {"shard": 0, "model": "m"}
-    got = list(eval_store.problems([path]))
+    tables[1] = pa.concat_tables([tables[1], store.table_of(1, "p1", ["g"], [0.0], [False], [None], first=store.GREEDY)])
+    path = store.write(tmp_path / "s.parquet", tables, {"shard": 0, "model": "m"})
+    assert store.meta_of(path) == {"shard": 0, "model": "m"}
+    got = list(store.problems([path]))
     assert [(q, pid) for q, pid, _ in got] == [(0, "p0"), (1, "p1"), (2, "p2")]
     for (_, _, cols), table in zip(got, tables):
         assert cols == table.to_pydict()
@@ -127,12 +127,12 @@ def test_storage_round_trip_keeps_every_column_and_the_provenance(tmp_path):
 def test_metrics_stream_in_memory_bounded_by_one_problem(tmp_path):
     # 60 problems × 2000 samples of ~400 characters: ~48 MB of text; one problem ~0.8 MB
     p, n, length = 60, 2000, 400
-    path = eval_store.write(tmp_path / "big.parquet", (_problem_table(q, n, length) for q in range(p)), {})
+    path = store.write(tmp_path / "big.parquet", (_problem_table(q, n, length) for q in range(p)), {})
     spec = EvalSpec(n_samples=n, diversity_samples=8, div_equ_samples=16)
     acc = Metrics(spec, lambda t: [], embed=None)
     tracemalloc.start()
     arrow_peak = 0
-    for q, pid, cols in eval_store.problems([path]):
+    for q, pid, cols in store.problems([path]):
         acc.add({"id": pid}, cols)
         arrow_peak = max(arrow_peak, pa.total_allocated_bytes())
         del cols
@@ -170,9 +170,9 @@ def test_sharded_paper_dry_run_shows_shard_jobs_gpus_runtimes_and_cost(root, tmp
     assert len(blocks) == 27 * 4  # 9 methods × 3 seeds × 4 shards
     assert all("gpu=1" in b and "runtime=720" in b for b in blocks)
     assert {b.split("samples/")[1].split(".parquet")[0] for b in blocks} == {f"{i}-of-4" for i in range(4)}
-    # the cost before submitting, as divrl.estimate computes it (tests/test_estimate.py checks its model)
-    from divrl.config import validate
-    from divrl.estimate import estimate
+    # the cost before submitting, as divrl.cost.estimate computes it (tests/test_estimate.py checks its model)
+    from divrl.settings.load import validate
+    from divrl.cost.estimate import estimate
 
     assert "GPU-hours estimate" in res.stderr and "evaluate_shard" in res.stderr
     shard = next(r for r in estimate(validate(cfg)) if r["rule"] == "evaluate_shard")

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from divrl.evaluate import EvalSpec, evaluate, score
+from divrl.eval.evaluate import EvalSpec, evaluate, score
 from divrl.metrics.passk import pass_at_k_many
 from divrl.metrics.potential import potential_at_k
 

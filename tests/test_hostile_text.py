@@ -12,6 +12,7 @@ import time
 import pytest
 
 from divrl.tasks import countdown, knights_knaves
+from divrl.tasks.scores import CORRECT
 
 MB = 1_000_000
 LIMIT_S = 2.0
@@ -61,7 +62,7 @@ def test_knights_knaves_scores_1mb_fast(name):
 
 def test_hostile_text_still_scores_as_before():
     # speed must not change the verdicts: spaces inside an answer are still an answer
-    assert countdown.reward(HOSTILE["spaces"], [15, 4, 1], 12) == countdown.CORRECT
+    assert countdown.reward(HOSTILE["spaces"], [15, 4, 1], 12) == CORRECT
     assert countdown.reward(HOSTILE["tuples"], [15, 4, 1], 12) == countdown.FORMATTED
     assert countdown.reward(HOSTILE["open_tags"], [15, 4, 1], 12) == countdown.WRONG
     assert knights_knaves.extract_assignment("Zoey is" + " " * 10_000 + "a knight, Oliver is a knave", ["Zoey", "Oliver"]) == {

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from divrl.tasks import filters, formats, templates
-from divrl.tasks.filters import FilterSpec
-from divrl.tasks.hub import load_rows
+from divrl.data import filters, formats, templates
+from divrl.settings.data import FilterSpec
+from divrl.data.hub import load_rows
 
 HUB = Path(__file__).resolve().parent / "data" / "hub"
 
@@ -240,7 +240,7 @@ def test_dapo_layouts_agree_and_paper_filter_counts(loaded):
 
 
 def test_malformed_rows_are_counted_and_logged(loaded, caplog):
-    with caplog.at_level(logging.INFO, logger="divrl.tasks.filters"):
+    with caplog.at_level(logging.INFO, logger="divrl.data.filters"):
         _, counts = filters.apply(loaded["openai/gsm8k"], FilterSpec(), adapter=formats.gsm8k)
     assert (counts["dropped_malformed"], counts["dropped_duplicate"]) == (1, 1)
     lines = [r.getMessage() for r in caplog.records]

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from divrl.tasks.prepare import DataPaths, prepare
-from divrl.tasks.problems import load_problems
+from divrl.data.prepare import DataPaths, prepare
+from divrl.data.problems import load_problems
 
 CD = "tests/data/hub/Jiayi-Pan/Countdown-Tasks-3to4"
 
@@ -24,7 +24,7 @@ def countdown_source(**extra):
 
 
 def test_prepare_math_from_two_training_sets_counts_every_row(root, tmp_path):
-    from divrl.config import validate
+    from divrl.settings.load import validate
 
     cfg = validate({
         "task": "math",

@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from divrl.config import ConfigError, load, validate
+from divrl.settings.load import load, validate
 
+
+from divrl.system.errors import ConfigError
 ROOT = Path(__file__).resolve().parents[1]
 TOY = {"methods": {"grpo": {}}}
 
@@ -126,7 +128,7 @@ def _write(path: Path, n: int, first: int = 0) -> Path:
 
 def test_train_sources_that_repeat_ids_are_refused(tmp_path):
     """Two training files named alike (a/train.jsonl, b/train.jsonl) gave the same ids."""
-    from divrl.tasks.prepare import DataPaths, prepare
+    from divrl.data.prepare import DataPaths, prepare
 
     a, b = _write(tmp_path / "a/train.jsonl", 2), _write(tmp_path / "b/train.jsonl", 3, first=10)
     test = _write(tmp_path / "c/test.jsonl", 2)
@@ -141,8 +143,8 @@ def test_train_sources_that_repeat_ids_are_refused(tmp_path):
 
 
 def test_distinct_sources_still_prepare(tmp_path):
-    from divrl.tasks.prepare import DataPaths, prepare
-    from divrl.tasks.problems import load_problems
+    from divrl.data.prepare import DataPaths, prepare
+    from divrl.data.problems import load_problems
 
     a, b = _write(tmp_path / "a/one.jsonl", 2), _write(tmp_path / "b/two.jsonl", 3, first=10)
     test = _write(tmp_path / "c/test.jsonl", 2)
@@ -155,7 +157,7 @@ def test_distinct_sources_still_prepare(tmp_path):
 
 @pytest.mark.parametrize("where", ["datasets.test.t -> t.jsonl", "data (train) -> train.jsonl"])
 def test_check_unique_ids_names_the_file_and_first_repeat(where):
-    from divrl.tasks.prepare import check_unique_ids
+    from divrl.data.prepare import check_unique_ids
 
     rows = [{"id": "p0"}, {"id": "p1"}, {"id": "p2"}, {"id": "p1"}, {"id": "p0"}]
     with pytest.raises(ValueError) as err:
@@ -167,7 +169,7 @@ def test_check_unique_ids_names_the_file_and_first_repeat(where):
 def test_toy_data_verb_refuses_repeated_ids(tmp_path, monkeypatch):
     """The toy generator's ids are unique; were they not, `divrl data` stops before writing."""
     from divrl import cli
-    from divrl.tasks import countdown_data
+    from divrl.data import countdown_data
 
     real = countdown_data.generate
 

@@ -5,7 +5,7 @@ import pytest
 import torch
 from transformers import LlamaConfig, LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM
 
-from divrl.train.lean_decode import LeanStep, supported
+from divrl.sampling.lean_decode import LeanStep, supported
 
 V = 23
 

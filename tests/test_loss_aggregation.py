@@ -14,7 +14,7 @@ import pytest
 import torch
 import yaml
 
-from divrl.config import validate
+from divrl.settings.load import validate
 
 LENGTHS = [[1, 3], [5, 7]]  # completion lengths, two micro-batches of two completions
 ADVANTAGES = [[1.0, -2.0], [0.5, 3.0]]
@@ -35,8 +35,9 @@ def rows(per_micro_batch) -> list[list[float]]:
 
 def trl_grad(loss_type: str, tiny_base, problems, tmp_path) -> list[list[list[float]]]:
     """Gradients of TRL's summed micro-batch losses (one optimizer step) w.r.t. the token log-probs."""
-    from divrl.train.run import TrainSpec, build_trainer
+    from divrl.train.run import build_trainer
 
+    from divrl.settings.train import TrainSpec
     spec = TrainSpec(steps=1, prompts_per_step=2, num_generations=2, per_device_batch_size=2,
                      gradient_accumulation_steps=2, steps_per_generation=2, loss_type=loss_type)
     trainer = build_trainer("grpo", {}, 0, spec, str(tiny_base), problems, tmp_path / loss_type)

@@ -5,7 +5,8 @@ normalisation in TRL), every other conflicting pair is refused before any job.""
 import pytest
 
 from divrl import methods
-from divrl.config import ConfigError, validate
+from divrl.settings.load import validate
+from divrl.system.errors import ConfigError
 from divrl.settings.train import TrainSpec
 from divrl.train.run import loss_type_of
 

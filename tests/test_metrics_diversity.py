@@ -39,7 +39,7 @@ def test_distinct_correct_counts_strings_and_canonical_forms():
 
 
 def test_cached_embedder_matches_direct_embedding_and_stays_bounded():
-    from divrl import embedding
+    from divrl.models import embedding
 
     texts = ["1+2*3", "3*2+1", "1+2*3", "9-4"]
     cached = embedding.CachedEmbedder(max_entries=3)

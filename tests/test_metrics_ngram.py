@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sacrebleu.tokenizers.tokenizer_13a import Tokenizer13a
 
-from divrl import eval_store
-from divrl.eval_metrics import Metrics
-from divrl.evaluate import EvalSpec
+from divrl.eval import store
+from divrl.eval.metrics_stream import Metrics
+from divrl.eval.evaluate import EvalSpec
 from divrl.metrics.ngram import ngram_diversity, self_bleu, tokenised
 
 # lowercase words and single spaces: text that 13a tokenisation leaves as it is, so the slow
@@ -160,7 +160,7 @@ def test_tokeniser_memo_is_emptied_after_each_problem():
 
 def _cols(q, texts):
     correct = [i % 2 == 0 for i in range(len(texts))]
-    return eval_store.table_of(q, f"p{q}", texts, [float(c) for c in correct], correct, [None] * len(texts)).to_pydict()
+    return store.table_of(q, f"p{q}", texts, [float(c) for c in correct], correct, [None] * len(texts)).to_pydict()
 
 
 def test_evaluation_reports_them_per_problem_over_the_div_equ_samples():

@@ -156,7 +156,7 @@ def _probe_trainer(dump_dir: Path):
     import torch
     from accelerate.utils import gather, gather_object
 
-    from divrl import embedding
+    from divrl.models import embedding
     from divrl.methods import GroupInputs
     from divrl.train.trainer import MethodGRPOTrainer
 

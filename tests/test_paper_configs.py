@@ -8,7 +8,7 @@ import sys
 import pytest
 import yaml
 
-from divrl.config import validate
+from divrl.settings.load import validate
 from divrl.report.vs_paper import rows_of
 
 # name -> the --configfile list (overlays after their base, as Snakemake deep-merges them)
@@ -209,7 +209,7 @@ def test_r1_zero_div_is_the_papers_setup(root):
 
 def test_r1_zero_div_fetches_college_math_before_the_data_job(plans):
     """From a fresh clone: a (local) download job with the pinned URL and sha256, whose file the data job reads."""
-    from divrl.tasks.download import local_path
+    from divrl.data.download import local_path
 
     cfg, stdout, stderr, rc = plans["r1_zero_div"]
     assert rc == 0, stderr[-2000:]

@@ -15,7 +15,9 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from divrl.metrics.passk import pass_at_k, pass_at_k_sequential
+from divrl.metrics.passk import pass_at_k
+
+from divrl.metrics.sequential import pass_at_k_sequential
 from divrl.metrics.sequential import pass_at_k_sequential_many, stop_index
 
 

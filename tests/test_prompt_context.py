@@ -12,8 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from divrl.tasks import context, templates
-from divrl.tasks.prepare import DataPaths, check_context, prepare
+from divrl.models import context
+
+from divrl.data import templates
+from divrl.data.prepare import DataPaths, check_context, prepare
 
 # a TinyZero Countdown prompt is ~600 toy tokens (the toy tokenizer spells unknown letters one by one)
 ROOMY_TOY = 2048
@@ -231,7 +233,8 @@ def test_the_context_is_read_from_the_config_or_the_tokenizer():
 @pytest.fixture(scope="module")
 def toy_model(tmp_path_factory):
     """An untrained toy model (the context check needs no skill): max_position_embeddings 64."""
-    from divrl.models.tiny import TinySpec, build_model
+    from divrl.models.tiny import build_model
+    from divrl.settings.base_model import TinySpec
     from divrl.models.tokenizer import build_tokenizer
 
     tok = build_tokenizer()

@@ -1,7 +1,7 @@
 """R1-zero-Div's prompt: the system message of the paper's Figure 2, rendered as the authors'
 own evaluation code renders it."""
 
-from divrl.tasks import templates
+from divrl.data import templates
 
 # Copied from the authors' evaluation code, prompt type "div-cot" (github nigelyaoj/VAR-MATH,
 # utils.py at 69e895374a3b38c6c094a8639fb0b4dcee2a6233; nigelyaoj/Eval_reasoning's

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from safetensors.torch import load_file
 
-from divrl.tasks.problems import write_jsonl
+from divrl.data.problems import write_jsonl
 from divrl.train.run import last_complete_checkpoint
 
 PARAMS = json.dumps({"steps": 8, "prompts_per_step": 2, "num_generations": 4, "save_steps": 2, "logging_steps": 1,

@@ -10,7 +10,7 @@ import torch
 from transformers import LlamaConfig, LlamaForCausalLM
 
 from divrl.sampling.keyed import gumbel, rollout_rows, row_keys
-from divrl.train import rollout
+from divrl.sampling import rollout
 
 PAD, EOS, V = 0, 1, 23
 M = 0xFFFFFFFF

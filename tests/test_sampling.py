@@ -204,9 +204,10 @@ def _vllm_and_cuda() -> bool:
 
 @pytest.mark.skipif(not _vllm_and_cuda(), reason="vLLM not importable")
 def test_real_vllm_backend_on_a_tiny_model(tiny_problems, tmp_path):
-    from divrl.models.tiny import TinySpec, pretrain
+    from divrl.models.tiny import pretrain
 
     # head_dim 64: vLLM's attention kernels do not take the conftest model's head_dim 8
+    from divrl.settings.base_model import TinySpec
     model = tmp_path / "model"
     pretrain(tiny_problems["train"], TinySpec(hidden_size=256, num_layers=1, num_heads=4, sft_steps=5, warmup_steps=1), model)
     spec = SampleSpec(backend="vllm", n=6, batch_size=8, max_new_tokens=6, dtype="float32", gpu_memory_utilization=0.3)
@@ -277,9 +278,10 @@ def test_sample_many_rejects_mixed_backends():
 
 def test_eval_settings_reach_the_sampling_spec():
     # the difficulty filter and validation sample through sampling_of: top_k must travel
-    from divrl.evaluate import EvalSpec, sampling_of
+    from divrl.sampling import SampleSpec
+    from divrl.settings.evaluation import EvalSpec
 
-    got = sampling_of(EvalSpec(top_k=50, top_p=0.7, temperature=1.0), n=8)
+    got = SampleSpec.of(EvalSpec(top_k=50, top_p=0.7, temperature=1.0), n=8)
     assert (got.top_k, got.top_p, got.n) == (50, 0.7, 8)
     assert EvalSpec().top_k == 0 and SampleSpec().top_k == 0  # off by default
 

@@ -8,7 +8,9 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from divrl.config import ConfigError, validate
+from divrl.settings.load import validate
+
+from divrl.system.errors import ConfigError
 from divrl.settings import sections
 from divrl.settings.base_model import BaseSpec, TinySpec
 from divrl.settings.data import DifficultySpec, FilterSpec, SourceEval
@@ -105,12 +107,11 @@ def test_explicit_batch_wins_and_the_check_counts_it(explicit, procs):
 
 
 def test_sampling_spec_takes_every_shared_key():
-    from divrl.evaluate import sampling_of
     from divrl.sampling import SampleSpec
 
     spec = EvalSpec(top_k=50, top_p=0.7, seed=9, max_model_len=77, backend="vllm", tensor_parallel_size=2, dtype="bfloat16")
-    got = sampling_of(spec, n=8)
-    assert got.n == 8 and sampling_of(spec).n == spec.n_samples
+    got = SampleSpec.of(spec, n=8)
+    assert got.n == 8 and SampleSpec.of(spec).n == spec.n_samples
     for f in dataclasses.fields(SampleSpec):
         if f.name == "first":  # where a call starts (sequential rounds), not a setting
             assert got.first == 0
@@ -119,13 +120,12 @@ def test_sampling_spec_takes_every_shared_key():
 
 
 def test_old_spec_names_are_the_settings_classes():
-    from divrl.difficulty import DifficultySpec as D
-    from divrl.evaluate import EvalSpec as E
-    from divrl.models.tiny import TinySpec as T
-    from divrl.tasks.countdown_data import DataSpec
-    from divrl.tasks.filters import FilterSpec as F
-    from divrl.train.run import TrainSpec as R
-
+    from divrl.data.difficulty import DifficultySpec as D
+    from divrl.eval.evaluate import EvalSpec as E
+    from divrl.settings.base_model import TinySpec as T
+    from divrl.settings.data import DataSpec
+    from divrl.settings.data import FilterSpec as F
+    from divrl.settings.train import TrainSpec as R
     assert (D, E, T, F, R) == (DifficultySpec, EvalSpec, TinySpec, FilterSpec, TrainSpec)
     assert DataSpec().num_numbers == (3,) and DifficultySpec().samples == 0
 
@@ -137,9 +137,8 @@ PAPER = ["config/config.yaml", "config/all_methods.yaml", "config/paper/ds_math.
 @pytest.mark.parametrize("path", PAPER)
 def test_every_shipped_rule_section_builds_its_spec(root, path, monkeypatch):
     # the keys a rule sends are the keys its verb accepts: no job fails (or drops a key) at start
-    import divrl.config as config
-    from divrl.tasks.countdown_data import DataSpec
-
+    import divrl.settings.load as config
+    from divrl.settings.data import DataSpec
     monkeypatch.setattr(config, "check_runnable", lambda cfg: None)  # local data folders absent here
     cfg = config.load(root / path)
     parse(TrainSpec, sections.section(cfg, "train"), "train")

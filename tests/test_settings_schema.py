@@ -2,8 +2,10 @@
 
 import pytest
 
-from divrl.config import ConfigError, validate
+from divrl.settings.load import validate
 
+
+from divrl.system.errors import ConfigError
 REGENERATE = {
     "workflow/schemas/config.schema.yaml": ("divrl.settings.schema", "python -m divrl.settings.schema > workflow/schemas/config.schema.yaml"),
     "config/README.md": ("divrl.settings.docs", "python -m divrl.settings.docs > config/README.md"),

@@ -7,9 +7,11 @@ import pandas as pd
 import pytest
 import yaml
 
-from divrl.config import ConfigError, point_path, sweep_points, validate
+from divrl.settings.load import point_path, sweep_points, validate
 
 
+
+from divrl.system.errors import ConfigError
 def snakemake(root, *args):
     return subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=root, capture_output=True, text=True, timeout=900)
 

@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from divrl import textio
-from divrl.tasks.problems import load_problems
+from divrl.system import textio
+from divrl.data.problems import load_problems
 
 
 def test_a_bad_byte_is_named_by_line_and_column(tmp_path):
@@ -56,7 +56,7 @@ def test_a_toy_completion_limit_at_the_context_is_refused_at_validation(tmp_path
     """#23 probe 5 (config side): the toy's 64-token context cannot hold a 64-token completion."""
     import yaml
 
-    from divrl.config import load
+    from divrl.settings.load import load
 
     path = tmp_path / "c.yaml"
     path.write_text(yaml.safe_dump({"seeds": [0], "methods": {"grpo": {}}, "eval": {"max_new_tokens": 64}}))

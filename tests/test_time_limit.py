@@ -17,8 +17,8 @@ import pytest
 
 from safetensors.torch import load_file
 
-from divrl.tasks.problems import write_jsonl
-from divrl.train import time_limit
+from divrl.data.problems import write_jsonl
+from divrl.train import slurm_signal, time_limit
 
 STEPS = 60
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,7 +40,7 @@ def run_until_warned(cmd, errfile, warn_after_step):
     while warn_after_step is not None and proc.poll() is None and time.time() < deadline:
         done = [int(n) for n in re.findall(rf"(\d+)/{STEPS} \[", errfile.read_text())]
         if done and max(done) >= warn_after_step:
-            os.kill(proc.pid, time_limit.SIGNAL)
+            os.kill(proc.pid, slurm_signal.SIGNAL)
             break
         time.sleep(0.02)
     return proc.wait(timeout=600)
@@ -62,7 +62,7 @@ def test_three_jobs_end_where_an_uninterrupted_run_ends(tiny_base, tiny_problems
         codes.append(run_until_warned(train_cmd(tiny_base, problems, out, ck, spg), err, warn_at))
         said = re.findall(r"time limit near: checkpoint-(\d+) saved, exiting for the next job to resume", err.read_text())
         stops += [int(n) for n in said]
-    assert codes == [time_limit.EXIT_CODE, time_limit.EXIT_CODE, 0], codes
+    assert codes == [slurm_signal.EXIT_CODE, slurm_signal.EXIT_CODE, 0], codes
     assert len(stops) == 2 and 5 <= stops[0] < stops[1] < STEPS, stops
     assert all(s % spg == 0 for s in stops), f"stopped inside a generation batch: {stops}"
 
@@ -154,14 +154,14 @@ def test_train_jobs_ask_for_the_warning_and_never_past_the_partition(root, tmp_p
 
 
 def test_retries_are_sized_from_the_estimate(root, tmp_path):
-    # ds_countdown with 4-h train jobs: the dry run's estimate of a training (divrl.estimate,
+    # ds_countdown with 4-h train jobs: the dry run's estimate of a training (divrl.cost.estimate,
     # ~14 h) over the 240 min less the 10-min warning a job trains, plus a spare
     import math
 
     import yaml
 
-    from divrl.config import validate
-    from divrl.estimate import estimate
+    from divrl.settings.load import validate
+    from divrl.cost.estimate import estimate
 
     cfg = yaml.safe_load((root / "config/paper/ds_countdown.yaml").read_text())
     cfg["results"], cfg["cluster"]["train_runtime"] = str(tmp_path / "results"), 240
@@ -227,7 +227,7 @@ def test_a_warning_to_one_process_stops_both_at_the_same_step(tiny_base, tiny_pr
         ranks = _children(launcher.pid)
         if done and max(done) >= 3 and len(ranks) == 2:
             warned = ranks[1]
-            os.kill(warned, time_limit.SIGNAL)  # the second rank only
+            os.kill(warned, slurm_signal.SIGNAL)  # the second rank only
         time.sleep(0.05)
     assert launcher.wait(timeout=600) != 0 and warned is not None
     said = re.findall(r"time limit near: checkpoint-(\d+) saved", err.read_text())

@@ -5,8 +5,9 @@ import json
 import pytest
 
 from divrl import methods
-from divrl.train.run import TrainSpec, train
+from divrl.train.run import train
 
+from divrl.settings.train import TrainSpec
 SPEC = TrainSpec(steps=2, prompts_per_step=2, num_generations=4, save_steps=1, logging_steps=1)
 
 

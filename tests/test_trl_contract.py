@@ -184,8 +184,9 @@ def test_method_trl_args_are_grpo_config_fields(name):
 
 def test_the_expanded_grpo_config_arguments_are_fields_too():
     """run.py also passes **_vllm_args(spec) and **_global_then_method_args(spec, method, params)."""
-    from divrl.train.run import TrainSpec, _global_then_method_args, _vllm_args
+    from divrl.train.run import _global_then_method_args, _vllm_args
 
+    from divrl.settings.train import TrainSpec
     spec = TrainSpec(use_vllm=True, entropy_coef=0.001, epsilon_high=0.25)
     passed = set(_vllm_args(spec)) | set(_global_then_method_args(spec, methods.get("grpo"), {}))
     assert passed, "nothing expanded: the test is vacuous"

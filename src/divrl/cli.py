@@ -16,10 +16,10 @@ import sys
 from pathlib import Path
 
 from divrl import cli_args
-from divrl.errors import check_writable
-from divrl.errors import report as report_error
+from divrl.system.errors import check_writable
+from divrl.system.errors import report as report_error
 from divrl.models.locate import require_model
-from divrl.procs import die_with_parent
+from divrl.system.procs import die_with_parent
 from divrl.settings.model import parse
 
 log = logging.getLogger("divrl")
@@ -30,7 +30,7 @@ def _config(args) -> dict | None:
     if args.params:
         return None
     if args.config:
-        from divrl.config import load
+        from divrl.settings.load import load
 
         return load(args.config)
     raise ValueError("give the config section as --params JSON or a config file as --config FILE")
@@ -52,8 +52,8 @@ def _threads(n: int | None) -> None:
 # ----------------------------------------------------------------- verbs
 def cmd_data(args) -> None:
     from divrl.settings import sections
-    from divrl.tasks.prepare import DataPaths, bench_names
-    from divrl.tasks.problems import write_jsonl
+    from divrl.data.prepare import DataPaths, bench_names
+    from divrl.data.problems import write_jsonl
 
     section = _section(args, sections.data_section)
     n_val = section.get("validation", 0)
@@ -62,13 +62,14 @@ def cmd_data(args) -> None:
         raise ValueError("data: --test names a test set twice")
     paths = DataPaths(Path(args.train), Path(args.stats), tests, Path(args.validation) if args.validation else None)
     if section.get("datasets"):
-        from divrl.tasks.prepare import prepare
+        from divrl.data.prepare import prepare
 
         stats = prepare(section, paths, n_val)
         paths.stats.write_text(json.dumps(stats, indent=1))
         return
-    from divrl.tasks.countdown_data import DataSpec, generate, multiplicity_stats
-    from divrl.tasks.prepare import check_unique_ids, hold_out
+    from divrl.data.countdown_data import generate, multiplicity_stats
+    from divrl.settings.data import DataSpec
+    from divrl.data.prepare import check_unique_ids, hold_out
 
     paths.check(bench_names(section), n_val)
     spec = parse(DataSpec, section["data"], "data")
@@ -91,10 +92,10 @@ def cmd_data(args) -> None:
 
 
 def cmd_difficulty(args) -> None:
-    from divrl.difficulty import DifficultySpec, filter_by_difficulty
-    from divrl.evaluate import EvalSpec
+    from divrl.data.difficulty import DifficultySpec, filter_by_difficulty
+    from divrl.eval.evaluate import EvalSpec
     from divrl.settings import sections
-    from divrl.tasks.problems import load_problems
+    from divrl.data.problems import load_problems
 
     require_model(args.model, "base model", "base")
     _threads(args.threads)
@@ -105,11 +106,12 @@ def cmd_difficulty(args) -> None:
 
 
 def cmd_base(args) -> None:
-    from divrl.models.tiny import TinySpec, pretrain
+    from divrl.models.tiny import pretrain
+    from divrl.settings.base_model import TinySpec
     from divrl.settings.base_model import BaseSpec
     from divrl.settings.model import narrow
     from divrl.settings.sections import base_section
-    from divrl.tasks.problems import load_problems
+    from divrl.data.problems import load_problems
 
     # by hand (--config): the first of base.seeds; the workflow's base rule passes each seed's section
     spec = parse(BaseSpec, _section(args, base_section), "base")
@@ -124,14 +126,15 @@ def cmd_train(args) -> None:
     slurm_signal.listen()  # first: Slurm's time-limit warning may come while torch loads
     from divrl import methods
     from divrl.settings.sections import section
-    from divrl.tasks.context import check_problems
-    from divrl.tasks.problems import load_problems
-    from divrl.train.run import TrainSpec, train
+    from divrl.models.context import check_problems
+    from divrl.data.problems import load_problems
+    from divrl.train.run import train
 
+    from divrl.settings.train import TrainSpec
     if args.method_params:
         method_params = json.loads(args.method_params)
     elif args.config:  # by hand: the method's hyperparameters from the same config file
-        from divrl.config import load
+        from divrl.settings.load import load
 
         method_params = load(args.config)["methods"].get(args.method, {})
     else:
@@ -153,7 +156,7 @@ def cmd_train(args) -> None:
 
 
 def _eval_spec(args):
-    from divrl.evaluate import EvalSpec
+    from divrl.eval.evaluate import EvalSpec
     from divrl.settings.sections import eval_section
 
     return parse(EvalSpec, _section(args, eval_section), "eval")
@@ -164,7 +167,7 @@ def _identity(args, model: str | None) -> dict | None:
     (None: not given, by hand)."""
     if not args.identity:
         return None
-    from divrl.evaluate import identity_section
+    from divrl.eval.evaluate import identity_section
 
     try:
         ident = json.loads(args.identity)
@@ -175,8 +178,8 @@ def _identity(args, model: str | None) -> dict | None:
 
 
 def cmd_evaluate(args) -> None:
-    from divrl.evaluate import evaluate, sample_shard
-    from divrl.tasks.problems import load_problems
+    from divrl.eval.evaluate import evaluate, sample_shard
+    from divrl.data.problems import load_problems
 
     if args.shards is None and not args.metrics_out:
         raise ValueError("evaluate: give --metrics-out (or --shards S: one shard's samples, metrics by evaluate-merge)")
@@ -193,8 +196,8 @@ def cmd_evaluate(args) -> None:
 
 
 def cmd_evaluate_merge(args) -> None:
-    from divrl.evaluate import merge
-    from divrl.tasks.problems import load_problems
+    from divrl.eval.evaluate import merge
+    from divrl.data.problems import load_problems
 
     ident = _identity(args, args.model)
     _threads(args.threads)
@@ -209,7 +212,8 @@ def cmd_methods(args) -> None:
 
 
 def cmd_formats(args) -> None:
-    from divrl.tasks import formats, registry, templates
+    from divrl.data import formats, templates
+    from divrl.tasks import registry
 
     print("tasks (config `task:`):     " + ", ".join(registry.names()))
     print("formats (datasets …format): " + ", ".join(formats.names()))
@@ -217,7 +221,7 @@ def cmd_formats(args) -> None:
 
 
 def cmd_validate(args) -> None:
-    from divrl.config import load
+    from divrl.settings.load import load
 
     cfg = load(args.config)
     bases = len(cfg["base"]["seeds"])
@@ -226,7 +230,7 @@ def cmd_validate(args) -> None:
 
 
 def cmd_readme(args) -> None:
-    from divrl.readme import insert
+    from divrl.report.readme import insert
 
     insert(args.table, args.readme, args.marker, args.figures)
 
@@ -246,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         args.func(args)
     except BrokenPipeError:  # `divrl methods | head`
         return 0
-    except Exception as err:  # one readable line instead of a traceback (divrl.errors)
+    except Exception as err:  # one readable line instead of a traceback (divrl.system.errors)
         return report_error(err, args.verb, args.debug)
     return 0
 

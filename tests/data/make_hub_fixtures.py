@@ -4,7 +4,7 @@ Each fixture under tests/data/hub/<org>/<dataset>/ has the hub repo's file names
 README YAML `configs:` block (where the hub repo has one) and its exact column names
 and Arrow types, but 3-6 rows of our own text. Some rows are deliberately malformed
 or duplicated so the filters' counts are exercised. What is confirmed about each
-layout and what is guessed is documented in divrl.tasks.formats.
+layout and what is guessed is documented in divrl.data.formats.
 
 Re-run after editing:  .venv/bin/python tests/data/make_hub_fixtures.py
 """

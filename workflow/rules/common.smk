@@ -6,8 +6,9 @@ import shlex
 import sys
 
 from divrl import methods
-from divrl.config import ConfigError, point_path, sweep_points, validate
-from divrl.config_checks import read_yaml
+from divrl.settings.load import point_path, sweep_points, validate
+from divrl.system.errors import ConfigError
+from divrl.settings.checks import read_yaml
 from divrl.report.budgets import BUDGET_KEYS
 from divrl.report.verbs import verb_words
 from divrl.settings import sections
@@ -32,7 +33,7 @@ os.environ["PATH"] = f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ.
 # (update(), not os.environ[...] =: the linter takes a subscript for a required variable)
 os.environ.update(DIVRL_CHECKOUT=ROOT)
 # `exec`: the job's shell becomes divrl, so divrl's parent is Snakemake and it dies with
-# it (divrl.procs sets PR_SET_PDEATHSIG); a shell left waiting kept an orphan trainer alive.
+# it (divrl.system.procs sets PR_SET_PDEATHSIG); a shell left waiting kept an orphan trainer alive.
 # `divrl` is the venv's, or the job's conda env's (activation puts it first on PATH).
 DIVRL = "exec divrl"
 

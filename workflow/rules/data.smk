@@ -1,5 +1,5 @@
 # Problems: generated (the toy) or loaded from real data sets (`datasets:`), then the base model.
-from divrl.tasks.download import pinned
+from divrl.data.download import pinned
 
 # local path -> (url, sha256) of each data set named by url (not on the hub)
 DOWNLOADS = pinned(DATASETS)
@@ -7,7 +7,7 @@ DOWNLOADS = pinned(DATASETS)
 if DOWNLOADS:
 
     # A data file that is not on the hub, fetched from its pinned URL and kept only if its
-    # sha256 matches (divrl.tasks.download). On the host Snakemake runs on, like `data`:
+    # sha256 matches (divrl.data.download). On the host Snakemake runs on, like `data`:
     # compute nodes often have no internet. Kept under resources/downloads/, named by its
     # checksum, so every results folder (and every config) shares one copy.
     rule download:
@@ -24,13 +24,13 @@ if DOWNLOADS:
             url=lambda wildcards: DOWNLOADS[wildcards.download][0],
             sha256=lambda wildcards: DOWNLOADS[wildcards.download][1],
         shell:
-            "exec python -m divrl.tasks.download --url {params.url:q} --sha256 {params.sha256:q}"
+            "exec python -m divrl.data.download --url {params.url:q} --sha256 {params.sha256:q}"
             " --out {output:q} > {log:q} 2>&1"
 
 
 rule data:
     input:
-        # files fetched by `download` (the job finds them at divrl.tasks.download.local_path;
+        # files fetched by `download` (the job finds them at divrl.data.download.local_path;
         # hub data sets it reads itself)
         list(DOWNLOADS),
     output:

@@ -50,7 +50,7 @@ if _train_minutes_per_job() <= 0:  # every job would be warned at once and train
 
 def train_retries():
     """The train rule's `retries`: cluster.train_jobs - 1, or, when it is null, enough jobs
-    for the estimated training (divrl.estimate, cluster.train_tokens_per_second) at the
+    for the estimated training (divrl.cost.estimate, cluster.train_tokens_per_second) at the
     first job's runtime less its warning, plus one spare. None when one job is enough:
     Snakemake's --retries then holds, as for every other rule. 0 in the Snakemake that
     runs the job inside Slurm: a retry there would restart the training in the seconds the
@@ -59,7 +59,7 @@ def train_retries():
         return 0
     jobs = config["cluster"]["train_jobs"]
     if jobs is None:
-        from divrl.estimate import estimate
+        from divrl.cost.estimate import estimate
 
         hours = next(row["hours_per_job"] for row in estimate(config) if row["rule"] == "train")
         needed = math.ceil(hours * 60 / _train_minutes_per_job())
@@ -109,19 +109,19 @@ def train_launcher():
     precision = "bf16" if config["train"]["bf16"] else "no"
     port = "$(python -c 'import socket; s = socket.socket(); s.bind((\"\", 0)); print(s.getsockname()[1])')"
     return (
-        # accelerate does not die with its parent by itself: divrl.procs arms that, then execs it
-        f"exec python -m divrl.procs accelerate launch --config_file {shlex.quote(acc)} --num_processes {n} --num_machines 1"
+        # accelerate does not die with its parent by itself: divrl.system.procs arms that, then execs it
+        f"exec python -m divrl.system.procs accelerate launch --config_file {shlex.quote(acc)} --num_processes {n} --num_machines 1"
         f" --mixed_precision {precision} --main_process_port {port} -m divrl"
     )
 
 
-# A dry run shows what the config will cost before anything is submitted (divrl.estimate).
+# A dry run shows what the config will cost before anything is submitted (divrl.cost.estimate).
 # (Snakemake decides on its dry-run executor after parsing: read the command line.)
 DRY_RUN = any(
     a in ("--dry-run", "--dryrun", "--dry_run") or (a[:1] == "-" and a[1:2] != "-" and a[1:].isalpha() and "n" in a)
     for a in sys.argv[1:]
 )
 if DRY_RUN:
-    from divrl.estimate import table as cost_table
+    from divrl.cost.estimate import table as cost_table
 
     sys.stderr.write(cost_table(config) + "\n")

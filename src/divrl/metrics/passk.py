@@ -8,6 +8,7 @@ without replacement from n (c of them correct) is correct. Computed as the produ
 from __future__ import annotations
 
 import numpy as np
+from divrl.metrics.sequential import pass_at_k_sequential_many
 
 
 def _check(n: int, c: int, k: int) -> None:
@@ -92,7 +93,3 @@ def seed_pass_at_k(counts, n, ks: list[int], stop_at=0) -> np.ndarray:
         for r in range(c.shape[0]):
             out[i, r] = pass_at_k_rows(n_rp[r], c[r], k, int(r_r[r]))
     return out
-
-
-# pass@k under sequential (stop at r correct) sampling lives in its own module; re-exported here
-from divrl.metrics.sequential import pass_at_k_sequential, pass_at_k_sequential_many  # noqa: E402,F401

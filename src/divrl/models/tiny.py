@@ -20,8 +20,8 @@ import torch
 from tqdm import tqdm
 from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
+from divrl.settings.base_model import TinySpec
 from divrl.models.tokenizer import build_tokenizer
-from divrl.settings.base_model import TinySpec  # noqa: F401 -- re-exported: the toy model's spec, defined once in settings
 
 log = logging.getLogger(__name__)
 

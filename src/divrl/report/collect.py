@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from divrl import textio
+from divrl.system import textio
 from divrl.report import identity
 
 RUN = ["method", "base_seed", "seed"]  # the columns that name one run

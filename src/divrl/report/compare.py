@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from divrl.atomic import replacing
+from divrl.system.atomic import replacing
 from divrl.metrics import calibrated, calibrated_power, per_problem
 from divrl.metrics.multitest import holm
 from divrl.metrics.passk import seed_pass_at_k

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from divrl import textio
+from divrl.system import textio
 from divrl.report.identity import from_layout
 
 # logged key -> (panel title, y label)

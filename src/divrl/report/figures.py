@@ -14,7 +14,7 @@ matplotlib.use("Agg")  # no display on clusters and CI
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from divrl.atomic import replacing
+from divrl.system.atomic import replacing
 from divrl.report.collect import RUN, n_bases, n_runs, with_base_seed  # noqa: E402
 from divrl.report.tables import minus_base, order  # noqa: E402
 

@@ -7,7 +7,7 @@ The evaluate step writes them into metrics.json as
                  base model a "base" row is; null for published checkpoints and files
                  written before the base model became a factor), "test_set": str,
                  "params": {hyperparameters}, "model": str}
-(workflow/rules/common.smk builds it; divrl.evaluate.identity_section checks it with
+(workflow/rules/common.smk builds it; divrl.eval.evaluate.identity_section checks it with
 `from_dict` below before writing), so a file says what it is wherever it lies. Result folders written before that have no
 `identity`; for them alone the layout the workflow writes is read instead, by the one
 pattern below (the report tables, the scorecard and the sweep report all come here).
@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from divrl import textio
+from divrl.system import textio
 
 # …/eval/METHOD[/baseB]/seedS[/SET]/FILE or …/eval/base[/baseB/SET | /SET]/FILE (train/ for training
 # logs; baseB of the base model always has a SET below it, so an old test set named base0 stays

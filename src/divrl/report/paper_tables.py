@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from divrl import textio
-from divrl import atomic
-from divrl.atomic import replacing
+from divrl.system import textio
+from divrl.system import atomic
+from divrl.system.atomic import replacing
 from divrl.metrics.passk import pass_at_k_rows
 from divrl.metrics.stats import bootstrap_ci
 from divrl.report.collect import RUN, n_bases, n_runs, with_base_seed

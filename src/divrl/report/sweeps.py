@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from divrl import atomic
-from divrl.atomic import replacing
-from divrl.config import point_path
+from divrl.system import atomic
+from divrl.system.atomic import replacing
+from divrl.settings.load import point_path
 from divrl.report import identity
 from divrl.report.collect import read_metrics
 from divrl.report.figures import colours, plt, save

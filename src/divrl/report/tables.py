@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from divrl.atomic import replacing
+from divrl.system.atomic import replacing
 from divrl.report.collect import RUN, SCALARS, n_bases, n_runs, with_base_seed
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ import json
 import logging
 from pathlib import Path
 
-from divrl import textio
+from divrl.system import textio
 from typing import Optional
 
 log = logging.getLogger(__name__)

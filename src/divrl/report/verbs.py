@@ -13,7 +13,7 @@ from pathlib import Path
 
 # What report-tables can make besides the summary (the paper-style tables, the bootstrap CIs);
 # cli_args reads it here to build the parser (report/outputs.py imports no pandas)
-from divrl.report.outputs import PAPER_TABLE_OUTPUTS  # noqa: F401
+from divrl.report.outputs import PAPER_TABLE_OUTPUTS
 from divrl.settings.report import Report
 
 

@@ -31,8 +31,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from divrl import textio
-from divrl.atomic import replacing
+from divrl.system import textio
+from divrl.system.atomic import replacing
 from divrl.metrics.passk import pass_at_k_rows
 from divrl.report import identity
 

@@ -13,32 +13,46 @@ import dataclasses
 import importlib
 from dataclasses import dataclass
 
+from divrl.settings.evaluation import EvalSpec
+
 # backend name -> module with `sample(model_dir, prompts, spec)`
 BACKENDS = {"hf": "divrl.sampling.hf", "vllm": "divrl.sampling.vllm"}
 
 
+# Defaults are the eval section's (settings.evaluation): a SampleSpec built by hand samples
+# like an evaluation unless told otherwise. `of(spec)` builds one from an eval spec.
+_EVAL = EvalSpec()
+
+
 @dataclass(frozen=True)
 class SampleSpec:
-    n: int = 256  # samples per prompt
-    temperature: float = 1.0  # 0: greedy decoding (argmax; top_p, top_k and seed unused)
-    top_p: float = 1.0
-    top_k: int = 0  # keep the k most likely tokens; 0: off (pure ancestral sampling)
-    max_new_tokens: int = 16
+    n: int = _EVAL.n_samples  # samples per prompt
+    temperature: float = _EVAL.temperature  # 0: greedy decoding (argmax; top_p, top_k and seed unused)
+    top_p: float = _EVAL.top_p
+    top_k: int = _EVAL.top_k  # keep the k most likely tokens; 0: off (pure ancestral sampling)
+    max_new_tokens: int = _EVAL.max_new_tokens
     # Sequences per generate call. HF: one padded batch (bounds activation memory).
     # vLLM: one engine call, which schedules internally; it bounds the finished results
     # held at once, so it can be far larger (e.g. 16384).
-    batch_size: int = 1024
-    seed: int = 0
+    batch_size: int = _EVAL.batch_size
+    seed: int = _EVAL.seed
     # index of the first sample: a call draws samples first … first+n−1 of each prompt (the
     # rounds of sequential evaluation continue where the last one stopped; keys stay the same)
     first: int = 0
-    device: str = "cpu"  # HF only; vLLM always runs on the GPU(s)
-    dtype: str = "float32"
-    backend: str = "hf"  # one of BACKENDS
+    device: str = _EVAL.device  # HF only; vLLM always runs on the GPU(s)
+    dtype: str = _EVAL.dtype
+    backend: str = _EVAL.backend  # one of BACKENDS
     # vLLM engine knobs (ignored by HF)
-    tensor_parallel_size: int = 1  # GPUs one model is split over
-    gpu_memory_utilization: float = 0.9  # share of GPU memory for weights + KV cache
-    max_model_len: int | None = None  # prompt + completion tokens; None: the model config's
+    tensor_parallel_size: int = _EVAL.tensor_parallel_size  # GPUs one model is split over
+    gpu_memory_utilization: float = _EVAL.gpu_memory_utilization  # share of GPU memory for weights + KV cache
+    max_model_len: int | None = _EVAL.max_model_len  # prompt + completion tokens; None: the model config's
+
+    @classmethod
+    def of(cls, spec: EvalSpec, n: int | None = None) -> SampleSpec:
+        """The sampling part of an eval spec (evaluation, the difficulty filter): every key the
+        two share, by name, so a new sampling key cannot be left out; n defaults to n_samples."""
+        shared = {f.name for f in dataclasses.fields(cls)} & {f.name for f in dataclasses.fields(spec)}
+        return cls(n=n or spec.n_samples, **{k: getattr(spec, k) for k in sorted(shared)})
 
 
 def greedy(spec: SampleSpec) -> SampleSpec:

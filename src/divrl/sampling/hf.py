@@ -16,10 +16,10 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, LogitsProcessorLis
 
 from divrl.sampling import SampleSpec
 from divrl.sampling.keyed import GumbelPick, gumbel, row_keys
-from divrl.tasks import context
-from divrl.train.lean_decode import supported as lean_supported
-from divrl.train.rollout import sample as rollout_sample
-from divrl.train.rollout import warpers as rollout_warpers
+from divrl.models import context
+from divrl.sampling.lean_decode import supported as lean_supported
+from divrl.sampling.rollout import sample as rollout_sample
+from divrl.sampling.rollout import warpers as rollout_warpers
 
 log = logging.getLogger(__name__)
 

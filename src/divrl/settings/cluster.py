@@ -21,7 +21,7 @@ class Cluster:
     eval_runtime: int = Field(60, ge=1, description="Minutes per evaluation job.")
     cpus_per_gpu: int = Field(8, ge=1, description="CPU cores requested per GPU.")
     merge_runtime: int = Field(60, ge=1, description="Minutes for the CPU job merging an evaluation's shards into metrics.json (eval.shards > 1).")
-    gpu: Literal["a100_40gb", "a100_80gb", "h100_sxm", "h200", "a40", "l40s", "a6000", "rtx4090"] = Field("a100_80gb", description="GPU type of the jobs, for the GPU-hours estimate a dry run prints (peak FLOPs, memory bandwidth and size: divrl.throughput, docs/cost.md).")
+    gpu: Literal["a100_40gb", "a100_80gb", "h100_sxm", "h200", "a40", "l40s", "a6000", "rtx4090"] = Field("a100_80gb", description="GPU type of the jobs, for the GPU-hours estimate a dry run prints (peak FLOPs, memory bandwidth and size: divrl.cost.throughput, docs/cost.md).")
     completion_tokens: Optional[float] = Field(None, gt=0, description="Mean completion length in tokens before any limit, for the estimate: a prior per task (say its source). Once sample_base has run, the base model's measured samples replace it; null and nothing measured: half of train.max_completion_length.")
     sample_tokens_per_second: Optional[float] = Field(None, gt=0, description="Measured generated tokens per second of one evaluation job (all its GPUs), from a pilot; null: the estimate's model of cluster.gpu and the base model.")
     train_tokens_per_second: Optional[float] = Field(None, gt=0, description="Measured completion tokens per second a train job generates and trains on (all its GPUs), from a pilot; null: the estimate's model.")

@@ -83,7 +83,7 @@ class Source:
         pattern=r"^[0-9a-f]{64}$")
     name: Optional[str] = Field(None, description="Hub config name (e.g. gsm8k's `main`).")
     split: str = Field("train", description="Split to read.")
-    template: str = Field("r1_boxed", description="Prompt template (divrl/tasks/templates.py).")
+    template: str = Field("r1_boxed", description="Prompt template (divrl/data/templates.py).")
     offset: int = Field(0, ge=0, description="Skip the first rows (TinyZero's Countdown test set is rows 327680… of the train split).")
     max_rows: Optional[int] = Field(None, ge=1, description="Rows after `offset` to read (null: all; the training subsample is datasets.filter.max_rows).")
     eval: Optional[SourceEval] = optional(

@@ -12,7 +12,6 @@ gives them. tests/test_settings_schema.py keeps the checked-in file equal to thi
 
 from __future__ import annotations
 
-import json
 import sys
 
 import yaml

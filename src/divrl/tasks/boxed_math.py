@@ -10,7 +10,7 @@ SymPy can run for ever on model text, so the answer goes through three gates:
 - answers longer than MAX_ANSWER_CHARS, or that `latex_guard.refusal` flags (huge
   powers and factorials, deep nesting), are never parsed: they score 0.1, like any
   answer that cannot be verified, and their canonical key is their plain text;
-- every call into `math_verify` runs under a deadline (`divrl.tasks.deadline`; this
+- every call into `math_verify` runs under a deadline (`divrl.system.deadline`; this
   module is the worker it starts), DEFAULT_TIMEOUT_S unless the caller says otherwise;
   a timeout counts as not equivalent and is logged at debug level;
 - verdicts and keys are cached per process (LRU, bounded): a group of G completions
@@ -47,7 +47,7 @@ from typing import Any, TypeVar
 import sympy
 from math_verify import parse, verify
 
-from divrl.tasks import deadline
+from divrl.system import deadline
 from divrl.tasks.answer_tags import answer_blocks
 from divrl.tasks.latex_guard import refusal
 from divrl.tasks.scores import CORRECT, FORMATTED, WRONG

@@ -30,11 +30,11 @@ import re
 from fractions import Fraction
 from typing import Optional
 
+from divrl.tasks.scores import CORRECT, FORMATTED, WRONG
 from divrl.tasks.answer_tags import last_answer_block
 from divrl.tasks.countdown_tinyzero import (
     KEY_MAX_NUMBERS, TZ_DIGITS, Refused, post_order, tinyzero_answer, tinyzero_reward, tz_tree,
 )
-from divrl.tasks.scores import CORRECT, FORMATTED, WRONG  # noqa: F401 (re-exported: callers score against them)
 
 BARE, TINYZERO = "bare", "tinyzero"
 ANSWER_FORMATS = (BARE, TINYZERO)

@@ -70,7 +70,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from divrl.tasks import deadline
+from divrl.system import deadline
 
 log = logging.getLogger(__name__)
 
@@ -234,5 +234,5 @@ def accuracy_format(verify: Callable[[str, str], bool]) -> TrlRewards:
     return TrlRewards([accuracy, boxed_format], [1.0, 1.0], correct_index=0)
 
 
-if __name__ == "__main__":  # the deadline worker (divrl.tasks.deadline.Worker)
+if __name__ == "__main__":  # the deadline worker (divrl.system.deadline.Worker)
     deadline.serve(_OPS)

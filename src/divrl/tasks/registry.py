@@ -15,7 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
-from divrl.tasks.scores import CORRECT  # noqa: F401 (the shared scale)
 
 
 @dataclass(frozen=True)

@@ -21,11 +21,13 @@ from transformers import TrainerCallback
 from transformers.trainer_callback import ProgressCallback
 from trl import GRPOConfig
 
-from divrl import atomic, disk_full, methods
+from divrl.settings.train import TrainSpec
+from divrl.system import atomic, disk_full
+
+from divrl import methods
 from divrl.models.locate import require_model
-from divrl.settings.train import TrainSpec  # noqa: F401 -- re-exported: the train job's spec, defined once in settings
 from divrl.settings.train import per_device_batch as _per_device_batch
-from divrl.tasks.problems import task_of
+from divrl.data.problems import task_of
 from divrl.train import checkpoints, time_limit
 from divrl.train.trainer import MethodGRPOTrainer
 

@@ -7,7 +7,7 @@ not lost; divrl.train.time_limit acts on it at the next step end.
 Why SIGURG and not the usual USR1: Slurm sends the signal of a plain `--signal` to every
 process of the job's steps, and the Slurm executor runs the rule inside `srun … python -m
 snakemake`; a USR1 kills that Snakemake (Python's default action), and with it the
-training (divrl.procs). `B:USR1` reaches only the batch shell, which it kills as well
+training (divrl.system.procs). `B:USR1` reaches only the batch shell, which it kills as well
 (both measured on Slurm 22.05 with snakemake-executor-plugin-slurm 2.8.0). URG is
 ignored by every process that does not ask for it, so only the training reacts.
 Standard library only: the workflow imports this module when it is parsed.

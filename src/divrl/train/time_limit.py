@@ -23,8 +23,8 @@ from pathlib import Path
 
 from transformers import TrainerCallback
 
+from divrl.train.slurm_signal import EXIT_CODE, SLURM_NAME
 from divrl.train import slurm_signal
-from divrl.train.slurm_signal import EXIT_CODE, SIGNAL, SLURM_NAME  # noqa: F401 -- this module's API too
 
 log = logging.getLogger(__name__)
 

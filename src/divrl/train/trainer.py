@@ -41,12 +41,13 @@ from accelerate.utils import gather
 from trl import GRPOTrainer
 from trl.models import unwrap_model_for_generation
 
-from divrl import embedding
+from divrl.models import embedding
 from divrl.methods import GroupInputs, Method
 from divrl.methods.dra import process_slice_pairs
 from divrl.methods.registry import accepted_params
 from divrl.sampling.keyed import rollout_rows
-from divrl.train import prefix, resumable_sampler, rollout
+from divrl.train import prefix, resumable_sampler
+from divrl.sampling import rollout
 
 
 def sequence_logp(per_token: torch.Tensor, mask: torch.Tensor, reduction: str) -> torch.Tensor:

@@ -17,7 +17,8 @@ import random
 import re
 from collections.abc import Callable, Iterable
 
-from divrl.settings.data import FilterSpec  # noqa: F401 -- re-exported: datasets.filter, defined once in settings
+from divrl.settings.data import FilterSpec
+
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ def apply(
 ) -> tuple[list[dict], dict[str, int]]:
     """Kept rows (input order) and the count of rows dropped per reason.
 
-    `adapter` (a `divrl.tasks.formats` adapter) maps raw hub rows first; a ValueError
+    `adapter` (a `divrl.data.formats` adapter) maps raw hub rows first; a ValueError
     there counts as malformed. Without it rows must already be in the internal format
     (a non-empty str "question" and an "answer"). `answer_ok(answer)` False -- or an
     exception, e.g. a parser timing out -- counts as answer_unparseable.

@@ -6,7 +6,7 @@ kernel can send a signal when the parent dies (prctl PR_SET_PDEATHSIG); the rule
 `exec` divrl, so the parent is Snakemake itself (or the job's shell, where it cannot
 exec). Elsewhere this is a no-op.
 
-`python -m divrl.procs CMD ARGS…` arms the signal and then execs CMD: the setting
+`python -m divrl.system.procs CMD ARGS…` arms the signal and then execs CMD: the setting
 survives execve, so a program we do not control (`accelerate launch`, which starts the
 training processes of a multi-GPU job) dies with the job too.
 """
@@ -40,7 +40,7 @@ def die_with_parent(sig: int = signal.SIGTERM) -> bool:
 def exec_dying_with_parent(argv: list[str]) -> None:
     """Replace this process by argv, which then dies with our parent (never returns)."""
     if not argv:
-        sys.exit("usage: python -m divrl.procs COMMAND [ARGS...]")
+        sys.exit("usage: python -m divrl.system.procs COMMAND [ARGS...]")
     die_with_parent()
     os.execvp(argv[0], argv)
 

@@ -17,13 +17,13 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from divrl.config_checks import check_finite, check_runnable, read_yaml
-from divrl.errors import ConfigError  # noqa: F401 -- re-exported: `from divrl.config import ConfigError`
+from divrl.system.errors import ConfigError
+from divrl.settings.checks import check_finite, check_runnable, read_yaml
 from divrl.settings.model import parse
 from divrl.settings.sections import TEST_ONLY_KEYS
 from divrl.settings.train import Train, check_batch
 
-SCHEMA_PATH = Path(__file__).with_name("config.schema.yaml")
+SCHEMA_PATH = Path(__file__).parents[1] / "config.schema.yaml"
 
 
 def schema() -> dict:
@@ -164,7 +164,7 @@ def _check_datasets(cfg: dict) -> None:
         if cfg["task"] != "countdown":
             raise ConfigError(f"config: task: the generated toy data are Countdown; task {cfg['task']!r} needs a datasets: block")
         return
-    from divrl.tasks import formats, templates
+    from divrl.data import formats, templates
 
     sources = [(f"datasets.train.{i}", s) for i, s in enumerate(ds["train"])]
     for where, src in sources:

@@ -11,7 +11,7 @@ import json
 import logging
 from pathlib import Path
 
-from divrl import textio
+from divrl.system import textio
 from divrl.tasks.registry import Task, get
 
 log = logging.getLogger(__name__)

@@ -8,10 +8,10 @@ clone runs without a hand-staged file, and a file that changed upstream (or a pr
 error page) is refused instead of being evaluated. The folder is named by the checksum:
 two configs pinning the same bytes share one copy, two pins of a URL never collide.
 
-The file is written under a temporary name (divrl.atomic) and renamed only after its
+The file is written under a temporary name (divrl.system.atomic) and renamed only after its
 checksum matched: an interrupted or refused download never leaves a file the data job
 would take as done.
-Run as `python -m divrl.tasks.download --url URL --sha256 HEX --out DEST`.
+Run as `python -m divrl.data.download --url URL --sha256 HEX --out DEST`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path, PurePosixPath
 
-from divrl.atomic import replacing
+from divrl.system.atomic import replacing
 
 CHUNK = 1 << 20
 TIMEOUT_S = 60
@@ -88,7 +88,7 @@ def fetch(url: str, sha256: str, dest: str | Path, *, timeout_s: float = TIMEOUT
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m divrl.tasks.download", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m divrl.data.download", description=__doc__.splitlines()[0])
     parser.add_argument("--url", required=True)
     parser.add_argument("--sha256", required=True)
     parser.add_argument("--out", required=True)

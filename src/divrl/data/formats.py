@@ -1,7 +1,7 @@
 """Adapters from each hub data set's column layout to divrl's one row format.
 
 Every adapter is `row -> {"question": str, "answer": gold, ...extra}` and raises
-ValueError("<why>") for a malformed row, so `divrl.tasks.filters.apply` can count it
+ValueError("<why>") for a malformed row, so `divrl.data.filters.apply` can count it
 instead of losing it. Column layouts were looked up on the hub cards / the code that
 loads them; what could not be confirmed is marked UNCONFIRMED next to the adapter, and
 adapters accept the plausible alternatives (e.g. `problem` or `question`).
@@ -12,9 +12,11 @@ reward compares like with like; Countdown and Knights & Knaves keep structured g
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable
+
+from divrl.data.formats_puzzles import countdown_tasks, knights_knaves
+from divrl.data.row_fields import boxed_gold, gold_answer, provenance, struct_field, text_of
 
 Adapter = Callable[[dict], dict]
 
@@ -29,65 +31,6 @@ _DAPO_SUFFIX = '\n\nRemember to put your answer on its own line after "Answer:".
 _DOLLAR_END = re.compile(r"(?:\s*(?:\$\s*\.|\.\s*\$|\$))+\s*$")
 
 
-# --- small checks shared by the adapters -------------------------------------------
-
-
-def _text(row: dict, *keys: str) -> str:
-    """The first of `keys` holding a non-blank string, stripped."""
-    for key in keys:
-        value = row.get(key)
-        if isinstance(value, str) and value.strip():
-            return value.strip()
-    raise ValueError(f"no non-empty text in {' / '.join(map(repr, keys))}")
-
-
-def _gold(value: object, key: str) -> str:
-    """A math gold answer as a non-empty string; integral floats lose their '.0'."""
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise ValueError(f"{key!r} is {value!r}, not an answer")  # noqa: TRY004 -- the adapter contract
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError(f"{key!r} is {value!r}")
-        value = int(value) if value.is_integer() else value
-    text = str(value).strip()
-    if not text:
-        raise ValueError(f"{key!r} is empty")
-    return text
-
-
-def _last_boxed(text: str) -> str | None:
-    """Content of the last \\boxed{...} in `text` (braces balanced), or None."""
-    start = text.rfind("\\boxed{")
-    if start < 0:
-        return None
-    depth, i = 0, start + len("\\boxed")
-    for j in range(i, len(text)):
-        depth += {"{": 1, "}": -1}.get(text[j], 0)
-        if depth == 0:
-            return text[i + 1 : j].strip() or None
-    return None
-
-
-def _field(row: dict, struct: str, key: str) -> object:
-    """row[struct][key] for a struct column, None when either is missing or not a dict."""
-    value = row.get(struct)
-    return value.get(key) if isinstance(value, dict) else None
-
-
-def _boxed_solution(row: dict) -> str:
-    """Gold from the last \\boxed{} of a `solution` text (layouts without an answer column)."""
-    solution = row.get("solution")
-    answer = _last_boxed(solution) if isinstance(solution, str) else None
-    if answer is None:
-        raise ValueError("no 'answer' and no \\boxed{} in 'solution'")
-    return answer
-
-
-def _extras(row: dict, *keys: str) -> dict:
-    """Provenance columns worth keeping (ids, levels), when present."""
-    return {k: row[k] for k in keys if row.get(k) is not None}
-
-
 # --- one adapter per hub layout -----------------------------------------------------
 
 
@@ -98,7 +41,7 @@ def gsm8k(row: dict) -> dict:
     main/{train,test}-00000-of-00001.parquet. Thousands separators are dropped from the
     final answer ("1,200" -> "1200"), as the common GSM8K graders do.
     """
-    question = _text(row, "question")
+    question = text_of(row, "question")
     answer = row.get("answer")
     if not isinstance(answer, str) or "####" not in answer:
         raise ValueError("'answer' has no '####' final-answer marker")
@@ -120,10 +63,10 @@ def math_problem(row: dict) -> dict:
     quyanh/DeepScaleRS has exactly these). Without an `answer` column the last \\boxed{}
     of `solution` is the gold (original MATH layout).
     """
-    question = _text(row, "problem", "question")
-    answer = _gold(row["answer"], "answer") if row.get("answer") is not None else _boxed_solution(row)
+    question = text_of(row, "problem", "question")
+    answer = gold_answer(row["answer"], "answer") if row.get("answer") is not None else boxed_gold(row)
     # solution: DRA-GRPO's official verifier parses it (train.dra_official_code)
-    extra = _extras(row, "unique_id", "id", "level", "subject", "year", "solution")
+    extra = provenance(row, "unique_id", "id", "level", "subject", "year", "solution")
     return {"question": question, "answer": answer, **extra}
 
 
@@ -135,8 +78,8 @@ def amc23(row: dict) -> dict:
     have id:int, problem, answer:float64, url, question; open-rs evaluates `problem`,
     so `problem` wins when both exist).
     """
-    question = _text(row, "problem", "question")
-    return {"question": question, "answer": _gold(row.get("answer"), "answer"), **_extras(row, "id", "url")}
+    question = text_of(row, "problem", "question")
+    return {"question": question, "answer": gold_answer(row.get("answer"), "answer"), **provenance(row, "id", "url")}
 
 
 def minerva(row: dict) -> dict:
@@ -145,10 +88,10 @@ def minerva(row: dict) -> dict:
     Also takes knoveleng/Minerva-Math [problem, solution, type, idx], whose gold is the
     last \\boxed{} of `solution` (as open-rs' evaluator does).
     """
-    question = _text(row, "question", "problem")
+    question = text_of(row, "question", "problem")
     if row.get("answer") is not None:
-        return {"question": question, "answer": _gold(row["answer"], "answer")}
-    return {"question": question, "answer": _boxed_solution(row), **_extras(row, "idx", "type")}
+        return {"question": question, "answer": gold_answer(row["answer"], "answer")}
+    return {"question": question, "answer": boxed_gold(row), **provenance(row, "idx", "type")}
 
 
 def _unwrap_dollars(text: str) -> str:
@@ -176,10 +119,10 @@ def olympiadbench(row: dict) -> dict:
     answer:str -- confirmed from DRA-GRPO src/open_r1/evaluate.py (olympiadbench_prompt_fn
     reads line["question"], line["answer"]); its other columns are UNCONFIRMED.
     """
-    question = _text(row, "question")
+    question = text_of(row, "question")
     finals = row.get("final_answer")
     if finals is None and row.get("answer") is not None:
-        finals = [_gold(row["answer"], "answer")]
+        finals = [gold_answer(row["answer"], "answer")]
     if isinstance(finals, str):
         finals = [finals]
     if not isinstance(finals, list) or not finals or not all(isinstance(f, str) for f in finals):
@@ -187,7 +130,7 @@ def olympiadbench(row: dict) -> dict:
     answer = ", ".join(_unwrap_dollars(f) for f in finals)
     if not answer.replace(",", "").strip():
         raise ValueError("'final_answer' is blank")
-    return {"question": question, "answer": answer, **_extras(row, "id", "subfield", "unit", "answer_type")}
+    return {"question": question, "answer": answer, **provenance(row, "id", "subfield", "unit", "answer_type")}
 
 
 def college_math(row: dict) -> dict:
@@ -200,11 +143,11 @@ def college_math(row: dict) -> dict:
     data_source, question_number, license, data_topic -- read from it. No hub copy is
     known to be canonical: configs name it by `url` and `sha256`, and the workflow fetches it.
     """
-    question = _text(row, "question", "problem")
-    answer = _gold(row.get("answer"), "answer").replace("$", "").strip()
+    question = text_of(row, "question", "problem")
+    answer = gold_answer(row.get("answer"), "answer").replace("$", "").strip()
     if not answer:
         raise ValueError("'answer' is only '$' signs")
-    return {"question": question, "answer": answer, **_extras(row, "question_number", "data_topic")}
+    return {"question": question, "answer": answer, **provenance(row, "question_number", "data_topic")}
 
 
 def aime25(row: dict) -> dict:
@@ -214,8 +157,8 @@ def aime25(row: dict) -> dict:
     UNCONFIRMED. opencompass/AIME2025 has configs AIME2025-I / AIME2025-II, split test,
     columns question, answer (confirmed from loaders that rename question -> problem).
     """
-    question = _text(row, "problem", "question")
-    return {"question": question, "answer": _gold(row.get("answer"), "answer"), **_extras(row, "id")}
+    question = text_of(row, "problem", "question")
+    return {"question": question, "answer": gold_answer(row.get("answer"), "answer"), **provenance(row, "id")}
 
 
 def dapo17k(row: dict) -> dict:
@@ -240,16 +183,13 @@ def dapo17k(row: dict) -> dict:
         raise ValueError("'prompt' is only DAPO's instructions")
     gold = row.get("solution")
     if gold is None:
-        gold = _field(row, "reward_model", "ground_truth")
+        gold = struct_field(row, "reward_model", "ground_truth")
     extra = {"data_source": row["data_source"]} if row.get("data_source") else {}
-    index = _field(row, "extra_info", "index")
+    index = struct_field(row, "extra_info", "index")
     if index is not None:
         extra["index"] = index
-    return {"question": question, "answer": _gold(gold, "solution / reward_model.ground_truth"), **extra}
+    return {"question": question, "answer": gold_answer(gold, "solution / reward_model.ground_truth"), **extra}
 
-
-# imported here, not at the top: formats_puzzles uses the checks defined above
-from divrl.tasks.formats_puzzles import countdown_tasks, knights_knaves  # noqa: E402
 
 _REGISTRY: dict[str, Adapter] = {
     "gsm8k": gsm8k,

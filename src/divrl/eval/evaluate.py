@@ -23,25 +23,19 @@ import json
 import logging
 import shutil
 import time
-from dataclasses import asdict, fields
+from dataclasses import asdict
 from pathlib import Path
 
-from divrl import atomic, eval_rounds, eval_store
-from divrl.eval_metrics import Metrics
+from divrl.system import atomic
+
+from divrl.eval import rounds, store
+from divrl.eval.metrics_stream import Metrics
 from divrl.sampling import SampleSpec, greedy as greedy_of, sampler
 from divrl.settings.evaluation import EvalSpec
-from divrl.tasks.context import check_problems as check_prompts
-from divrl.tasks.problems import task_of
-from divrl.tasks.registry import CORRECT
-
+from divrl.models.context import check_problems as check_prompts
+from divrl.data.problems import task_of
+from divrl.tasks.scores import CORRECT
 log = logging.getLogger(__name__)
-
-
-def sampling_of(spec: EvalSpec, n: int | None = None) -> SampleSpec:
-    """The sampling part of an evaluation spec (also used by the difficulty filter): every
-    SampleSpec key the eval section has, by name, so a new sampling key cannot be left out."""
-    shared = {f.name for f in fields(SampleSpec)} & {f.name for f in fields(spec)}
-    return SampleSpec(n=n or spec.n_samples, **{k: getattr(spec, k) for k in sorted(shared)})
 
 
 def _embedder(spec: EvalSpec):
@@ -49,7 +43,7 @@ def _embedder(spec: EvalSpec):
     each distinct text encoded once (Metrics.embed_ahead fills the cache a chunk at a time).
     Which texts share a call depends on the chunks, hence on the sharding: the embedding
     metrics agree across shardings to float precision (~1e-7), the others bit for bit."""
-    from divrl import embedding
+    from divrl.models import embedding
 
     return embedding.CachedEmbedder(spec.embedding_model, spec.device)
 
@@ -104,11 +98,11 @@ def problem_table(task, pos: int, problem: dict, texts: list[str], m_answers: in
     if stats is not None:
         cos, (rho, pval) = stats(texts, scored[0])
         values = (cos, rho, pval)
-    table = eval_store.table_of(pos, problem["id"], texts, *scored, stats=values)
+    table = store.table_of(pos, problem["id"], texts, *scored, stats=values)
     if greedy is None:
         return table
-    row = eval_store.table_of(pos, problem["id"], greedy, *score_problem(task, problem, greedy, 0), first=eval_store.GREEDY)
-    return eval_store.pa.concat_tables([table, row])
+    row = store.table_of(pos, problem["id"], greedy, *score_problem(task, problem, greedy, 0), first=store.GREEDY)
+    return store.pa.concat_tables([table, row])
 
 
 def _fingerprint(model_dir: str, spec: EvalSpec, rows: list[dict]) -> str:
@@ -131,7 +125,7 @@ def sample_shard(model_dir: str, problems: list[dict], spec: EvalSpec, out: str 
     parts = out.with_name(f".{out.name}.parts")  # outside the declared output: survives a killed job
     task = task_of(problems)
     m_answers = min(spec.div_equ_samples, spec.n_samples)
-    sample_spec = sampling_of(spec)
+    sample_spec = SampleSpec.of(spec)
     specs = [sample_spec, greedy_of(sample_spec)] if spec.greedy else [sample_spec]
     draw = None  # the model loads only if some part is missing
     # the embedding metrics per problem here, where the GPU is, so the merge is cheap
@@ -145,37 +139,37 @@ def sample_shard(model_dir: str, problems: list[dict], spec: EvalSpec, out: str 
         files.append(path)
         # a damaged part (a kill mid-copy, bit rot) is set aside and sampled again
         aside = out.parent / "set_aside" / f"{out.name}.part{a:07d}.parquet"
-        if path.exists() and (eval_store.readable_meta(path, aside) or {}).get("fingerprint") == fp:
+        if path.exists() and (store.readable_meta(path, aside) or {}).get("fingerprint") == fp:
             log.info("shard %d/%d: problems %d-%d already sampled", shard, shards, a, a + len(chunk) - 1)
             continue
         if draw is None:  # first part to sample: every prompt of the shard must fit the context, checked now
             check_prompts(model_dir, problems[lo:hi], spec.max_new_tokens, f"evaluate {out}", spec.max_model_len)
             draw = sampler(model_dir, specs)
-        # fixed N: one call; eval.sequential: rounds until each problem has r correct (eval_rounds.py)
-        completions, *rest = eval_rounds.draw(draw, chunk, ids, spec, specs, lambda p, t: task.reward(t, p) == CORRECT)
+        # fixed N: one call; eval.sequential: rounds until each problem has r correct (rounds.py)
+        completions, *rest = rounds.draw(draw, chunk, ids, spec, specs, lambda p, t: task.reward(t, p) == CORRECT)
         metrics.embed_ahead(completions)
         tables = [problem_table(task, a + j, p, texts, m_answers, rest[0][j] if rest else None, metrics.embedding_stats)
                   for j, (p, texts) in enumerate(zip(chunk, completions))]
-        eval_store.write(path, tables, {"fingerprint": fp})
+        store.write(path, tables, {"fingerprint": fp})
     meta = {"model": str(model_dir), "spec": asdict(spec), "shard": shard, "shards": shards, "problems": [lo, hi],
             "n_problems": len(problems), "seconds": time.time() - t0}
-    eval_store.write(out, (t for f in files for t in eval_store.row_groups(f)), meta)
+    store.write(out, (t for f in files for t in store.row_groups(f)), meta)
     shutil.rmtree(parts, ignore_errors=True)
     log.info("shard %d/%d: problems %d-%d -> %s (%.0fs)", shard, shards, lo, hi - 1, out, meta["seconds"])
     return out
 
 
-def _damaged_shard(err: eval_store.DamagedFile):
+def _damaged_shard(err: store.DamagedFile):
     """A shard file is a declared output of its own job: set it aside and stop, in one line; the
     next `snakemake` samples that shard again (rule all asks for every metrics.json)."""
-    target = eval_store.set_aside(err.path, str(err))
+    target = store.set_aside(err.path, str(err))
     raise ValueError(f"evaluate: {err}; set aside as {target}: rerun snakemake to sample that shard again") from None
 
 
 def _shard_meta(path: Path) -> dict:
     try:
-        return eval_store.meta_of(path)
-    except eval_store.DamagedFile as err:
+        return store.meta_of(path)
+    except store.DamagedFile as err:
         _damaged_shard(err)
 
 
@@ -206,12 +200,12 @@ def merge(problems: list[dict], spec: EvalSpec, samples: list[str | Path], metri
     acc = Metrics(spec, task.equations_of, _embedder(spec))  # used only where a shard left them out
     seen = 0
     try:
-        for pos, (at, pid, cols) in enumerate(eval_store.problems(paths)):
+        for pos, (at, pid, cols) in enumerate(store.problems(paths)):
             if at != pos or pid != str(problems[pos]["id"]):
                 raise ValueError(f"evaluate: samples hold problem {pid!r} at position {at}, expected {problems[pos]['id']!r} at {pos}")
             acc.add(problems[pos], cols)
             seen = pos + 1
-    except eval_store.DamagedFile as err:
+    except store.DamagedFile as err:
         _damaged_shard(err)
     if seen != len(problems):
         raise ValueError(f"evaluate: the samples cover {seen} of {len(problems)} problems; rerun the evaluation's shards")
@@ -246,6 +240,6 @@ def score(problems: list[dict], completions: list[list[str]], spec: EvalSpec,
     rewards = []
     for i, (p, texts) in enumerate(zip(problems, completions)):
         cols = problem_table(task, i, p, texts, m_answers, None if greedy is None else [greedy[i]]).to_pydict()
-        rewards.append([r for r, j in zip(cols["reward"], cols["sample"]) if j != eval_store.GREEDY])
+        rewards.append([r for r, j in zip(cols["reward"], cols["sample"]) if j != store.GREEDY])
         acc.add(p, cols)
     return acc.result(), rewards

@@ -16,8 +16,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from divrl import eval_rounds
-from divrl.eval_store import GREEDY, STATS
+from divrl.eval import rounds
+from divrl.eval.store import GREEDY, STATS
 from divrl.metrics.diversity import mean_pairwise_cosine
 from divrl.metrics.ngram import ngram_diversity, self_bleu
 from divrl.metrics.passk import k_grid, pass_at_k_rows
@@ -39,7 +39,7 @@ class Metrics:
     def __init__(self, spec, equations: Callable[[str], list[str]], embed: Callable | None):
         self.spec, self.n = spec, spec.n_samples
         # eval.sequential = r: problems stop at their r-th correct sample; every one has the prefix
-        self.r, self.prefix, self.ends = getattr(spec, "sequential", 0), eval_rounds.prefix(spec), eval_rounds.ends(spec)
+        self.r, self.prefix, self.ends = getattr(spec, "sequential", 0), rounds.prefix(spec), rounds.ends(spec)
         self.m = spec.diversity_samples or self.n
         self.m_equ = min(spec.div_equ_samples, self.n)
         self.equations, self.embed = equations, embed
@@ -91,7 +91,7 @@ class Metrics:
         drawn, hits = len(correct), sum(correct)
         if drawn not in self.ends:
             raise ValueError(f"evaluate: problem {pid} has {drawn} samples, not a round's end {self.ends}")
-        if eval_rounds.needs_more(hits, drawn, self.spec):
+        if rounds.needs_more(hits, drawn, self.spec):
             raise ValueError(f"evaluate: problem {pid} stopped at {drawn} samples with {hits} correct "
                              f"(eval.sequential = {self.r} needs more)")
         n, c = stop_index(correct, self.r, cap=self.n)

@@ -15,7 +15,7 @@ one line that says how to pre-stage the data instead of a retry-laden traceback.
      (served from the local HF cache when offline and already cached).
 
 Rows come back as plain dicts, exactly as the data set stores them; mapping the columns
-to divrl's row format is `divrl.tasks.formats`' job.
+to divrl's row format is `divrl.data.formats`' job.
 """
 
 from __future__ import annotations

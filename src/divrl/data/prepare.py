@@ -13,10 +13,11 @@ import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from divrl.settings.data import Datasets
+from divrl.settings.data import Datasets, FilterSpec
 from divrl.settings.model import parse
-from divrl.tasks import context, download, filters, formats, hub, templates
-from divrl.tasks.problems import write_jsonl
+from divrl.models import context
+from divrl.data import download, filters, formats, hub, templates
+from divrl.data.problems import write_jsonl
 from divrl.tasks.registry import Task, get
 
 log = logging.getLogger(__name__)
@@ -112,7 +113,7 @@ def _problem(row: dict, task: Task, prompt: str, source: dict, index: int) -> di
             **{f: row[f] for f in task.fields}, **solution}
 
 
-def _one(source: dict, task: Task, spec: filters.FilterSpec, tok, system, chat: bool) -> tuple[list[dict], dict]:
+def _one(source: dict, task: Task, spec: FilterSpec, tok, system, chat: bool) -> tuple[list[dict], dict]:
     raw = hub.load_rows(source["source"], name=source["name"], split=source["split"])
     end = source["offset"] + source["max_rows"] if source.get("max_rows") else None
     raw = raw[source.get("offset", 0) : end]
@@ -123,15 +124,15 @@ def _one(source: dict, task: Task, spec: filters.FilterSpec, tok, system, chat: 
     return rows, counts
 
 
-def _train(ds: dict, task: Task, spec: filters.FilterSpec, tok) -> tuple[list[dict], dict]:
+def _train(ds: dict, task: Task, spec: FilterSpec, tok) -> tuple[list[dict], dict]:
     """Every training source filtered alone, then de-duplicated and subsampled together."""
-    per_source = filters.FilterSpec(**{**asdict(spec), "max_rows": None})
+    per_source = FilterSpec(**{**asdict(spec), "max_rows": None})
     rows, counts = [], {}
     for source in ds["train"]:
         got, counts[label(source)] = _one(source, task, per_source, tok, ds["system_prompt"], ds["chat_template"])
         rows += got
     if len(ds["train"]) > 1 or spec.max_rows:
-        union = filters.FilterSpec(dedupe=spec.dedupe, max_rows=spec.max_rows, seed=spec.seed)
+        union = FilterSpec(dedupe=spec.dedupe, max_rows=spec.max_rows, seed=spec.seed)
         kept_idx, counts["combined"] = filters.apply(
             [{"question": r["question"], "answer": i} for i, r in enumerate(rows)], union
         )
@@ -181,7 +182,7 @@ def prepare(section: dict, paths: DataPaths, n_val: int = 0) -> dict:
     ds = asdict(parse(Datasets, section["datasets"], "datasets"))
     _with_downloads(ds)
     task = get(section["task"])
-    fspec = parse(filters.FilterSpec, ds["filter"], "datasets.filter")
+    fspec = parse(FilterSpec, ds["filter"], "datasets.filter")
     tok = _tokenizer(section.get("base_model"), ds["chat_template"] or fspec.max_prompt_tokens is not None)
     ctx, meter = model_context(section, tok)
     stats: dict = {"filter": {}, "multiplicity": {}}
@@ -196,7 +197,7 @@ def prepare(section: dict, paths: DataPaths, n_val: int = 0) -> dict:
         write_jsonl(validation, paths.validation)
         stats["validation_problems"] = len(validation)
     write_jsonl(train, paths.train)
-    keep_all = filters.FilterSpec(dedupe=False)
+    keep_all = FilterSpec(dedupe=False)
     for bench, source in ds["test"].items():
         rows, stats["filter"][bench] = _one(source, task, keep_all, tok, ds["system_prompt"], ds["chat_template"])
         if not rows:

@@ -1,11 +1,11 @@
-"""Adapters for the puzzle data sets (Countdown, Knights & Knaves); see divrl.tasks.formats.
+"""Adapters for the puzzle data sets (Countdown, Knights & Knaves); see divrl.data.formats.
 
 Split out of formats.py, which registers them; their gold answers are structured, not strings.
 """
 
 from __future__ import annotations
 
-from divrl.tasks.formats import _extras, _text
+from divrl.data.row_fields import provenance, text_of
 
 def countdown_tasks(row: dict) -> dict:
     """Jiayi-Pan/Countdown-Tasks-3to4 (data/train-00000-of-00001.parquet: target:int64, nums:list[int64]).
@@ -32,7 +32,7 @@ def knights_knaves(row: dict) -> dict:
     solution_text_format, cot_head, cot_repeat_steps, cot_foot, statements, index.
     Gold = {name: "knight" | "knave"}.
     """
-    quiz = _text(row, "quiz")
+    quiz = text_of(row, "quiz")
     names, solution = row.get("names"), row.get("solution")
     if not (isinstance(names, list) and names and all(isinstance(n, str) and n for n in names)):
         raise ValueError("'names' is not a non-empty list of names")
@@ -43,5 +43,5 @@ def knights_knaves(row: dict) -> dict:
     if len(solution) != len(names):
         raise ValueError(f"'solution' has {len(solution)} entries for {len(names)} names")
     gold = {n: "knight" if s else "knave" for n, s in zip(names, solution)}
-    extra = _extras(row, "solution_text_format", "index")
+    extra = provenance(row, "solution_text_format", "index")
     return {"question": quiz, "answer": gold, "names": names, "solution": solution, **extra}

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import yaml
 
-from divrl import textio
-from divrl.errors import ConfigError
+from divrl.system import textio
+from divrl.system.errors import ConfigError
 from divrl.models.locate import looks_like_data_path, looks_local
 
 

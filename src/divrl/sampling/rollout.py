@@ -22,8 +22,8 @@ import torch
 from transformers.generation.logits_process import TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper
 
 from divrl.sampling.keyed import gumbel
-from divrl.train.lean_decode import LeanStep
-from divrl.train.lean_decode import supported as lean_supported
+from divrl.sampling.lean_decode import LeanStep
+from divrl.sampling.lean_decode import supported as lean_supported
 
 
 class TorchNoise:

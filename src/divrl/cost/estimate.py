@@ -4,9 +4,9 @@ Evaluation: every test set's problems × (n_samples + greedy) completions, decod
 (or HF generate, eval.backend) on cluster.gpu; training: each generated batch's rollouts
 (vLLM colocated when train.use_vllm, else HF generate), then forward + backward over the
 padded completions, reference and old-policy forwards, weight syncs and checkpoints. The
-physics and its sources are in divrl.throughput, completion lengths in
-divrl.completion_lengths (measured from the base model's samples once sample_base has run),
-test-set sizes in divrl.benchmark_sizes; docs/cost.md checks the result against published
+physics and its sources are in divrl.cost.throughput, completion lengths in
+divrl.cost.completion_lengths (measured from the base model's samples once sample_base has run),
+test-set sizes in divrl.cost.benchmark_sizes; docs/cost.md checks the result against published
 wall times. A measured rate (cluster.sample_tokens_per_second / train_tokens_per_second, from
 a pilot job) replaces the model's.
 """
@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import math
 
-from divrl.benchmark_sizes import problems_per_test_set
-from divrl.completion_lengths import Lengths, completion_lengths
-from divrl.throughput import (
+from divrl.cost.benchmark_sizes import problems_per_test_set
+from divrl.cost.completion_lengths import Lengths, completion_lengths
+from divrl.cost.throughput import (
     GPUS, TRAIN_FLOPS_USE, VLLM_MAX_NUM_SEQS, Arch, Gpu, arch_of, generation_seconds, kv_capacity_sequences,
     train_flops_per_token,
 )

@@ -29,7 +29,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from divrl.atomic import replacing
+from divrl.system.atomic import replacing
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ torch reports a full disk as `RuntimeError: [enforce fail at inline_container.cc
 704 vs 598` or `basic_ios::clear: iostream error`, safetensors as `SafetensorError: … No space
 left on device (os error 28)`; neither names the file, and the first does not say "space" at
 all. `writing_into(folder)` turns such a failure into `OSError(ENOSPC or EDQUOT, …, folder)`
-(divrl.errors prints it as one line) when the folder really has no room left; any other
+(divrl.system.errors prints it as one line) when the folder really has no room left; any other
 failure passes through unchanged, traceback and all.
 """
 

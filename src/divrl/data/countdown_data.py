@@ -14,8 +14,8 @@ from fractions import Fraction
 
 from tqdm import tqdm
 
+from divrl.settings.data import DataSpec
 from divrl.tasks.countdown import canonical, prompt
-from divrl.settings.data import DataSpec  # noqa: F401 -- re-exported: the generator's spec, defined once in settings
 from divrl.tasks.countdown_solver import all_expressions
 
 log = logging.getLogger(__name__)

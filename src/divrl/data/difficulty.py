@@ -15,20 +15,19 @@ import json
 import logging
 from pathlib import Path
 
-from divrl import atomic
-from divrl.evaluate import EvalSpec, sampling_of
-from divrl.sampling import sample
+from divrl.system import atomic
+from divrl.settings.evaluation import EvalSpec
+from divrl.sampling import SampleSpec, sample
 from divrl.settings.data import DifficultySpec
-from divrl.tasks.problems import task_of, write_jsonl
-from divrl.tasks.registry import CORRECT
-
+from divrl.data.problems import task_of, write_jsonl
+from divrl.tasks.scores import CORRECT
 log = logging.getLogger(__name__)
 
 
 def pass_rates(model: str, problems: list[dict], samples: int, sampling: EvalSpec) -> list[float]:
     """Share of `samples` base-model completions per problem that are correct."""
     task = task_of(problems)
-    completions = sample(model, [p["prompt"] for p in problems], sampling_of(sampling, samples))
+    completions = sample(model, [p["prompt"] for p in problems], SampleSpec.of(sampling, samples))
     return [sum(task.reward(c, p) == CORRECT for c in cs) / len(cs) for p, cs in zip(problems, completions)]
 
 
