@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 
 from divrl import methods
-from divrl.settings.load import load
+from divrl.config.load import load
 from divrl.data.countdown_data import generate
 from divrl.settings.data import DataSpec
 from divrl.train.run import build_trainer

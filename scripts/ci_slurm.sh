@@ -163,6 +163,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from divrl.report import outputs  # the report's files and rules, one table
+
 work = Path(sys.argv[1])
 cfg = yaml.safe_load((work / "config.yaml").read_text())
 errors = []
@@ -198,10 +200,11 @@ def squeue(ids):
 
 # (a) results
 res = Path(cfg["results"])
-for f in ["tables/summary.md", "tables/summary.csv", "figures/passk.png", "figures/passk_minus_base.png"]:
+for f in [*outputs.files("summary_md"), *outputs.files("summary_csv"), outputs.files("passk")[0],
+          outputs.files("passk_minus_base")[0]]:
     check((res / f).is_file() and (res / f).stat().st_size > 0, f"(a) missing or empty: {res / f}")
-if (res / "tables/summary.csv").is_file():
-    summary = pd.read_csv(res / "tables/summary.csv", index_col=0)
+if (res / outputs.files("summary_csv")[0]).is_file():
+    summary = pd.read_csv(res / outputs.files("summary_csv")[0], index_col=0)
     check(set(summary.index) == {"base", *cfg["methods"]}, f"(a) summary rows {sorted(summary.index)}")
     check(summary.filter(like="mean").map(math.isfinite).all().all(), "(a) non-finite means in summary.csv")
 
@@ -216,8 +219,8 @@ for line in (work / "plan.txt").read_text().splitlines():
     elif inside and parts and parts[0] == "total":
         break
 plan.pop("all", None)  # the target rule has no action and runs locally
-# localrules (workflow/rules/common.smk): data and the reports run beside Snakemake, never in Slurm
-LOCAL = {"data", "report_tables", "report_figures", "report_compare", "report_benchmarks", "report_paper", "sweep_report"}
+# localrules (workflow/rules/common.smk, report.smk): data and the reports run beside Snakemake, never in Slurm
+LOCAL = {"data", *outputs.RULES}
 check("data" in plan and "report_tables" in plan, f"(b) the plan lacks the local rules: {plan}")
 plan = {rule: n for rule, n in plan.items() if rule not in LOCAL}
 check(len(plan) >= 4, f"(b) could not read the plan: {plan}")

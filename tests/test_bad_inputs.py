@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from divrl.settings.load import load, validate
+from divrl.config.load import load, load_config
 
 
 from divrl.system.errors import ConfigError
@@ -33,12 +33,12 @@ def one_line(msg: str) -> str:
     [
         ({"results": ""}, "results: empty"),
         ({"seeds": [0, 1, 0]}, "seeds: seed 0 is listed twice"),
-        ({"train": {"steps": 10.0}}, "train.steps: 10.0 is not of type 'integer'"),
-        ({"seeds": [1.0]}, "seeds.0: 1.0 is not of type 'integer'"),
-        ({"train": {"lr": float("nan")}}, "train.lr: nan is not a finite number"),
-        ({"eval": {"temperature": float("inf")}}, "eval.temperature: inf is not a finite number"),
-        ({"methods": {"ds": {"gamma_p": float("nan")}}}, "methods.ds.gamma_p: nan is not a finite number"),
-        ({"sweeps": {"ds": {"gamma_p": [0.1, float("-inf")]}}}, "sweeps.ds.gamma_p.1: -inf is not a finite number"),
+        ({"train": {"steps": 10.0}}, "train.steps: Input should be a valid integer (got 10.0)"),
+        ({"seeds": [1.0]}, "seeds.0: Input should be a valid integer (got 1.0)"),
+        ({"train": {"lr": float("nan")}}, "train.lr: Input should be a finite number (got nan)"),
+        ({"eval": {"temperature": float("inf")}}, "eval.temperature: Input should be a finite number (got inf)"),
+        ({"methods": {"ds": {"gamma_p": float("nan")}}}, "methods.ds: method 'ds': gamma_p=nan is not a finite number"),
+        ({"sweeps": {"ds": {"gamma_p": [0.1, float("-inf")]}}}, "sweeps.ds: method 'ds': gamma_p=-inf is not a finite number"),
         ({"methods": {"ds": {"gamma_n": -0.05}}}, "methods.ds: gamma_n=-0.05 must be ≥ 0"),
         ({"base": {"model": "./models/none"}}, "base.model: local folder './models/none' does not exist"),
         ({"base": {"model": "/no/such/model"}}, "base.model: local folder '/no/such/model' does not exist"),
@@ -56,15 +56,15 @@ def one_line(msg: str) -> str:
 )
 def test_configs_that_cannot_run_are_one_line(bad, where):
     with pytest.raises(ConfigError) as err:
-        validate({**TOY, **bad})
+        load_config({**TOY, **bad})
     assert where in one_line(str(err.value))
 
 
 def test_what_still_validates():
     # a global aggregation over methods without a loss of their own (DS math: grpo and ds under dapo)
-    validate({"methods": {"grpo": {}, "ds": {}}, "train": {"loss_type": "dapo"}})
-    validate({"methods": {"cispo": {}}, "train": {"loss_type": "cispo"}})
-    validate({**TOY, "base": {"model": "Qwen/Qwen2.5-Math-1.5B"}, "train": {"lr": 1}})  # hub ids; an int is a number
+    load_config({"methods": {"grpo": {}, "ds": {}}, "train": {"loss_type": "dapo"}})
+    load_config({"methods": {"cispo": {}}, "train": {"loss_type": "cispo"}})
+    load_config({**TOY, "base": {"model": "Qwen/Qwen2.5-Math-1.5B"}, "train": {"lr": 1}})  # hub ids; an int is a number
 
 
 def test_duplicate_yaml_key_names_file_and_line(tmp_path):
@@ -88,7 +88,7 @@ def snakemake_n(root, tmp_path, text: str):
     "edit,where",
     [
         (lambda text: text.replace("  steps: 4\n", "  steps: 4\n  steps: 40\n"), "line 26: key 'steps' is given twice"),
-        (lambda text: text.replace("  steps: 4\n", "  steps: 4.0\n  lr: .nan\n"), "config: train.lr: nan is not a finite number"),
+        (lambda text: text.replace("  steps: 4\n", "  steps: 4.0\n  lr: .nan\n"), "config: train.steps: Input should be a valid integer (got 4.0)"),
         (lambda text: text.replace("results: .test/results", 'results: ""'), "config: results: empty"),
     ],
 )
@@ -149,7 +149,8 @@ def test_non_json_line_names_file_and_line(tmp_path):
 def test_report_on_incomplete_metrics_names_file_and_key(tmp_path):
     run = tmp_path / "eval" / "grpo" / "seed0" / "countdown" / "metrics.json"
     run.parent.mkdir(parents=True)
-    run.write_text(json.dumps({"n": 4, "pass_at_k": [0.5]}))
+    who = {"method": "grpo", "seed": 0, "test_set": "countdown", "params": {}, "model": "m"}
+    run.write_text(json.dumps({"identity": who, "n": 4, "pass_at_k": [0.5]}))
     res = divrl("report", "--metrics", str(run), "--out-dir", str(tmp_path / "out"))
     assert res.returncode == 2
     assert f"{run}: no key 'k'" in one_line(res.stderr)

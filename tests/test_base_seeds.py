@@ -108,10 +108,10 @@ def test_the_base_seed_is_the_seed_of_the_build(tmp_path, tiny_problems):
 
 @pytest.mark.parametrize("seeds,bases", [([0], 1), ([3, 5, 7], 3)])
 def test_the_cost_estimate_counts_every_base_model(seeds, bases):
-    from divrl.settings.load import validate
+    from divrl.config.load import load_config
     from divrl.cost.estimate import estimate
 
-    cfg = validate({"base": {"seeds": seeds}})
+    cfg = load_config({"base": {"seeds": seeds}})
     rows = {r["rule"]: r["jobs"] for r in estimate(cfg)}
     assert rows["train"] == len(cfg["methods"]) * len(cfg["seeds"]) * bases
     assert rows["sample_base"] == bases and rows["evaluate"] == rows["train"]

@@ -34,11 +34,13 @@ def test_workflow_parse_imports_no_torch(root, tmp_path):
 
 def test_report_runs_without_torch(tmp_path):
     paths = []
-    for rel, passk in [("eval/base/metrics.json", [0.2, 0.4]), ("eval/grpo/seed0/metrics.json", [0.3, 0.5])]:
+    for rel, passk, method, seed in [("eval/base/metrics.json", [0.2, 0.4], "base", None),
+                                     ("eval/grpo/seed0/metrics.json", [0.3, 0.5], "grpo", 0)]:
         path = tmp_path / rel
         path.parent.mkdir(parents=True)
         per_problem = [{"id": f"p{i}", "c": i, "spearman_rho": 0.1, "spearman_p": 0.2} for i in range(3)]
         path.write_text(json.dumps({
+            "identity": {"method": method, "seed": seed, "test_set": "test", "params": {}, "model": "m"},
             "n": 4, "k": [1, 2], "pass_at_k": passk, "potential_at_k": [0.0, 0.3], "mean_at_1": passk[0],
             "distinct_correct": 1.0, "distinct_canonical": 1.0, "embedding_cosine": 0.5, "format_rate": 1.0,
             "div_equ": 0.5, "spearman_share_p_gt_005": 0.5, "per_problem": per_problem,

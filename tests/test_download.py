@@ -13,6 +13,8 @@ import threading
 import pytest
 import yaml
 
+from divrl.settings.data import Datasets
+from divrl.settings.model import parse
 from divrl.data import download
 
 # FIPS 180-2 test vector: the sha256 of b"abc", written down, not computed by the code under test
@@ -99,8 +101,9 @@ def test_local_path_is_named_by_the_checksum_and_keeps_the_files_suffix():
 
 def test_pinned_lists_each_file_once():
     college = {"url": "https://example.org/c/test.jsonl", "sha256": ABC_SHA256, "format": "college_math"}
-    datasets = {"train": [{"source": "openai/gsm8k", "format": "gsm8k"}],
-                "test": {"college_math": college, "again": dict(college), "gsm8k": {"source": "openai/gsm8k"}}}
+    datasets = parse(Datasets, {"train": [{"source": "openai/gsm8k", "format": "gsm8k"}],
+                                "test": {"college_math": college, "again": dict(college),
+                                         "gsm8k": {"source": "openai/gsm8k", "format": "gsm8k"}}}, "datasets")
     path = download.local_path(college["url"], ABC_SHA256).as_posix()
     assert download.pinned(datasets) == {path: (college["url"], ABC_SHA256)}
     assert download.pinned(None) == {}  # the toy: generated data

@@ -15,7 +15,7 @@ from divrl.models import embedding
 
 from divrl import methods
 from divrl.methods import GroupInputs
-from divrl.methods.dra import dra_rewards, dra_rewards_official, process_slice_pairs
+from divrl.methods.dra import dra_rewards, dra_rewards_official, process_slice_totals
 from divrl.settings.model import parse
 from divrl.settings.train import Train
 from divrl.tasks import boxed_math, math_rewards
@@ -165,25 +165,26 @@ def batch(seed: int, n: int = 12, d: int = 8):
 
 def test_slice_sums_match_a_slow_loop_over_each_processes_completions():
     _, emb = batch(0)
-    pairs = process_slice_pairs(emb, 6)  # 2 simulated processes of 6 completions
-    sums = (pairs[:, 0] * pairs[:, 1]).sum(-1)
+    own, totals = process_slice_totals(emb, 6)  # 2 simulated processes of 6 completions
+    sums = (own * totals).sum(-1)
     unit = torch.nn.functional.normalize(emb, dim=1)
     slow = [sum(float(unit[i] @ unit[j]) for j in range(12) if j // 6 == i // 6) for i in range(12)]
     torch.testing.assert_close(sums, torch.tensor(slow), atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(own, unit)
     with pytest.raises(ValueError, match="process slices"):
-        process_slice_pairs(emb, 5)
+        process_slice_totals(emb, 5)
 
 
 def test_the_similarity_spans_each_processes_slice_not_the_group():
     """G = 4, 2 processes of 6: process 0 holds group 0 and half of group 1."""
     rewards, emb = batch(1)
-    pairs = process_slice_pairs(emb, 6)
+    own, totals = process_slice_totals(emb, 6)
     moved = emb.clone()
     moved[6] = torch.rand(8, generator=torch.Generator().manual_seed(9))  # group 1's member on process 1
-    moved_pairs = process_slice_pairs(moved, 6)
+    moved_own, moved_totals = process_slice_totals(moved, 6)
     # completion 4 (group 1, process 0) ignores its group-mate 6 and counts group 0's completions
-    torch.testing.assert_close(dra_rewards_official(rewards[4:5], moved_pairs[4:5]),
-                               dra_rewards_official(rewards[4:5], pairs[4:5]))
+    torch.testing.assert_close(dra_rewards_official(rewards[4:5], moved_own[4:5], moved_totals[4:5]),
+                               dra_rewards_official(rewards[4:5], own[4:5], totals[4:5]))
     assert not torch.allclose(dra_rewards(rewards[4:8], moved[4:8])[0], dra_rewards(rewards[4:8], emb[4:8])[0])
 
 
@@ -193,19 +194,21 @@ def test_official_advantages_match_the_official_arithmetic(name, per_process):
     rewards, emb = batch(2)
     group = 6 if per_process != 6 else 4
     method = methods.get(name)
-    inputs = GroupInputs(correct=rewards > 1, embeddings=process_slice_pairs(emb, per_process))
-    ours = method.batch_advantages(rewards, group, inputs, adjust_uniform_groups=True)
+    own, totals = process_slice_totals(emb, per_process)
+    inputs = GroupInputs(correct=rewards > 1, embeddings=own, slice_totals=totals)
+    hp = method.typed({"adjust_uniform_groups": True})
+    ours = method.batch_advantages(rewards, group, inputs, hp)
     want = official_advantages(rewards, emb, per_process, group, method.scale_by_std)
     torch.testing.assert_close(ours.double(), want, atol=1e-4, rtol=1e-4)
-    paper = method.batch_advantages(rewards, group, GroupInputs(correct=rewards > 1, embeddings=emb),
-                                    adjust_uniform_groups=True)
+    paper = method.batch_advantages(rewards, group, GroupInputs(correct=rewards > 1, embeddings=emb), hp)
     assert not torch.allclose(paper, ours, atol=1e-3)  # the slice is not the group here
 
 
 def test_the_paper_formula_is_unchanged_by_default():
     rewards, emb = batch(3)
-    paper = methods.get("dra_grpo").batch_advantages(rewards, 6, GroupInputs(correct=rewards > 1, embeddings=emb),
-                                                     adjust_uniform_groups=True)
+    dra = methods.get("dra_grpo")
+    paper = dra.batch_advantages(rewards, 6, GroupInputs(correct=rewards > 1, embeddings=emb),
+                                 dra.typed({"adjust_uniform_groups": True}))
     slow = []
     for start in range(0, 12, 6):
         r = rewards[start : start + 6].double()
@@ -226,7 +229,7 @@ def test_the_switch_needs_the_official_reward():
 
 
 def test_the_trainer_under_the_switch_truncates_and_slices(tiny_base, tmp_path, monkeypatch):
-    """One real step of dra_grpo: the embedder cuts at 3,584 and DRA gets per-process pairs."""
+    """One real step of dra_grpo: the embedder cuts at 3,584 and DRA gets per-process slice totals."""
     from divrl.train import run
     from divrl.train.run import build_trainer
     from divrl.settings.train import TrainSpec
@@ -241,7 +244,9 @@ def test_the_trainer_under_the_switch_truncates_and_slices(tiny_base, tmp_path, 
     assert trainer.embed.max_tokens == embedding.OFFICIAL_DRA_MAX_TOKENS
     seen = []
     trainer._method_advantages = lambda group, mode, position=None, f=trainer._method_advantages: (
-        seen.append(group.embeddings.clone()) or f(group, mode, position))
+        seen.append((group.embeddings.clone(), group.slice_totals.clone())) or f(group, mode, position))
     trainer.train()
-    assert seen and seen[0].dim() == 3 and seen[0].shape[:2] == (8, 2)  # one process: its 8 completions, 2 groups
-    torch.testing.assert_close(seen[0][:, 1], seen[0][:, 0].sum(0).expand(8, -1), atol=1e-5, rtol=1e-5)
+    assert seen and seen[0][1].shape[0] == 8  # one process: its 8 completions, 2 groups
+    own, totals = seen[0]
+    torch.testing.assert_close(own.norm(dim=1), torch.ones(8))
+    torch.testing.assert_close(totals, own.sum(0).expand(8, -1), atol=1e-5, rtol=1e-5)

@@ -1,14 +1,17 @@
 """Software environments: every rule has a conda env, the envs are exact pins that agree
-with pyproject.toml, and the workflow passes `snakemake --lint`. Static checks plus two
-Snakemake calls (~10 s). With DIVRL_TEST_NETWORK=1, every pip line is looked up on PyPI.
+with pyproject.toml, one post-deploy script serves them all, and the workflow passes
+`snakemake --lint`. Static checks plus three Snakemake calls side by side (~15 s). With DIVRL_TEST_NETWORK=1, every pip line is looked up on PyPI.
 Conda channels are not reachable where this is developed: conda-forge lines are checked
 for form and against pyproject.toml only."""
 
+import hashlib
+import json
 import os
 import re
 import subprocess
 import sys
 import tomllib
+from pathlib import Path
 
 import pytest
 import yaml
@@ -17,62 +20,50 @@ from packaging.utils import canonicalize_name
 
 # Snakemake and its executor plugins run the workflow; they are not needed inside a job.
 ENGINE = {"snakemake", "snakemake-executor-plugin-slurm"}
-ACTIONS = ("shell", "run", "script", "notebook", "wrapper", "cwl", "template_engine")
+# Rules that exist only for some configs; EVERY defines them all (on top of a paper config with a
+# url data set, several test sets and a paper: section): shards, a published checkpoint, a sweep,
+# a difficulty filter. The default config (a toy base model on CPU) adds `base` and the CPU env.
+CONDITIONAL = {"download", "difficulty", "sample_base_shard", "evaluate_shard", "evaluate_published",
+               "evaluate_published_shard", "report_benchmarks", "report_paper", "sweep_report"}
+EVERY = {"eval": {"shards": 2}, "evaluate_models": {"pub": "some-org/some-model"}, "validation": {"problems": 100},
+         "sweeps": {"div": {"lam": [0.01, 0.1]}}, "datasets": {"difficulty": {"samples": 4}}}
+# Snakemake's own view of the rules (they are made in loops, rules/eval.smk: no file lists them
+# all), and of each env's post-deploy script (found by the env's name, read through its link).
+PROBE = """
+import hashlib, json, sys
+from pathlib import Path
+from snakemake.api import SnakemakeApi
+from snakemake.deployment.conda import Env
+from snakemake.settings.types import ConfigSettings, OutputSettings, ResourceSettings, StorageSettings
+
+out = {"rules": {}, "post_deploy": {}}
+with SnakemakeApi(OutputSettings(quiet={"all"})) as api:
+    for configs in json.loads(sys.argv[1]):
+        wf = api.workflow(resource_settings=ResourceSettings(), storage_settings=StorageSettings(),
+                          config_settings=ConfigSettings(configfiles=[Path(c) for c in configs]),
+                          snakefile=Path("workflow/Snakefile"))
+        for rule in wf._workflow.rules:
+            env = str((Path(rule.snakefile).parent / rule.conda_env).resolve()) if rule.conda_env else None
+            seen = out["rules"].setdefault(rule.name, {"envs": [], "action": not rule.norun, "file": rule.snakefile})
+            seen["envs"] = sorted({*seen["envs"], *([env] if env else [])})
+    for yaml in sorted(Path("workflow/envs").glob("*.yaml")):
+        env = Env(wf._workflow, env_file=str(yaml.resolve()), envs_dir="unused")
+        script = env.post_deploy_file
+        out["post_deploy"][yaml.name] = script and [str(script.get_path_or_uri(secret_free=True)),
+                                                    hashlib.md5(env._get_content_deploy()).hexdigest()]
+print(json.dumps(out))
+"""
 
 
-def rule_files(root):
-    return [root / "workflow/Snakefile", *sorted((root / "workflow/rules").glob("*.smk"))]
-
-
-def parse_rules(path):
-    """{rule: {"conda": str | None, "action": bool}} from one Snakefile, by indentation."""
-    rules, current, expect_conda, indent = {}, None, False, ""
-    for line in path.read_text().splitlines():
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        # rules may sit inside `if` blocks (rules that exist only for some configs)
-        top = re.match(r"(\s*)(?:rule|checkpoint)\s+(\w+)\s*:", line)
-        if top:
-            indent = top[1]
-            current = rules.setdefault(top[2], {"conda": None, "action": False})
-            continue
-        if not line.startswith(indent + " "):  # a statement at the rule's level ends it
-            current = None
-            continue
-        if current is None:
-            continue
-        directive = re.match(re.escape(indent) + r"    (\w+):\s*(.*)$", line)
-        if directive:
-            name, rest = directive[1], directive[2]
-            expect_conda = name == "conda" and not rest
-            if name == "conda" and rest:
-                current["conda"] = rest
-            current["action"] |= name in ACTIONS
-        elif expect_conda:
-            current["conda"] = line.strip()
-            expect_conda = False
-    for info in rules.values():
-        if info["conda"] is not None:
-            info["conda"] = info["conda"].rstrip(",").strip().strip("\"'")
-    return rules
-
-
-def env_variables(root):
-    """{NAME: [env file, ...]} for `NAME = "../envs/x.yaml" if ... else "../envs/y.yaml"` in common.smk."""
-    text = (root / "workflow/rules/common.smk").read_text()
-    return {m[1]: re.findall(r'"(\.\./envs/[\w.]+)"', m[2]) for m in re.finditer(r"^([A-Z_]+_ENV) = (.*)$", text, re.M)}
-
-
-def all_rules(root):
-    """Rules with the env files their conda: directive may pick (a literal path or a variable)."""
-    variables = env_variables(root)
-    out = {}
-    for path in rule_files(root):
-        for name, info in parse_rules(path).items():
-            conda = info["conda"]
-            envs = variables.get(conda, [conda]) if conda else []
-            out[name] = {**info, "file": path, "envs": envs}
-    return out
+@pytest.fixture(scope="module")
+def probe(root, tmp_path_factory):
+    every = tmp_path_factory.mktemp("envs") / "every.yaml"
+    every.write_text(yaml.safe_dump(EVERY))
+    configs = [["config/config.yaml"], ["config/paper/r1_zero_div.yaml", str(every)]]
+    res = subprocess.run([sys.executable, "-c", PROBE, json.dumps(configs)], cwd=root, capture_output=True, text=True,
+                         timeout=300, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert res.returncode == 0, res.stderr[-3000:]
+    return json.loads(res.stdout.strip().splitlines()[-1])
 
 
 def env_pip(env):
@@ -125,42 +116,48 @@ def snakemake_calls(root):
     return out
 
 
-def test_rule_parser_finds_what_snakemake_lists(root, snakemake_calls):
+def test_the_probe_sees_every_rule_snakemake_lists(probe, snakemake_calls):
     rc, stdout, stderr = snakemake_calls["list"]
     assert rc == 0, stderr
     listed = {line.strip() for line in stdout.splitlines() if re.fullmatch(r"\w+", line.strip())}
-    # these exist only when the config asks for them (a difficulty filter, sweeps, shards)
-    conditional = {"difficulty", "sweep_report", "sample_base_shard", "evaluate_shard",  # eval.shards > 1
-                   "report_benchmarks", "report_paper",  # several test sets; a paper: section
-                   "download"}  # a data set named by url (config/paper/r1_zero_div.yaml)
-    assert listed and set(all_rules(root)) - conditional == listed
+    assert listed and listed | CONDITIONAL == set(probe["rules"])
 
 
-def test_every_rule_with_an_action_has_a_conda_env_in_envs(root):
-    rules = all_rules(root)
+def test_every_rule_with_an_action_has_a_conda_env_in_envs(root, probe):
+    rules = probe["rules"]
     assert any(r["action"] for r in rules.values())
     for name, info in rules.items():
         if not info["action"]:  # e.g. `all`: nothing runs, nothing to deploy
-            assert info["conda"] is None, name
+            assert not info["envs"], name
             continue
-        assert info["envs"], f"rule {name} ({info['file'].name}) has no conda: directive"
-        for rel in info["envs"]:
-            env = (info["file"].parent / rel).resolve()  # relative to the rule's file
-            assert env.parent == (root / "workflow/envs").resolve(), f"rule {name}: {rel} is not in workflow/envs/"
+        assert info["envs"], f"rule {name} ({info['file']}) has no conda: directive"
+        for env in map(Path, info["envs"]):
+            assert env.parent == (root / "workflow/envs").resolve(), f"rule {name}: {env} is not in workflow/envs/"
             assert env.is_file(), f"rule {name}: {env} does not exist"
 
 
-def test_every_env_is_used_parses_and_has_its_post_deploy_script(root, envs):
-    used = {(info["file"].parent / rel).resolve().name for info in all_rules(root).values() for rel in info["envs"]}
+def test_every_env_is_used_parses_and_has_its_post_deploy_script(root, envs, probe):
+    used = {Path(env).name for info in probe["rules"].values() for env in info["envs"]}
     assert set(envs) == used == {"gpu.yaml", "cpu.yaml", "report.yaml"}
     for name, env in envs.items():
         assert isinstance(env, dict) and env.get("channels") == ["conda-forge", "nodefaults"], name
         assert ("python", "3.11") in env_conda(env), f"{name}: no python=3.11"
         for req in env_pip(env):
             Requirement(req)  # raises on anything that is not a plain PyPI requirement
-        # divrl itself comes from the post-deploy script (conda cannot pip-install the checkout)
-        script = root / "workflow/envs" / name.replace(".yaml", ".post-deploy.sh")
-        assert "pip install --no-deps" in script.read_text() and "DIVRL_CHECKOUT" in script.read_text(), script
+
+
+def test_one_post_deploy_script_serves_every_env(root, envs, probe):
+    """Snakemake looks for ENV.post-deploy.sh beside ENV.yaml: each is a link to the one script, and
+    Snakemake finds it and reads its content through the link (the content is part of the env's hash)."""
+    one = root / "workflow/envs/post-deploy.sh"
+    text = one.read_text()
+    # divrl itself comes from the post-deploy script (conda cannot pip-install the checkout)
+    assert "pip install --no-deps" in text and "DIVRL_CHECKOUT" in text
+    for name in envs:
+        link = root / "workflow/envs" / name.replace(".yaml", ".post-deploy.sh")
+        assert link.is_symlink() and os.readlink(link) == one.name, link
+        found, md5 = probe["post_deploy"][name]
+        assert Path(found) == link and md5 == hashlib.md5(one.read_bytes()).hexdigest(), name
 
 
 def test_envs_are_distinct_and_the_report_env_has_no_torch(envs):

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from divrl.cost.completion_lengths import Lengths, completion_lengths
-from divrl.settings.load import validate
+from divrl.config.load import load_config
 from divrl.cost.estimate import estimate, table, train_breakdown
 from divrl.cost.throughput import GPUS, MODELS, _from_config_json, decode_step_seconds, generation_seconds
 from test_paper_configs import PAPERS, raw
@@ -21,7 +21,7 @@ def paper(root, name, tmp_path, **cluster):
     cfg = raw(root, name)
     cfg["results"] = str(tmp_path / "results")  # nothing measured there
     cfg.setdefault("cluster", {}).update(cluster)
-    return validate(cfg)
+    return load_config(cfg)
 
 
 # ------------------------------------------------------------------ lengths
@@ -104,7 +104,7 @@ def test_every_test_set_of_every_paper_config_is_counted(root, name, tmp_path):
 
 
 def test_measured_base_samples_replace_the_prior(tmp_path):
-    cfg = validate({"results": str(tmp_path), "cluster": {"completion_tokens": 999}})
+    cfg = load_config({"results": str(tmp_path), "cluster": {"completion_tokens": 999}})
     assert completion_lengths(cfg).source.startswith("prior")
     out = tmp_path / "eval" / "base" / "base0" / "countdown" / "samples"
     out.mkdir(parents=True)

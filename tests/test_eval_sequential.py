@@ -153,3 +153,24 @@ def test_the_report_reads_sequential_metrics(problems, tmp_path, monkeypatch):
     assert runs["grpo"].pass1_change(runs["grpo"])[i] == 0
     assert per[0, 0, i] == pytest.approx(3 / (n - 1))
     assert float(pass_at_k_many(n, [4], 1)[0]) > per[0, 0, i]
+
+
+def test_each_sample_is_scored_once(problems, tmp_path, monkeypatch):
+    """Sequential evaluation decides who stops on the rewards the stored rows reuse: the task's
+    checker sees each distinct (problem, completion) once, not once to stop and again to store."""
+    from divrl.data.problems import task_of
+
+    calls = []
+    real = task_of(problems)
+
+    def counted(completion, **fields):
+        calls.append((fields, completion))
+        return real.score(completion, **fields)
+
+    task = dataclasses.replace(real, score=counted)
+    monkeypatch.setattr(ev, "task_of", lambda rows: task)
+    _, files = run(SEQ, problems, tmp_path, monkeypatch, "once")
+    seen = [(json.dumps(f, sort_keys=True, default=str), t) for f, t in calls]
+    assert seen and len(seen) == len(set(seen))  # none twice
+    stored = {t for _, _, cols in store.problems(files) for t in cols["text"]}
+    assert {t for _, t in seen} == stored  # every stored sample (and greedy decode) scored

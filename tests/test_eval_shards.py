@@ -171,11 +171,11 @@ def test_sharded_paper_dry_run_shows_shard_jobs_gpus_runtimes_and_cost(root, tmp
     assert all("gpu=1" in b and "runtime=720" in b for b in blocks)
     assert {b.split("samples/")[1].split(".parquet")[0] for b in blocks} == {f"{i}-of-4" for i in range(4)}
     # the cost before submitting, as divrl.cost.estimate computes it (tests/test_estimate.py checks its model)
-    from divrl.settings.load import validate
+    from divrl.config.load import load_config
     from divrl.cost.estimate import estimate
 
     assert "GPU-hours estimate" in res.stderr and "evaluate_shard" in res.stderr
-    shard = next(r for r in estimate(validate(cfg)) if r["rule"] == "evaluate_shard")
+    shard = next(r for r in estimate(load_config(cfg)) if r["rule"] == "evaluate_shard")
     assert f"{shard['jobs']:>5} jobs × {shard['hours_per_job']:8.2f} h" in res.stderr and shard["jobs"] == 27 * 4
 
 
@@ -184,6 +184,7 @@ def test_published_checkpoint_is_evaluated_without_training_and_is_a_row(root, t
     import yaml
 
     from divrl.report.build import write
+    from divrl.workflow import layout
 
     cfg = yaml.safe_load((root / ".test/config/config.yaml").read_text())
     cfg["results"] = str(tmp_path / "results")
@@ -204,8 +205,12 @@ def test_published_checkpoint_is_evaluated_without_training_and_is_a_row(root, t
     problems = tiny_problems["test"][:4]
     out = tmp_path / "results"
     paths = []
-    for run in ("base/base0/countdown", "grpo/base0/seed0/countdown", "published/seed0/countdown"):
-        evaluate(str(tiny_base), problems, SPEC, out / "eval" / run / "samples/0-of-1.parquet", out / "eval" / run / "metrics.json")
+    who = {"base/base0/countdown": layout.base_identity(0, "countdown", "m"),
+           "grpo/base0/seed0/countdown": layout.run_identity("grpo", 0, 0, "countdown", {}, "m"),
+           "published/seed0/countdown": layout.published_identity("published", "countdown", "m")}
+    for run, ident in who.items():
+        evaluate(str(tiny_base), problems, SPEC, out / "eval" / run / "samples/0-of-1.parquet",
+                 out / "eval" / run / "metrics.json", identity=ident)
         paths.append(str(out / "eval" / run / "metrics.json"))
     write(paths, out, [1, 4, 8])
     summary = pd.read_csv(out / "tables/summary.csv", index_col=0)

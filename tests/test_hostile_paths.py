@@ -23,12 +23,14 @@ AS_JSON = {"params.section", "params.method_params", "params.identity", "params.
            "params.sweeps", "params.eval_specs"}
 # the functions that rules name for those params, each returning as_json(…)
 JSON_FUNCTIONS = {"eval_section", "merge_section", "base_params", "method_params", "base_identity",
-                  "run_identity", "eval_specs"}
+                  "run_identity", "published_identity", "eval_specs"}
+# the evaluation rules are made in a loop over records (eval.smk) holding those functions
+RECORD_VALUES = {'who["identity"]'}
 
 
 def shell_lines(text: str) -> list[tuple[int, str]]:
     """The lines of a Snakefile's shell commands: each `shell:` directive's block and each
-    `NAME_SHELL = (…)` string that rules share (sample.smk)."""
+    `NAME_SHELL = (…)` string that rules share (eval.smk)."""
     lines, out, inside = text.splitlines(), [], None
     for number, line in enumerate(lines, 1):
         indent = len(line) - len(line.lstrip())
@@ -76,7 +78,7 @@ def test_every_path_placeholder_is_quoted(root):
 
 
 def test_the_checker_flags_the_old_unquoted_shells():
-    # workflow/rules/sample.smk's EVALUATE_SHELL and SHARD_SHELL before the fix
+    # the evaluation rules' EVALUATE_SHELL and SHARD_SHELL before the fix (then in sample.smk)
     old = "SHARED_SHELL = (\n" + (
         '"{params.divrl} evaluate --params {params.section} --threads {threads} --model {params.model}"\n'
         '" --problems {input.problems} --samples-out {output.samples} --metrics-out {output.metrics}"\n'
@@ -98,7 +100,7 @@ def test_json_params_are_quoted_by_as_json(root):
     defs = re.findall(r"^\s+(" + "|".join(names) + r")=(.+?),?$", text, flags=re.M)
     assert defs, "no JSON params found"
     for name, value in defs:
-        assert value.startswith("as_json(") or value.removesuffix("()") in JSON_FUNCTIONS, f"{name}={value}"
+        assert value.startswith("as_json(") or value.removesuffix("()") in JSON_FUNCTIONS | RECORD_VALUES, f"{name}={value}"
     common = (root / "workflow/rules/common.smk").read_text()
     for fn in JSON_FUNCTIONS:
         body = re.search(rf"^def {fn}\(.*?(?=^\S)", common, flags=re.M | re.S)

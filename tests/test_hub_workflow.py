@@ -24,9 +24,9 @@ def countdown_source(**extra):
 
 
 def test_prepare_math_from_two_training_sets_counts_every_row(root, tmp_path):
-    from divrl.settings.load import validate
+    from divrl.config.load import load_config
 
-    cfg = validate({
+    cfg = load_config({
         "task": "math",
         "methods": {"grpo": {}},
         "datasets": {

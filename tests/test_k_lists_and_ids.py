@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from divrl.settings.load import load, validate
+from divrl.config.load import load, load_config
 
 
 from divrl.system.errors import ConfigError
@@ -49,7 +49,7 @@ def _math_test_sets(**own_eval):
 ])
 def test_bad_k_show_is_one_line(bad, message):
     with pytest.raises(ConfigError) as err:
-        validate({**TOY, **bad})
+        load_config({**TOY, **bad})
     assert one_line(str(err.value)) == message
 
 
@@ -60,7 +60,7 @@ def test_bad_k_show_is_one_line(bad, message):
     {"report": {"k_show": [1, 8]}, "eval": {"n_samples": 8}, **_math_test_sets(temperature=0.9)},  # no own N
 ])
 def test_good_k_show_passes(good):
-    assert validate({**TOY, **good})["report"]["k_show"] == good["report"]["k_show"]
+    assert load_config({**TOY, **good})["report"]["k_show"] == good["report"]["k_show"]
 
 
 @pytest.mark.parametrize("path", ["config/config.yaml", "config/all_methods.yaml", "config/paper/dra_grpo.yaml",
@@ -179,7 +179,7 @@ def test_toy_data_verb_refuses_repeated_ids(tmp_path, monkeypatch):
         return splits
 
     monkeypatch.setattr(countdown_data, "generate", twice)
-    cfg = validate({**TOY, "data": {"n_test": 4, "max_problems": 12}, "validation": {"problems": 0}})
+    cfg = load_config({**TOY, "data": {"n_test": 4, "max_problems": 12}, "validation": {"problems": 0}})
     from divrl.settings import sections
 
     train, test = tmp_path / "train.jsonl", tmp_path / "test.jsonl"

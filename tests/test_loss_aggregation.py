@@ -14,7 +14,7 @@ import pytest
 import torch
 import yaml
 
-from divrl.settings.load import validate
+from divrl.config.load import load_config
 
 LENGTHS = [[1, 3], [5, 7]]  # completion lengths, two micro-batches of two completions
 ADVANTAGES = [[1.0, -2.0], [0.5, 3.0]]
@@ -64,7 +64,7 @@ def trl_grad(loss_type: str, tiny_base, problems, tmp_path) -> list[list[list[fl
 
 
 def test_ds_countdown_aggregates_as_verl_token_mean(root, tiny_base, tiny_problems, tmp_path):
-    cfg = validate(yaml.safe_load((root / "config/paper/ds_countdown.yaml").read_text()))
+    cfg = load_config(yaml.safe_load((root / "config/paper/ds_countdown.yaml").read_text()))
     loss_type = cfg["train"]["loss_type"]
     got = rows(trl_grad(loss_type, tiny_base, tiny_problems["train"], tmp_path))
     want = rows(verl_token_mean_grad(LENGTHS, ADVANTAGES))

@@ -81,8 +81,9 @@ def test_dapo_drops_uniform_groups_and_sets_clip_higher():
     r = torch.ones(4)
     x = GroupInputs(r >= 1, lengths=torch.tensor([1, 16, 16, 16]), max_length=16)
     assert torch.all(m.group_advantages(r, x) == 0)  # would differ by length, but the group is dropped
-    assert m.extra_trl_args({}) == {"epsilon_high": 0.28} and m.loss_type == "dapo"
-    assert methods.get("cispo").extra_trl_args({}) == {"epsilon_high": 5.0}
+    assert m.extra_trl_args(m.typed()) == {"epsilon_high": 0.28} and m.loss_type == "dapo"
+    cispo = methods.get("cispo")
+    assert cispo.extra_trl_args(cispo.typed()) == {"epsilon_high": 5.0}
 
 
 def test_dra_composes_with_any_backbone_by_name():
@@ -97,8 +98,9 @@ def test_dra_composes_with_any_backbone_by_name():
 
 # ----------------------------------------------------------------- entropy baselines
 def test_entropy_baselines_use_trl_entropy_coef_with_opposite_signs():
-    assert methods.get("entropy_bonus").extra_trl_args({"alpha": 0.02}) == {"entropy_coef": 0.02}
-    assert methods.get("entropy_penalty").extra_trl_args({"alpha": 0.02}) == {"entropy_coef": -0.02}
+    for name, coef in (("entropy_bonus", 0.02), ("entropy_penalty", -0.02)):
+        m = methods.get(name)
+        assert m.extra_trl_args(m.typed({"alpha": 0.02})) == {"entropy_coef": coef}
 
 
 # ----------------------------------------------------------------- R1-zero-Div
@@ -130,8 +132,8 @@ def test_div_lambda_does_not_depend_on_the_share_of_correct_answers():
 def test_div_with_lambda0_equals_grpo():
     m = methods.get("div")
     logp = -torch.rand(2, 3, requires_grad=True)
-    term = m.loss_term(logp, None, torch.ones(2, 3), torch.tensor([True, False]), torch.zeros(2), lam=0.0,
-                       mask_by="correct", old_logp="old")
+    term = m.loss_term(logp, None, torch.ones(2, 3), torch.tensor([True, False]), torch.zeros(2),
+                       m.typed({"lam": 0.0, "mask_by": "correct", "old_logp": "old"}))
     assert term.item() == 0.0
     r = torch.tensor([1.0, 0.0, 0.0, 1.0])
     torch.testing.assert_close(m.group_advantages(r, GroupInputs(r >= 1)), grpo(r))

@@ -128,7 +128,7 @@ def test_dra_composes_the_backbones_class_and_its_own():
     dapo, dra = methods.get("dapo").hyperparameters, methods.get("dra_dapo").hyperparameters
     assert list(dra.model_fields) == [*dapo.model_fields, "adjust_uniform_groups"]
     assert issubclass(dra, dapo)
-    assert methods.get("dra_ds").logp_reduction({"length_normalized": True}) == "mean"
+    assert methods.get("dra_ds").typed({"length_normalized": True}).logp_reduction() == "mean"
 
 
 # He et al.'s released code ranks by the per-token mean of log π_old; the others' sources sum
@@ -138,10 +138,10 @@ MEAN_BY_DEFAULT = {"unlikeliness", "dra_unlikeliness"}
 @pytest.mark.parametrize("name", ALL)
 def test_logp_reduction_is_declared_by_the_method(name):
     m = methods.get(name)
-    assert m.logp_reduction({}) == ("mean" if name in MEAN_BY_DEFAULT else "sum")
+    assert m.typed().logp_reduction() == ("mean" if name in MEAN_BY_DEFAULT else "sum")
     if "length_normalized" in fields(name):
-        assert m.logp_reduction({"length_normalized": True}) == "mean"
-        assert m.logp_reduction({"length_normalized": False}) == "sum"
+        assert m.typed({"length_normalized": True}).logp_reduction() == "mean"
+        assert m.typed({"length_normalized": False}).logp_reduction() == "sum"
 
 
 def test_describe_lists_every_method_and_hyperparameter_with_type_default_and_help():

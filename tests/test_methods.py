@@ -87,12 +87,12 @@ def test_no_cross_talk_between_groups(name):
     a, b = torch.tensor([1.0, 0, 0, 1, 0.1, 0]), torch.tensor([0.0, 1, 1, 1, 0, 0.1])
     xa, xb = inputs_for(a, 1), inputs_for(b, 2)
     batch = concat(xa, xb)
-    both = m.batch_advantages(torch.cat([a, b]), G, batch)
+    both = m.batch_advantages(torch.cat([a, b]), G, batch, m.typed())
     torch.testing.assert_close(both[:G], m.group_advantages(a, xa))
     torch.testing.assert_close(both[G:], m.group_advantages(b, xb))
     # changing group b leaves group a untouched
     b2 = torch.tensor([1.0, 1, 1, 0, 0, 0])
-    both2 = m.batch_advantages(torch.cat([a, b2]), G, concat(xa, inputs_for(b2, 2)))
+    both2 = m.batch_advantages(torch.cat([a, b2]), G, concat(xa, inputs_for(b2, 2)), m.typed())
     torch.testing.assert_close(both2[:G], both[:G])
 
 

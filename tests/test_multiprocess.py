@@ -146,8 +146,8 @@ class _Recorder:
     def __getattr__(self, name):
         return getattr(self.inner, name)
 
-    def batch_advantages(self, rewards, group_size, inputs, **hp):
-        adv = self.inner.batch_advantages(rewards, group_size, inputs, **hp)
+    def batch_advantages(self, rewards, group_size, inputs, hp):
+        adv = self.inner.batch_advantages(rewards, group_size, inputs, hp)
         self.calls.append({"n": rewards.numel(), "group_size": group_size, "advantages": adv.tolist()})
         return adv
 
@@ -189,7 +189,7 @@ def _probe_trainer(dump_dir: Path):
                 embeddings=embedding.embed(texts, self.embed.name) if "embeddings" in needs else None,
                 logp_old=gather(self._logp_unpadded(out)).cpu() if "logp_old" in needs else None,
             )
-            adv = self.method.inner.batch_advantages(rewards, self.num_generations, group, **self.method_params)
+            adv = self.method.inner.batch_advantages(rewards, self.num_generations, group, self.hyperparameters)
             local = slice(rank * n_local, (rank + 1) * n_local)
             return {
                 "world": self.accelerator.num_processes,
@@ -215,7 +215,7 @@ def _probe_trainer(dump_dir: Path):
                 logits = model(input_ids=torch.cat([prompt, completion]).unsqueeze(0)).logits[0].float()
                 logits = logits[len(prompt) - 1 : -1] / self.temperature
                 logp = torch.log_softmax(logits, dim=-1).gather(1, completion.unsqueeze(1)).sum()
-                if self.method_params.get("length_normalized", False):
+                if self.hyperparameters.logp_reduction() == "mean":
                     logp = logp / max(len(completion), 1)
                 values.append(logp)
             return torch.stack(values)

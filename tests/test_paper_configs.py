@@ -8,7 +8,7 @@ import sys
 import pytest
 import yaml
 
-from divrl.settings.load import validate
+from divrl.config.load import load_config
 from divrl.report.vs_paper import rows_of
 
 # name -> the --configfile list (overlays after their base, as Snakemake deep-merges them)
@@ -81,7 +81,7 @@ def jobs(stdout: str) -> list[dict]:
 
 @pytest.mark.parametrize("name", PAPERS)
 def test_paper_config_validates(root, name):
-    cfg = validate(raw(root, name))
+    cfg = load_config(raw(root, name))
     assert cfg["device"] == "cuda" and cfg["base"]["model"] and cfg["datasets"]
     # every published row names one of our methods (or base) and one of our test sets (or avg)
     for row in rows_of(cfg["paper"]):
@@ -134,7 +134,7 @@ def _updates_per_generation(t: dict) -> int:
 
 
 def test_ds_countdown_is_the_papers_table(root):
-    cfg = validate(raw(root, "ds_countdown"))
+    cfg = load_config(raw(root, "ds_countdown"))
     t, e = cfg["train"], cfg["eval"]
     assert cfg["base"]["model"] == "Qwen/Qwen2.5-3B-Instruct" and cfg["cluster"]["train_gpus"] == 2
     assert t["num_generations"] == 5 and t["prompts_per_step"] == 64  # mini-batch 64 of a 128-prompt batch
@@ -162,7 +162,7 @@ DS_MATH = {
 @pytest.mark.parametrize("name", DS_MATH)
 def test_ds_math_is_the_papers_column(root, name):
     model, rl_steps, updates, length, high, kl, gp, gn, n_train = DS_MATH[name]
-    cfg = validate(raw(root, name))
+    cfg = load_config(raw(root, name))
     t, e = cfg["train"], cfg["eval"]
     assert cfg["base"]["model"] == model and len(cfg["datasets"]["train"]) == n_train
     assert cfg["datasets"]["train"][0]["source"] == "open-r1/DAPO-Math-17k-Processed"
@@ -187,7 +187,7 @@ def test_ds_math_is_the_papers_column(root, name):
 
 
 def test_r1_zero_div_is_the_papers_setup(root):
-    cfg = validate(raw(root, "r1_zero_div"))
+    cfg = load_config(raw(root, "r1_zero_div"))
     t, e = cfg["train"], cfg["eval"]
     assert (t["lr"], t["lr_scheduler"], t["temperature"], t["beta"], t["num_generations"]) == (3e-6, "cosine", 0.9, 1e-4, 6)
     assert (t["per_device_batch_size"], t["gradient_accumulation_steps"]) == (1, 64)  # Table 6, 7B
@@ -240,8 +240,8 @@ def test_r1_zero_div_analysis_set_is_evaluated_as_in_section_3(plans):
 
 
 def test_dra_is_the_official_recipe(root):
-    cfg = validate(raw(root, "dra_grpo"))
-    assert cfg["seeds"] == [2025] and validate(raw(root, "dra_grpo_seed42"))["seeds"] == [2025, 42]
+    cfg = load_config(raw(root, "dra_grpo"))
+    assert cfg["seeds"] == [2025] and load_config(raw(root, "dra_grpo_seed42"))["seeds"] == [2025, 42]
     assert cfg["methods"]["dra_grpo"]["adjust_uniform_groups"] and cfg["methods"]["dra_dr_grpo"]["adjust_uniform_groups"]
     tests = {name: s["source"] for name, s in cfg["datasets"]["test"].items()}
     assert {tests[b] for b in ("amc23", "minerva", "olympiadbench")} == {"knoveleng/AMC-23", "knoveleng/Minerva-Math", "knoveleng/OlympiadBench"}

@@ -8,11 +8,13 @@ from divrl.report import figures, tables
 from divrl.report.collect import load_runs
 
 
-def fake_metrics(path, passk, scal=0.5, counts=(1, 2, 0, 4)):
+def fake_metrics(path, passk, scal=0.5, counts=(1, 2, 0, 4), who=("base", None), test_set="test"):
+    """A metrics.json of run who = (method, seed) on test_set (with its identity, as evaluate writes it)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     ks = [1, 2, 4]
     per_problem = [{"id": f"p{i}", "c": c, "spearman_rho": 0.1 * i, "spearman_p": 0.2 * i} for i, c in enumerate(counts)]
     path.write_text(json.dumps({
+        "identity": {"method": who[0], "seed": who[1], "test_set": test_set, "params": {}, "model": "m"},
         "n": 4, "k": ks, "pass_at_k": passk, "potential_at_k": [0.0, 0.3, 0.5], "mean_at_1": passk[0],
         "distinct_correct": scal, "distinct_canonical": scal, "embedding_cosine": scal, "format_rate": 1.0,
         "div_equ": 0.5, "spearman_share_p_gt_005": 0.5, "per_problem": per_problem,
@@ -24,9 +26,9 @@ def fake_metrics(path, passk, scal=0.5, counts=(1, 2, 0, 4)):
 def paths(tmp_path):
     """A base model and two grpo seeds with known pass@k curves."""
     return [
-        fake_metrics(tmp_path / "eval/base/metrics.json", [0.2, 0.4, 0.8]),
-        fake_metrics(tmp_path / "eval/grpo/seed0/metrics.json", [0.3, 0.4, 0.5], 1.0),
-        fake_metrics(tmp_path / "eval/grpo/seed1/metrics.json", [0.5, 0.6, 0.7], 2.0),
+        fake_metrics(tmp_path / "eval/base/metrics.json", [0.2, 0.4, 0.8], who=("base", None)),
+        fake_metrics(tmp_path / "eval/grpo/seed0/metrics.json", [0.3, 0.4, 0.5], 1.0, who=("grpo", 0)),
+        fake_metrics(tmp_path / "eval/grpo/seed1/metrics.json", [0.5, 0.6, 0.7], 2.0, who=("grpo", 1)),
     ]
 
 
@@ -97,9 +99,11 @@ def test_several_test_sets_get_their_own_tables_and_an_average(tmp_path):
     paths = []
     for name, shift in (("math500", 0.0), ("aime24", 0.1)):
         paths += [
-            fake_metrics(tmp_path / f"eval/base/{name}/metrics.json", [0.2 + shift, 0.4, 0.8]),
-            fake_metrics(tmp_path / f"eval/grpo/seed0/{name}/metrics.json", [0.3 + shift, 0.4, 0.5], 1.0),
-            fake_metrics(tmp_path / f"eval/grpo/seed1/{name}/metrics.json", [0.5 + shift, 0.6, 0.7], 2.0),
+            fake_metrics(tmp_path / f"eval/base/{name}/metrics.json", [0.2 + shift, 0.4, 0.8], test_set=name),
+            fake_metrics(tmp_path / f"eval/grpo/seed0/{name}/metrics.json", [0.3 + shift, 0.4, 0.5], 1.0,
+                         who=("grpo", 0), test_set=name),
+            fake_metrics(tmp_path / f"eval/grpo/seed1/{name}/metrics.json", [0.5 + shift, 0.6, 0.7], 2.0,
+                         who=("grpo", 1), test_set=name),
         ]
     stats = tmp_path / "stats.json"  # minerva-style golds such as "-1./3" once dropped rows silently
     stats.write_text(json.dumps({"multiplicity": {}, "filter": {
@@ -127,8 +131,9 @@ def test_a_set_out_of_the_average_keeps_its_column(tmp_path):
     paths = []
     for name, shift in (("math500", 0.0), ("aime24", 0.1), ("math500_div", 0.3)):
         paths += [
-            fake_metrics(tmp_path / f"eval/base/{name}/metrics.json", [0.2 + shift, 0.4, 0.8]),
-            fake_metrics(tmp_path / f"eval/grpo/seed0/{name}/metrics.json", [0.3 + shift, 0.4, 0.5], 1.0),
+            fake_metrics(tmp_path / f"eval/base/{name}/metrics.json", [0.2 + shift, 0.4, 0.8], test_set=name),
+            fake_metrics(tmp_path / f"eval/grpo/seed0/{name}/metrics.json", [0.3 + shift, 0.4, 0.5], 1.0,
+                         who=("grpo", 0), test_set=name),
         ]
     first = write([str(p) for p in paths], tmp_path / "out", [1, 4], task="math", not_averaged=["math500_div"])
     table = pd.read_csv(tmp_path / "out/tables/benchmarks.csv", index_col=0, dtype=str)
@@ -142,9 +147,9 @@ def test_report_reference_is_configurable(tmp_path):
     from divrl.cli import main
 
     paths = [
-        fake_metrics(tmp_path / "eval/base/metrics.json", [0.2, 0.4, 0.8]),
-        fake_metrics(tmp_path / "eval/grpo/seed0/metrics.json", [0.3, 0.4, 0.5], 1.0),
-        fake_metrics(tmp_path / "eval/dr_grpo/seed0/metrics.json", [0.3, 0.5, 0.6], 1.0),
+        fake_metrics(tmp_path / "eval/base/metrics.json", [0.2, 0.4, 0.8], who=("base", None)),
+        fake_metrics(tmp_path / "eval/grpo/seed0/metrics.json", [0.3, 0.4, 0.5], 1.0, who=("grpo", 0)),
+        fake_metrics(tmp_path / "eval/dr_grpo/seed0/metrics.json", [0.3, 0.5, 0.6], 1.0, who=("dr_grpo", 0)),
     ]
     assert main(["report", "--metrics", *map(str, paths), "--out-dir", str(tmp_path / "out"), "--k-show", "[1, 4]",
                  "--reference", "dr_grpo"]) == 0

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from divrl.settings.load import point_path, sweep_points, validate
+from divrl.config.load import load_config
+from divrl.workflow.layout import point_path, sweep_points
 
 
 
@@ -23,7 +24,7 @@ def plan(stdout: str) -> dict:
 
 
 def test_grid_points_expand_in_config_order_with_readable_paths():
-    cfg = validate({"methods": {"grpo": {}}, "validation": {"problems": 5},
+    cfg = load_config({"methods": {"grpo": {}}, "validation": {"problems": 5},
                     "sweeps": {"ds": {"gamma_p": [0.01, 0.1], "gamma_n": [0, 0.05]}}})
     points = sweep_points(cfg)["ds"]
     assert [point_path(p) for p in points] == [
@@ -38,7 +39,7 @@ def test_grid_points_expand_in_config_order_with_readable_paths():
 ])
 def test_bad_sweeps_name_the_key(bad, where):
     with pytest.raises(ConfigError, match=where):
-        validate({"methods": {"grpo": {}}, **bad})
+        load_config({"methods": {"grpo": {}}, **bad})
 
 
 @pytest.mark.slow

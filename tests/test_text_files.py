@@ -56,7 +56,7 @@ def test_a_toy_completion_limit_at_the_context_is_refused_at_validation(tmp_path
     """#23 probe 5 (config side): the toy's 64-token context cannot hold a 64-token completion."""
     import yaml
 
-    from divrl.settings.load import load
+    from divrl.config.load import load
 
     path = tmp_path / "c.yaml"
     path.write_text(yaml.safe_dump({"seeds": [0], "methods": {"grpo": {}}, "eval": {"max_new_tokens": 64}}))

@@ -160,13 +160,13 @@ def test_retries_are_sized_from_the_estimate(root, tmp_path):
 
     import yaml
 
-    from divrl.settings.load import validate
+    from divrl.config.load import load_config
     from divrl.cost.estimate import estimate
 
     cfg = yaml.safe_load((root / "config/paper/ds_countdown.yaml").read_text())
     cfg["results"], cfg["cluster"]["train_runtime"] = str(tmp_path / "results"), 240
     (tmp_path / "countdown.yaml").write_text(yaml.safe_dump(cfg))
-    hours = next(r["hours_per_job"] for r in estimate(validate(cfg)) if r["rule"] == "train")
+    hours = next(r["hours_per_job"] for r in estimate(load_config(cfg)) if r["rule"] == "train")
     jobs = math.ceil(hours * 60 / (240 - 10)) + 1
     assert jobs >= 3 and train_rule(root, tmp_path, configfile=tmp_path / "countdown.yaml")._restart_times == jobs - 1
     # the toy fits in one job: the train rule keeps Snakemake's --retries (the profile's 1)

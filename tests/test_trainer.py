@@ -81,11 +81,11 @@ def test_global_entropy_coef_reaches_trl_and_a_methods_own_alpha_replaces_it():
     from divrl.train.run import _global_then_method_args
 
     spec = TrainSpec(**{**SPEC.__dict__, "entropy_coef": 0.001, "epsilon_high": 0.25})
-    assert _global_then_method_args(spec, methods.get("ds"), methods.get("ds").params()) == {
-        "entropy_coef": 0.001, "epsilon_high": 0.25}
-    own = _global_then_method_args(spec, methods.get("entropy_penalty"), {"alpha": 0.02})
+    ds, penalty, dapo = methods.get("ds"), methods.get("entropy_penalty"), methods.get("dapo")
+    assert _global_then_method_args(spec, ds, ds.typed()) == {"entropy_coef": 0.001, "epsilon_high": 0.25}
+    own = _global_then_method_args(spec, penalty, penalty.typed({"alpha": 0.02}))
     assert own["entropy_coef"] == -0.02
-    assert _global_then_method_args(spec, methods.get("dapo"), methods.get("dapo").params())["epsilon_high"] == 0.28
+    assert _global_then_method_args(spec, dapo, dapo.typed())["epsilon_high"] == 0.28
 
 
 def test_dra_official_reward_trains_with_the_verifier_as_correctness(tiny_base, tmp_path):
@@ -141,4 +141,4 @@ def test_sequence_logp_reduces_as_the_method_declares():
     assert sequence_logp(per_token, mask, "mean").tolist() == [-1.5, -3.0]
     with pytest.raises(ValueError, match="'max' is not"):
         sequence_logp(per_token, mask, "max")
-    assert methods.get("ds").logp_reduction({"length_normalized": True}) == "mean"
+    assert methods.get("ds").typed({"length_normalized": True}).logp_reduction() == "mean"

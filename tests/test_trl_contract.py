@@ -178,7 +178,7 @@ def test_every_grpo_config_keyword_divrl_passes_exists():
 @pytest.mark.parametrize("name", [*methods.names(), "dra_dapo"])
 def test_method_trl_args_are_grpo_config_fields(name):
     m = methods.get(name)
-    missing = sorted(set(m.extra_trl_args(m.params())) - set(GRPOConfig.__dataclass_fields__))
+    missing = sorted(set(m.extra_trl_args(m.typed())) - set(GRPOConfig.__dataclass_fields__))
     assert not missing, f"{name}: GRPOConfig has no field(s) {missing}"
 
 

@@ -108,7 +108,7 @@ def test_advantages_from_token_log_probs_match_the_code(group):
     mask = torch.tensor([[t < n for t in range(width)] for n in lengths])
     token_logps[~mask] = float("-inf")  # padding must not leak into the mean
     m = methods.get("unlikeliness")
-    logp_old = sequence_logp(token_logps, mask, m.logp_reduction({}))
+    logp_old = sequence_logp(token_logps, mask, m.typed().logp_reduction())
     got = m.group_advantages(torch.tensor(rewards, dtype=torch.float64), GroupInputs(torch.tensor(rewards) >= 1, logp_old))
     want = official_advantages(rewards, token_logps.tolist(), mask.tolist(), beta=0.25, eps=EPS)  # ε: ours, not their 1e-6
     torch.testing.assert_close(got, torch.tensor(want, dtype=torch.float64), atol=1e-9, rtol=1e-7)
@@ -117,8 +117,8 @@ def test_advantages_from_token_log_probs_match_the_code(group):
 def test_defaults_are_the_released_scripts():
     m = methods.get("unlikeliness")
     assert m.params()["beta_rank"] == 0.25  # examples/lean/grpo.sh: lean.rank_penalty=0.25
-    assert m.logp_reduction({}) == "mean"  # masked_mean(old_log_probs, eos_mask)
-    assert m.logp_reduction({"length_normalized": False}) == "sum"
+    assert m.typed().logp_reduction() == "mean"  # masked_mean(old_log_probs, eos_mask)
+    assert m.typed({"length_normalized": False}).logp_reduction() == "sum"
 
 
 # ----------------------------------------------------------------- worked by hand

@@ -13,6 +13,13 @@ from divrl.report import vs_paper
 N = 8
 
 
+def _who(path) -> dict:
+    """The identity evaluate writes, for these tests' eval/METHOD[/seedS]/SET/metrics.json."""
+    parts = path.parts[path.parts.index("eval") + 1:-1]
+    seed = int(parts[1].removeprefix("seed")) if len(parts) == 3 else None
+    return {"method": parts[0], "seed": seed, "test_set": parts[-1], "params": {}, "model": "m"}
+
+
 def _metrics(path, counts, greedy=None, div_equ=0.5):
     """A minimal metrics.json: n, the k grid, pass@k, and per-problem correct counts."""
     ks = [1, 2, 4, 8]
@@ -21,8 +28,8 @@ def _metrics(path, counts, greedy=None, div_equ=0.5):
         for p, g in zip(per, greedy):
             p["greedy_correct"] = g
     passk = [float(np.mean([1 - math.comb(N - c, k) / math.comb(N, k) for c in counts])) for k in ks]
-    m = {"n": N, "k": ks, "pass_at_k": passk, "mean_at_1": float(np.mean(counts)) / N, "div_equ": div_equ,
-         "per_problem": per}
+    m = {"identity": _who(path), "n": N, "k": ks, "pass_at_k": passk, "mean_at_1": float(np.mean(counts)) / N,
+         "div_equ": div_equ, "per_problem": per}
     if greedy is not None:
         m["greedy_pass1"] = float(np.mean(greedy))
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -26,13 +26,16 @@ log = logging.getLogger("divrl")
 
 
 def _config(args) -> dict | None:
-    """The config file given by hand (--config), loaded and validated; None under the workflow."""
+    """The config file given by hand (--config), loaded and validated once per command (a verb
+    reads its section and the method's hyperparameters from it); None under the workflow."""
     if args.params:
         return None
     if args.config:
-        from divrl.settings.load import load
+        if getattr(args, "_loaded", None) is None:
+            from divrl.config.load import load
 
-        return load(args.config)
+            args._loaded = load(args.config)
+        return args._loaded
     raise ValueError("give the config section as --params JSON or a config file as --config FILE")
 
 
@@ -134,12 +137,11 @@ def cmd_train(args) -> None:
     if args.method_params:
         method_params = json.loads(args.method_params)
     elif args.config:  # by hand: the method's hyperparameters from the same config file
-        from divrl.settings.load import load
-
-        method_params = load(args.config)["methods"].get(args.method, {})
+        method_params = _config(args)["methods"].get(args.method, {})
     else:
         method_params = {}
-    methods.get(args.method).params(method_params)  # name and hyperparameters first: cheapest to get wrong
+    # name and hyperparameters first (cheapest to get wrong), validated here once: the run gets this instance
+    hyperparameters = methods.get(args.method).typed(method_params)
     require_model(args.base, "base model", "base")
     spec = parse(TrainSpec, _section(args, lambda cfg: section(cfg, "train")), "train")
     _threads(args.threads)
@@ -149,7 +151,7 @@ def cmd_train(args) -> None:
                    completion_key="train.max_completion_length",
                    hint="; drop such rows at the data step with datasets.filter.max_prompt_tokens (counted in stats.json)")
     info = train(
-        args.method, method_params, args.seed, spec, args.base,
+        args.method, hyperparameters, args.seed, spec, args.base,
         problems, args.model_out, args.log_out, args.checkpoints,
     )
     log.info("trained %s seed %d in %.0fs -> %s", args.method, args.seed, info["seconds"], args.model_out)
@@ -221,7 +223,7 @@ def cmd_formats(args) -> None:
 
 
 def cmd_validate(args) -> None:
-    from divrl.settings.load import load
+    from divrl.config.load import load
 
     cfg = load(args.config)
     bases = len(cfg["base"]["seeds"])

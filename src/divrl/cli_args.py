@@ -7,7 +7,9 @@ the module with the `cmd_*` functions, which keeps the import one-way.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
+from divrl.report import outputs
 from divrl.settings.report import Report
 
 REPORT = Report()  # report option defaults are the config's (one definition: divrl.settings)
@@ -98,10 +100,11 @@ def build(c) -> argparse.ArgumentParser:
     sp = verb("validate", c.cmd_validate, "check a workflow config against the schema and the registry", section=False)
     sp.add_argument("config")
     sp = verb("readme", c.cmd_readme, "insert a generated markdown table into README.md", section=False)
-    sp.add_argument("--table", default="results/tables/summary.md")
+    sp.add_argument("--table", default=outputs.files("summary_md", tables="results/tables")[0])
     sp.add_argument("--readme", default="README.md")
     sp.add_argument("--marker", default="results", help="README holds <!-- MARKER:start --> … <!-- MARKER:end -->")
-    sp.add_argument("--figures", nargs="*", default=["passk", "passk_minus_base"], help="figure names to copy to docs/")
+    sp.add_argument("--figures", nargs="*", default=[outputs.BY_KEY[k].stem for k in ("passk", "passk_minus_base")],
+                    help="figure names to copy to docs/")
     return p
 
 
@@ -122,13 +125,14 @@ def name_path(text: str) -> tuple[str, str]:
 
 def identity(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--identity", metavar="JSON", help='JSON of who the run is, written into metrics.json: {"method", "run", "seed", '
-                    '"test_set", "params", "model"} (the workflow passes it; without it the report reads the run from '
-                    "the folder layout)")
+                    '"test_set", "params", "model"} (the workflow passes it; the report reads '
+                    "only this, never the path: without it the report refuses the file)")
 
 
 def report_verbs(verb) -> None:
     """The report verbs (divrl.report.verbs): each output file is an option naming its path,
-    and a verb writes only the files named (what its rule in workflow/rules/report.smk declares)."""
+    and a verb writes only the files named (what its rule in workflow/rules/report.smk declares);
+    both come from the one table of the report's outputs (divrl.report.outputs)."""
     from divrl.report import verbs as v
 
     def metrics(sp, what="…/eval/base/baseB/SET/metrics.json and …/eval/METHOD/baseB/seedS/SET/metrics.json of one test set"):
@@ -143,54 +147,45 @@ def report_verbs(verb) -> None:
     def k_show(sp):
         sp.add_argument("--k-show", help="JSON list of k for the tables (report.k_show)")
 
-    def figure(sp, flag, what):
-        sp.add_argument(flag, nargs="+", help=f"{what}: one file per format (.png, .pdf)")
+    def files(sp, rule):
+        """The rule's outputs, each an option whose value lands in args.KEY."""
+        for out in outputs.of_rule(rule):
+            names = " and ".join(Path(f).name for f in out.files())  # one file per format for a figure
+            sp.add_argument(out.flag, dest=out.key, nargs="+" if out.figure else None, metavar="FILE",
+                            help=f"{out.what}: {names}" if out.what else names)
 
     sp = verb("report-tables", v.cmd_report_tables, "summary, paper-style tables and bootstrap CIs of one test set", section=False)
     metrics(sp), k_show(sp), reference(sp)
     sp.add_argument("--data-stats", help="data/stats.json (multiplicity table; rows a test set lost)")
     sp.add_argument("--task", default="countdown", help="dra_style column and multiplicity label: the task with one "
                     "test set, the test set's name with several")
-    for name, help in (("runs_csv", "one row per method × seed × k"), ("summary_csv", "mean and std over seeds"),
-                       ("summary_md", "the summary a person reads first"), ("minus_base_csv", "pass@k − base per seed")):
-        sp.add_argument("--" + name.replace("_", "-"), help=help)
-    for name in v.PAPER_TABLE_OUTPUTS:
-        sp.add_argument("--" + name.replace("_", "-"), dest=name)
+    files(sp, "report_tables")
 
     sp = verb("report-figures", v.cmd_report_figures, "pass@k, pass@k − base, accuracy vs diversity, training curves "
               "and Spearman figures of one test set", section=False)
     metrics(sp), reference(sp)
     sp.add_argument("--label", required=True, help="what the titles name: the test set (or 'Countdown toy')")
     sp.add_argument("--train-logs", nargs="*", help="…/train/METHOD/baseB/seedS/train_log.json (for --curves)")
-    for flag, what in (("--passk", "pass@k against k"), ("--minus-base", "pass@k − base pass@k"),
-                       ("--scatter", "pass@1 against distinct correct answers"), ("--curves", "training curves"),
-                       ("--spearman", "Spearman(reward, diversity) per prompt")):
-        figure(sp, flag, what)
+    files(sp, "report_figures")
 
     sp = verb("report-compare", v.cmd_report_compare, "calibrated comparisons of one test set: each method against "
               "the reference and base (t-tests over seeds, base models as a random factor), verdicts in words, runs "
               "needed, replication on halves of the seeds and per base model, per-problem gains and losses",
               section=False)
     metrics(sp), k_show(sp), reference(sp)
-    for name, help in (("compare_csv", "one row per method, opponent and k"), ("compare_md", "the verdicts"),
-                       ("power_md", "power now and the seeds or base models an effect needs"),
-                       ("replication_md", "each verdict on two halves of the seeds and per base model"),
-                       ("gains_losses_csv", None), ("gains_losses_md", "problems gained and lost against base")):
-        sp.add_argument("--" + name.replace("_", "-"), help=help)
     sp.add_argument("--alpha", type=float, default=REPORT.alpha, help=f"test level (report.alpha; default {REPORT.alpha})")
     sp.add_argument("--effect", type=float, default=REPORT.effect, help="smallest pass@k difference worth detecting "
                     f"(report.effect; default {REPORT.effect})")
     sp.add_argument("--coupled-seeds", action="store_true", help="the runs were trained with train.coupled_sampling: "
                     "pair seed s of two methods (one base model); never for uncoupled runs")
-    figure(sp, "--pass1-change", "per-problem pass@1 change against base")
+    files(sp, "report_compare")
 
     sp = verb("report-benchmarks", v.cmd_report_benchmarks, "pass@1 per test set and their average", section=False)
     metrics(sp, "metrics.json files of every test set")
     reference(sp)
     sp.add_argument("--data-stats", help="data/stats.json (rows a test set lost)")
     sp.add_argument("--not-averaged", nargs="*", help="test sets left out of the average (in_average: false)")
-    sp.add_argument("--md", help="benchmarks.md")
-    sp.add_argument("--csv", help="benchmarks.csv")
+    files(sp, "report_benchmarks")
 
     sp = verb("report-paper", v.cmd_report_paper, "our numbers against the published ones (the config's paper: section)",
               section=False)
@@ -198,14 +193,13 @@ def report_verbs(verb) -> None:
     reference(sp)
     sp.add_argument("--paper", required=True, help="JSON of the config's paper: section")
     sp.add_argument("--not-averaged", nargs="*", help="test sets left out of the average (in_average: false)")
-    sp.add_argument("--md", help="vs_paper.md")
-    sp.add_argument("--csv", help="vs_paper.csv")
-    figure(sp, "--figure", "published curves against ours")
+    files(sp, "report_paper")
 
     sp = verb("report", v.cmd_report, "the whole report into one folder, by hand (the workflow runs report-* verbs)",
               section=False)
     metrics(sp, "…/eval/base/baseB/SET/metrics.json and …/eval/METHOD/baseB/seedS/SET/metrics.json")
-    sp.add_argument("--out-dir", required=True, help="gets tables/ and figures/")
+    sp.add_argument("--out-dir", required=True, help="gets tables/ and figures/, the files the report rules write "
+                    "(tables/SET/ and figures/SET/ each with several test sets)")
     k_show(sp), reference(sp)
     sp.add_argument("--train-logs", nargs="*", help="…/train/METHOD/baseB/seedS/train_log.json (training curves)")
     sp.add_argument("--data-stats", help="data/stats.json (solution multiplicity table)")
@@ -217,8 +211,8 @@ def report_verbs(verb) -> None:
               "validation split", section=False)
     metrics(sp, "metrics.json of the base model and the configured methods (references), every set")
     sp.add_argument("--points", nargs="*", help="metrics.json of the grid points, every set")
-    sp.add_argument("--sweeps", required=True, help='JSON {method: ["method/p=v,…", …]} (what the workflow passes)')
+    # dest: args.sweeps is the sweeps figure (its output key)
+    sp.add_argument("--sweeps", dest="sweep_runs", required=True,
+                    help='JSON {method: ["method/p=v,…", …]} (what the workflow passes)')
     sp.add_argument("--select-k", type=int, default=REPORT.select_k, help="choose the point with the best mean validation pass@k")
-    sp.add_argument("--table-md", help="sweeps.md")
-    sp.add_argument("--table-csv", help="sweeps.csv")
-    figure(sp, "--figure", "validation and test pass@k over the grid")
+    files(sp, "sweep_report")

@@ -1,6 +1,7 @@
 # Problems: generated (the toy) or loaded from real data sets (`datasets:`), then the base model.
 from divrl.data.download import pinned
 
+TRAIN_PROBLEMS = paths.data("train.jsonl")  # what `train` reads (after the difficulty filter, if any)
 # local path -> (url, sha256) of each data set named by url (not on the hub)
 DOWNLOADS = pinned(DATASETS)
 
@@ -14,7 +15,7 @@ if DOWNLOADS:
         output:
             "{download}",
         log:
-            f"{R}/logs/download/{{download}}.log",
+            paths.log("download", "{download}"),
         wildcard_constraints:
             download="|".join(re.escape(path) for path in DOWNLOADS),
         localrule: True
@@ -35,14 +36,14 @@ rule data:
         list(DOWNLOADS),
     output:
         # with a difficulty filter, the `difficulty` rule turns this pool into train.jsonl
-        train=f"{R}/data/train_pool.jsonl" if DIFFICULTY else f"{R}/data/train.jsonl",
-        test=expand(f"{R}/data/test/{{bench}}.jsonl", bench=BENCHES),
-        stats=f"{R}/data/stats.json",
-        validation=[f"{R}/data/validation.jsonl"] if VALIDATION else [],
+        train=paths.data("train_pool.jsonl" if DIFFICULTY else "train.jsonl"),
+        test=expand(paths.test_problems(), bench=BENCHES),
+        stats=paths.data("stats.json"),
+        validation=[paths.problems(layout.VALIDATION)] if VALIDATION else [],
     log:
-        f"{R}/logs/data.log",
+        paths.log("data"),
     benchmark:
-        f"{R}/benchmarks/data.tsv"
+        paths.benchmark("data")
     conda:
         MODEL_ENV
     resources:
@@ -65,21 +66,21 @@ if DIFFICULTY:
     rule difficulty:
         input:
             pool=rules.data.output.train,
-            base=[] if HUB_BASE else base_model_dir(BASE_SEEDS[0]),
+            base=[] if HUB_BASE else paths.base_model_dir(BASE_SEEDS[0]),
         output:
-            train=f"{R}/data/train.jsonl",
-            stats=f"{R}/data/difficulty.json",
+            train=TRAIN_PROBLEMS,
+            stats=paths.data("difficulty.json"),
         log:
-            f"{R}/logs/difficulty.log",
+            paths.log("difficulty"),
         benchmark:
-            f"{R}/benchmarks/difficulty.tsv"
+            paths.benchmark("difficulty")
         conda:
             MODEL_ENV
-        threads: config["eval"]["threads"]
+        threads: CFG.eval.threads
         resources:
             mem_mb=mem_mb("evaluate"),
-            runtime=runtime_minutes(config["cluster"]["eval_runtime"]),
-            gpu=gpus(config["cluster"]["eval_gpus"]),
+            runtime=runtime_minutes(CFG.cluster.eval_runtime),
+            gpu=gpus(CFG.cluster.eval_gpus),
         params:
             divrl=DIVRL,
             section=as_json(sections.difficulty_section(config)),
@@ -89,8 +90,6 @@ if DIFFICULTY:
             " --problems {input.pool:q} --out {output.train:q} --stats {output.stats:q} > {log:q} 2>&1"
 
 
-TRAIN_PROBLEMS = f"{R}/data/train.jsonl"
-
 if not HUB_BASE:
 
     # one toy base model per base seed (base.seeds): the seed of its initialisation and SFT batches
@@ -98,14 +97,14 @@ if not HUB_BASE:
         input:
             rules.data.output.train,
         output:
-            directory(base_model_dir()),
+            directory(paths.base_model_dir()),
         log:
-            f"{R}/logs/base/{base_name()}.log",
+            paths.log("base", layout.base_name()),
         benchmark:
-            f"{R}/benchmarks/base/{base_name()}.tsv"
+            paths.benchmark("base", layout.base_name())
         conda:
             MODEL_ENV
-        threads: config["base"]["threads"]
+        threads: CFG.base.threads
         resources:
             mem_mb=mem_mb("base"),
             runtime=runtime_minutes(120),

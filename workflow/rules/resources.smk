@@ -6,7 +6,7 @@ import math
 
 def gpus(n=1):
     """GPUs a job asks for: n on `device: cuda`, none on CPU machines."""
-    return n if config["device"] == "cuda" else 0
+    return n if CFG.device == "cuda" else 0
 
 
 def by_attempt(value):
@@ -20,7 +20,7 @@ def by_attempt(value):
 def runtime_minutes(minutes):
     """A job's runtime (by_attempt), capped at cluster.partition_max_runtime: Slurm refuses
     a job asking more than the partition's MaxTime, or never starts it."""
-    cap = config["cluster"]["partition_max_runtime"]
+    cap = CFG.cluster.partition_max_runtime
     grow = by_attempt(minutes)
     return lambda wildcards, attempt: grow(wildcards, attempt) if cap is None else min(grow(wildcards, attempt), cap)
 
@@ -30,19 +30,19 @@ def time_limit_warning():
     would kill the job's Snakemake; divrl.train.slurm_signal says why)."""
     from divrl.train.slurm_signal import sbatch_option
 
-    return sbatch_option(config["cluster"]["time_limit_warning"])
+    return sbatch_option(CFG.cluster.time_limit_warning)
 
 
 def _train_minutes_per_job():
     """Minutes a first train job trains before its warning comes."""
-    c = config["cluster"]
-    return runtime_minutes(c["train_runtime"])(None, 1) - c["time_limit_warning"] / 60
+    c = CFG.cluster
+    return runtime_minutes(c.train_runtime)(None, 1) - c.time_limit_warning / 60
 
 
 if _train_minutes_per_job() <= 0:  # every job would be warned at once and train nothing
     sys.stderr.write(
-        f"cluster.time_limit_warning: {config['cluster']['time_limit_warning']} s is not shorter than a train job's"
-        f" runtime ({runtime_minutes(config['cluster']['train_runtime'])(None, 1)} min: cluster.train_runtime,"
+        f"cluster.time_limit_warning: {CFG.cluster.time_limit_warning} s is not shorter than a train job's"
+        f" runtime ({runtime_minutes(CFG.cluster.train_runtime)(None, 1)} min: cluster.train_runtime,"
         " cluster.partition_max_runtime)\n"
     )
     sys.exit(1)
@@ -57,7 +57,7 @@ def train_retries():
     job has left after its warning (measured); the resubmission is the main Snakemake's."""
     if not workflow.is_main_process:
         return 0
-    jobs = config["cluster"]["train_jobs"]
+    jobs = CFG.cluster.train_jobs
     if jobs is None:
         from divrl.cost.estimate import estimate
 
@@ -84,29 +84,29 @@ def _mem_mb(job):
     data, CUDA context and vLLM's host side.
     """
     toy = {"data": 2000, "base": 4000, "train": 6000, "evaluate": 4000, "report": 2000}
-    size = config["base"]["params_b"]
+    size = CFG.base.params_b
     if size is None or job in ("data", "report"):
         return toy[job] if size is None else toy[job] * 4
     if job != "train":
         return int(16_000 + 1.25 * size * 1000 * 2)
-    t = config["train"]
-    procs = max(1, gpus(config["cluster"]["train_gpus"]))
-    models = 2 if t["beta"] > 0 else 1
-    per_param = procs * models * (2 if t["bf16"] else 4)
-    if config["cluster"]["accelerate_config"] == "zero2_offload" and procs > 1:
+    t = CFG.train
+    procs = max(1, gpus(CFG.cluster.train_gpus))
+    models = 2 if t.beta > 0 else 1
+    per_param = procs * models * (2 if t.bf16 else 4)
+    if CFG.cluster.accelerate_config == "zero2_offload" and procs > 1:
         per_param += 12
     return int(16_000 + 1.25 * size * 1000 * per_param)
 
 
 def train_launcher():
     """`divrl` for one process; `accelerate launch` over the job's GPUs for several."""
-    n = gpus(config["cluster"]["train_gpus"])
+    n = gpus(CFG.cluster.train_gpus)
     if n <= 1:
         return DIVRL
-    acc = os.path.join(ROOT, "config", "accelerate", f"{config['cluster']['accelerate_config']}.yaml")
+    acc = os.path.join(ROOT, "config", "accelerate", f"{CFG.cluster.accelerate_config}.yaml")
     # train.bf16 stays the one precision switch (the accelerate file's would win otherwise);
     # a free port keeps two jobs on one node from colliding on accelerate's default 29500.
-    precision = "bf16" if config["train"]["bf16"] else "no"
+    precision = "bf16" if CFG.train.bf16 else "no"
     port = "$(python -c 'import socket; s = socket.socket(); s.bind((\"\", 0)); print(s.getsockname()[1])')"
     return (
         # accelerate does not die with its parent by itself: divrl.system.procs arms that, then execs it

@@ -4,26 +4,26 @@ rule train:
         base=base_input,
         problems=TRAIN_PROBLEMS,
     output:
-        model=directory(f"{train_dir()}/model"),
-        log_json=f"{train_dir()}/train_log.json",
+        model=directory(paths.trained_model()),
+        log_json=paths.train_log(),
     log:
-        f"{R}/logs/train/{run_name()}.log",
+        paths.log("train", layout.run_name()),
     benchmark:
-        f"{R}/benchmarks/train/{run_name()}.tsv"
+        paths.benchmark("train", layout.run_name())
     # a training longer than one job's time limit: at Slurm's warning it saves a checkpoint
     # and exits (divrl.train.time_limit), Snakemake resubmits, the next job resumes
     retries: train_retries()
     conda:
         MODEL_ENV
-    threads: config["train"]["threads"]
+    threads: CFG.train.threads
     resources:
         mem_mb=mem_mb("train"),
-        runtime=runtime_minutes(config["cluster"]["train_runtime"]),
+        runtime=runtime_minutes(CFG.cluster.train_runtime),
         slurm_extra=time_limit_warning(),
-        gpu=gpus(config["cluster"]["train_gpus"]),
+        gpu=gpus(CFG.cluster.train_gpus),
         nodes=1,  # accelerate launches on one machine; Slurm must not spread the GPUs
         cpus_per_task=lambda wildcards, threads: max(
-            threads, gpus(config["cluster"]["train_gpus"]) * config["cluster"]["cpus_per_gpu"]
+            threads, gpus(CFG.cluster.train_gpus) * CFG.cluster.cpus_per_gpu
         ),
     params:
         section=as_json(with_device("train")),
@@ -32,7 +32,7 @@ rule train:
         base=base_model_arg,  # run (B, METHOD, S) trains from base model B with RL seed S
         launcher=train_launcher(),
         # not an output: Snakemake deletes outputs of failed jobs, checkpoints must survive
-        checkpoints=f"{R}/checkpoints/{run_name()}",
+        checkpoints=paths.checkpoints_dir(),
     shell:
         "{params.launcher} train --params {params.section} --threads {threads} --method {params.method_name:q}"
         " --method-params {params.method_params} --seed {wildcards.seed:q} --base {params.base:q}"

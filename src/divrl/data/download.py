@@ -47,11 +47,12 @@ def local_path(url: str, sha256: str) -> Path:
     return DOWNLOADS / sha256.lower()[:16] / name
 
 
-def pinned(datasets: dict | None) -> dict[str, tuple[str, str]]:
-    """local path -> (url, sha256) of every data set a config's `datasets` names by url
-    (what the workflow's `download` rule fetches; None, the toy, has none)."""
-    sources = [*datasets["train"], *datasets["test"].values()] if datasets else []
-    return {str(local_path(s["url"], s["sha256"])): (s["url"], s["sha256"]) for s in sources if s.get("url")}
+def pinned(datasets) -> dict[str, tuple[str, str]]:
+    """local path -> (url, sha256) of every data set a config's typed `datasets`
+    (settings.data.Datasets) names by url: what the workflow's `download` rule fetches
+    (None, the toy, has none)."""
+    sources = [*datasets.train, *datasets.test.values()] if datasets else []
+    return {str(local_path(s.url, s.sha256)): (s.url, s.sha256) for s in sources if s.url}
 
 
 def sha256_of(path: str | Path) -> str:

@@ -32,6 +32,7 @@ from divrl.eval import rounds, store
 from divrl.eval.metrics_stream import Metrics
 from divrl.sampling import SampleSpec, greedy as greedy_of, sampler
 from divrl.settings.evaluation import EvalSpec
+from divrl.settings.model import neutral_keys
 from divrl.models.context import check_problems as check_prompts
 from divrl.data.problems import task_of
 from divrl.tasks.scores import CORRECT
@@ -60,7 +61,7 @@ def identity_section(ident: dict, model: str) -> dict:
     (divrl.report.identity), so a bad one fails before sampling, not at report time.
     `params` defaults to {} (the base model, a published checkpoint), `base_seed` to null (no base
     model of ours), `model` to the model evaluated."""
-    from divrl.report.identity import from_dict
+    from divrl.workflow.layout import from_dict
 
     full = {"params": {}, "base_seed": None, **ident}  # base_seed null: a published checkpoint
     full.setdefault("model", str(model))
@@ -72,10 +73,26 @@ def identity_section(ident: dict, model: str) -> dict:
     return full
 
 
-def score_problem(task, problem: dict, texts: list[str], m_answers: int) -> tuple[list[float], list[bool], list[str | None]]:
+def remembered_rewards(task):
+    """task.reward(text, problem), each distinct (problem, text) scored once: sequential
+    evaluation decides who stops on the rewards the stored rows then reuse, and a problem's
+    repeated completions (common once a model is sharp) are checked once."""
+    seen: dict[tuple[str, str], float] = {}
+
+    def reward(text: str, problem: dict) -> float:
+        key = (problem["id"], text)
+        if key not in seen:
+            seen[key] = task.reward(text, problem)
+        return seen[key]
+
+    return reward
+
+
+def score_problem(task, problem: dict, texts: list[str], m_answers: int, reward=None) -> tuple[list[float], list[bool], list[str | None]]:
     """Rewards, correctness and answer keys of one problem's samples (answers only where a
-    metric reads them: correct samples and the first m_answers; each distinct text once)."""
-    rewards = [task.reward(t, problem) for t in texts]
+    metric reads them: correct samples and the first m_answers; each distinct text once).
+    reward: task.reward or a remembered_rewards of it."""
+    rewards = [(reward or task.reward)(t, problem) for t in texts]
     correct = [r == CORRECT for r in rewards]
     keys: dict[str, str | None] = {}
     answers = []
@@ -90,10 +107,10 @@ def score_problem(task, problem: dict, texts: list[str], m_answers: int) -> tupl
 
 
 def problem_table(task, pos: int, problem: dict, texts: list[str], m_answers: int,
-                  greedy: list[str] | None = None, stats=None):
+                  greedy: list[str] | None = None, stats=None, reward=None):
     """One problem's stored rows: its scored samples, then (if given) its scored greedy decode.
     stats: the embedding metrics, fn(texts, rewards) -> (cosine, (rho, p)), or None."""
-    scored = score_problem(task, problem, texts, m_answers)
+    scored = score_problem(task, problem, texts, m_answers, reward)
     values = None
     if stats is not None:
         cos, (rho, pval) = stats(texts, scored[0])
@@ -101,18 +118,18 @@ def problem_table(task, pos: int, problem: dict, texts: list[str], m_answers: in
     table = store.table_of(pos, problem["id"], texts, *scored, stats=values)
     if greedy is None:
         return table
-    row = store.table_of(pos, problem["id"], greedy, *score_problem(task, problem, greedy, 0), first=store.GREEDY)
+    row = store.table_of(pos, problem["id"], greedy, *score_problem(task, problem, greedy, 0, reward), first=store.GREEDY)
     return store.pa.concat_tables([table, row])
 
 
 def _fingerprint(model_dir: str, spec: EvalSpec, rows: list[dict]) -> str:
     """What decides a part's samples: the model (and its files' sizes and times), the
-    sampling settings (not batch size or engine memory, which change no sample), and the
+    sampling settings (not the `neutral` keys: batch size, engine memory, chunks, shards), and the
     problems themselves — whole rows, not ids: a fixed template or gold keeps the ids."""
     stamp = []
     if Path(model_dir).is_dir():
         stamp = sorted((f.name, f.stat().st_size, int(f.stat().st_mtime)) for f in Path(model_dir).iterdir() if f.is_file())
-    keep = {k: v for k, v in asdict(spec).items() if k not in ("batch_size", "gpu_memory_utilization", "chunk_problems", "shards")}
+    keep = {k: v for k, v in asdict(spec).items() if k not in neutral_keys(EvalSpec)}
     text = json.dumps([str(model_dir), stamp, keep, rows], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -146,10 +163,11 @@ def sample_shard(model_dir: str, problems: list[dict], spec: EvalSpec, out: str 
             check_prompts(model_dir, problems[lo:hi], spec.max_new_tokens, f"evaluate {out}", spec.max_model_len)
             draw = sampler(model_dir, specs)
         # fixed N: one call; eval.sequential: rounds until each problem has r correct (rounds.py)
-        completions, *rest = rounds.draw(draw, chunk, ids, spec, specs, lambda p, t: task.reward(t, p) == CORRECT)
+        reward = remembered_rewards(task)
+        completions, *rest = rounds.draw(draw, chunk, ids, spec, specs, lambda p, t: reward(t, p) == CORRECT)
         metrics.embed_ahead(completions)
-        tables = [problem_table(task, a + j, p, texts, m_answers, rest[0][j] if rest else None, metrics.embedding_stats)
-                  for j, (p, texts) in enumerate(zip(chunk, completions))]
+        tables = [problem_table(task, a + j, p, texts, m_answers, rest[0][j] if rest else None, metrics.embedding_stats,
+                                reward) for j, (p, texts) in enumerate(zip(chunk, completions))]
         store.write(path, tables, {"fingerprint": fp})
     meta = {"model": str(model_dir), "spec": asdict(spec), "shard": shard, "shards": shards, "problems": [lo, hi],
             "n_problems": len(problems), "seconds": time.time() - t0}

@@ -38,6 +38,7 @@ def overlong_shaping(rewards, inputs, *, overlong_buffer_frac: float, overlong_p
     With L_max the length limit and L_cache = frac·L_max: 0 up to L_max − L_cache,
     then falling linearly to −penalty at L_max. rewards, lengths: [G].
 
+    The pure formula (tests call it directly); the method's hook is `_overlong_transform`.
     The same numbers as `trl.rewards.get_soft_overlong_punishment(L_max, L_cache)` times
     `overlong_penalty` (tests/test_overlong_shaping.py checks it across lengths), but not
     that function: TRL's is a *reward function* over completion_ids, which would enter
@@ -52,6 +53,11 @@ def overlong_shaping(rewards, inputs, *, overlong_buffer_frac: float, overlong_p
     start = inputs.max_length - cache
     over = (inputs.lengths.to(rewards.dtype) - start).clamp(min=0)
     return rewards - overlong_penalty * (over / max(cache, 1e-9)).clamp(max=1.0)
+
+
+def _overlong_transform(rewards, inputs, hp: "DAPOParams"):
+    return overlong_shaping(rewards, inputs, overlong_buffer_frac=hp.overlong_buffer_frac,
+                            overlong_penalty=hp.overlong_penalty)
 
 
 class DAPOParams(Hyperparameters):
@@ -69,10 +75,10 @@ DAPO = register(
         paper="arXiv 2503.14476",
         loss_type="dapo",
         scale_by_std=True,
-        reward_transform=overlong_shaping,
+        reward_transform=_overlong_transform,
         drop_uniform_groups=True,
         hyperparameters=DAPOParams,
-        trl_args=lambda hp: {"epsilon_high": hp["epsilon_high"]},
+        trl_args=lambda hp: {"epsilon_high": hp.epsilon_high},
     )
 )
 
@@ -89,6 +95,6 @@ CISPO = register(
         loss_type="cispo",
         scale_by_std=True,
         hyperparameters=CISPOParams,
-        trl_args=lambda hp: {"epsilon_high": hp["epsilon_max"]},
+        trl_args=lambda hp: {"epsilon_high": hp.epsilon_max},
     )
 )

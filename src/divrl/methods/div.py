@@ -53,10 +53,10 @@ def div_entropy(
     return (per_seq * sel).sum() / max(sel.numel(), 1)
 
 
-def _loss_term(per_token_logps, old_per_token_logps, mask, correct, advantages, *, lam, mask_by, old_logp):
-    selected = correct.bool() if mask_by == "correct" else advantages > 0
-    old = None if old_logp == "detached_current" else old_per_token_logps
-    return -lam * div_entropy(per_token_logps, old, mask, selected)  # maximise J_Div
+def _loss_term(per_token_logps, old_per_token_logps, mask, correct, advantages, hp: DivParams):
+    selected = correct.bool() if hp.mask_by == "correct" else advantages > 0
+    old = None if hp.old_logp == "detached_current" else old_per_token_logps
+    return -hp.lam * div_entropy(per_token_logps, old, mask, selected)  # maximise J_Div
 
 
 class DivParams(Hyperparameters):

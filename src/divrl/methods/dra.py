@@ -10,7 +10,7 @@ the same task reward, leave the rewards alone, so the group has zero advantage l
 under its backbone. True reproduces the official code, which also re-weights
 all-correct (and all-"formatted") groups; there the std normalisation turns small
 embedding differences into advantages of about ±1 (mostly encoder noise on short
-answers, see TOY_NOTES), which is why it is a switch.
+answers; docs/methods.md), which is why it is a switch.
 
 Which completions a completion is compared with. The paper's formula (and our default)
 compares it with the other completions of its prompt's group. The official code
@@ -23,8 +23,8 @@ its completions never are), forms `embeddings @ embeddings.T` over that slice (l
 per device, G = 6, 3 processes) a process holds 4 of a group's 6 completions, or 2 of one
 group and 2 of the next: the similarity mixes prompts and misses group members.
 `train.dra_official_code` reproduces that: the trainer hands this module
-`process_slice_pairs` (below), a [B, 2, d] tensor, in place of the [B, d] embeddings,
-and `dra_rewards_official` divides as the official code does. Everything else about
+`process_slice_totals` (below): unit embeddings and, in `GroupInputs.slice_totals`, each
+completion's process-slice sum, and `dra_rewards_official` divides as the official code does. Everything else about
 DRA (when it applies, the backbone after it) stays as configured.
 """
 
@@ -41,7 +41,7 @@ from pydantic import Field
 
 from divrl.methods.backbones import DR_GRPO, GRPO
 from divrl.methods.hyperparameters import Hyperparameters, compose
-from divrl.methods.registry import GroupInputs, Method, accepted_params, register, register_composer
+from divrl.methods.registry import GroupInputs, Method, register, register_composer
 
 
 class DRAParams(Hyperparameters):
@@ -71,17 +71,17 @@ def dra_rewards(rewards: Tensor, embeddings: Tensor) -> Tensor:
 OFFICIAL_EPS = 1e-6  # grpo_trainer.py line 692: 1.0 / (similarity_sums + 1e-6)
 
 
-def process_slice_pairs(embeddings: Tensor, slice_size: int) -> Tensor:
+def process_slice_totals(embeddings: Tensor, slice_size: int) -> tuple[Tensor, Tensor]:
     """The official code's comparison sets, for `dra_rewards_official`.
 
     embeddings: [B, d], the gathered batch in generation order: process p's completions
                 are rows p·slice_size … (p+1)·slice_size − 1 (accelerate's gather order)
     slice_size: completions per process (the generated batch of one process)
-    returns:    [B, 2, d]: row i is (e_i, Σ_{j in i's slice} e_j) with e unit-normalised,
-                so e_i · Σ_j e_j is row i's sum of the slice's similarity matrix
+    returns:    (e, totals), both [B, d]: e unit-normalised, and totals row i = Σ_{j in i's
+                slice} e_j, so e_i · totals_i is row i's sum of the slice's similarity matrix
 
-    Rows travel through the registry's per-group slicing like embeddings do; the
-    second vector carries the rest of the slice, which the per-group hook cannot see.
+    Both travel through the registry's per-group slicing (GroupInputs.embeddings and
+    .slice_totals); totals carry the rest of the slice, which the per-group hook cannot see.
     """
     import torch
     if slice_size < 1 or embeddings.shape[0] % slice_size:
@@ -89,29 +89,30 @@ def process_slice_pairs(embeddings: Tensor, slice_size: int) -> Tensor:
     e = torch.nn.functional.normalize(embeddings.float(), dim=-1)
     slices = e.view(-1, slice_size, e.shape[-1])  # [processes, slice, d]
     totals = slices.sum(dim=1, keepdim=True).expand_as(slices)  # each slice's summed embeddings
-    return torch.stack([e, totals.reshape_as(e)], dim=1)
+    return e, totals.reshape_as(e)
 
 
-def dra_rewards_official(rewards: Tensor, pairs: Tensor) -> Tensor:
+def dra_rewards_official(rewards: Tensor, unit: Tensor, slice_totals: Tensor) -> Tensor:
     """R_i · 1 / (Σ_{j in i's process slice} cos(e_i, e_j) + 1e-6), the official code's weighting.
 
-    rewards: [G]
-    pairs:   [G, 2, d] from `process_slice_pairs`
-    returns: [G]
+    rewards:      [G]
+    unit:         [G, d] unit embeddings e, from `process_slice_totals`
+    slice_totals: [G, d] Σ of e over each completion's process slice, from `process_slice_totals`
+    returns:      [G]
 
     No clamp, as in the official code (grpo_trainer.py lines 690-698): a negative sum
     gives a negative weight there too.
     """
-    own, slice_total = pairs[:, 0].float(), pairs[:, 1].float()
-    similarity_sums = (own * slice_total).sum(dim=-1)
+    similarity_sums = (unit.float() * slice_totals.float()).sum(dim=-1)
     return rewards * (1.0 / (similarity_sums + OFFICIAL_EPS))
 
 
-def _reward_transform(rewards: Tensor, inputs: GroupInputs, *, adjust_uniform_groups: bool) -> Tensor:
-    if not adjust_uniform_groups and inputs.uniform:  # same *task* reward everywhere
+def _reward_transform(rewards: Tensor, inputs: GroupInputs, hp: DRAParams) -> Tensor:
+    """DRA's step; `hp` is a class holding DRAParams' fields (DRAParams, or a composed one)."""
+    if not hp.adjust_uniform_groups and inputs.uniform:  # same *task* reward everywhere
         return rewards
-    if inputs.embeddings.dim() == 3:  # train.dra_official_code: the trainer sent process_slice_pairs
-        return dra_rewards_official(rewards, inputs.embeddings)
+    if inputs.slice_totals is not None:  # train.dra_official_code: the trainer sent process_slice_totals
+        return dra_rewards_official(rewards, inputs.embeddings, inputs.slice_totals)
     return dra_rewards(rewards, inputs.embeddings)
 
 
@@ -127,10 +128,11 @@ def with_dra(backbone: Method) -> Method:
                          "(already DRA, or its advantages ignore rewards)")
     inner = backbone.reward_transform
 
-    def reward_transform(rewards: Tensor, inputs: GroupInputs, **hp) -> Tensor:
+    def reward_transform(rewards: Tensor, inputs: GroupInputs, hp) -> Tensor:
+        # hp holds the backbone's fields and DRA's (compose below): each step reads its own
         if inner is not None:
-            rewards = inner(rewards, inputs, **accepted_params(inner, hp))
-        return _reward_transform(rewards, inputs, adjust_uniform_groups=hp["adjust_uniform_groups"])
+            rewards = inner(rewards, inputs, hp)
+        return _reward_transform(rewards, inputs, hp)
 
     name = f"dra_{backbone.name}"
     return replace(

@@ -6,13 +6,13 @@ After GRPO standardisation, correct completions get A_i − γ_p·log π_old(y_i
 ones get A_i + γ_n·log π_old(y_i) (unlikely wrong answers are pushed down harder:
 correctness).
 
-Our choices where the paper text is silent (config keys, documented in README):
+Our choices where the paper text is silent (config keys, documented in docs/methods.md):
 - `gamma_p`, `gamma_n` = 0.05: ours; the paper's values were lost from our copy.
 - `length_normalized` = False: log π_old(y) is the sum of token log-probs, as in the
   paper's formula; True uses the per-token mean.
 - `smooth_uniform_groups` = False: groups whose rewards are all equal keep advantage
   0 (no smoothing). On our toy most groups are all-wrong, and smoothing them sharpens
-  the policy (TOY_NOTES); True applies the terms in every group.
+  the policy (docs/methods.md); True applies the terms in every group.
 """
 
 from __future__ import annotations
@@ -68,19 +68,12 @@ def finite_logp(logp: Tensor) -> Tensor:
     return torch.where(ok | torch.isposinf(logp), out, floor.expand_as(logp))
 
 
-def _advantage_transform(
-    adv: Tensor,
-    inputs: GroupInputs,
-    *,
-    gamma_p: float,
-    gamma_n: float,
-    smooth_uniform_groups: bool,
-) -> Tensor:
+def _advantage_transform(adv: Tensor, inputs: GroupInputs, hp: DSParams) -> Tensor:
     # decided on the task rewards (the registry sets `uniform`), never on adv == 0:
     # float32 rounding of the mean made formatted-but-wrong groups (all 0.1) look non-uniform
-    if not smooth_uniform_groups and inputs.uniform:
+    if not hp.smooth_uniform_groups and inputs.uniform:
         return adv
-    return ds_advantages(adv, inputs.correct.bool(), inputs.logp_old, gamma_p=gamma_p, gamma_n=gamma_n)
+    return ds_advantages(adv, inputs.correct.bool(), inputs.logp_old, gamma_p=hp.gamma_p, gamma_n=hp.gamma_n)
 
 
 class DSParams(LengthNormalized):

@@ -28,6 +28,6 @@ for _name, _sign, _summary in (
             paper="baseline in arXiv 2511.19942",
             loss_type="grpo",
             hyperparameters=EntropyParams,
-            trl_args=(lambda sign: lambda hp: {"entropy_coef": sign * hp["alpha"]})(_sign),
+            trl_args=(lambda sign: lambda hp: {"entropy_coef": sign * hp.alpha})(_sign),
         )
     )

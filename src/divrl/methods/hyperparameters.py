@@ -4,6 +4,10 @@ each hyperparameter's type, default, bounds and help (docs and checks derive fro
     class DSParams(Hyperparameters):
         gamma_p: float = Field(0.05, ge=0, description="γ_p: …")
 
+A method validates its overrides once per run (`Method.typed`) and every hook reads that
+instance (`hp.gamma_p`); the instance also remembers the values as the config gave them
+(`resolved()`), which a run's logs and fingerprint record.
+
 Types are strict, as a config file's values should be: an int is accepted where a float
 is declared (YAML writes `1` for 1.0), but never a bool, a string or `9.0` for an int
 (it would reach range() or comb() as a float). `fixed(...)` marks a hyperparameter that
@@ -13,9 +17,9 @@ defines the method (an ablation such as ds_pos's γ_n = 0): it cannot be overrid
 from __future__ import annotations
 
 import math
-from typing import Any, Literal, get_args, get_origin
+from typing import Any, Literal, Optional, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, create_model
 
 _FIXED = "fixed"  # key in a field's json_schema_extra
 
@@ -25,6 +29,14 @@ class Hyperparameters(BaseModel):
 
     # allow_inf_nan: a NaN γ would pass `ge` checks done by hand and poison every group
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
+    # the values as given, defaults filled in (set by `validate`): pydantic turns an int given
+    # for a float into a float, and a run's fingerprint must keep what its config wrote
+    _given: Optional[dict] = PrivateAttr(default=None)
+
+    def resolved(self) -> dict:
+        """Every hyperparameter in declaration order, valued as the config gave it (an int
+        stays an int where a float is declared); an instance built directly: its fields."""
+        return dict(self._given) if self._given is not None else self.model_dump()
 
     def logp_reduction(self) -> Literal["sum", "mean"]:
         """How log π_old(y) is formed from token log-probs (for methods that read it)."""
@@ -71,11 +83,12 @@ def compose(name: str, base: type[Hyperparameters], extra: type[Hyperparameters]
     return create_model(name, __base__=base, **fields)
 
 
-def check(cls: type[Hyperparameters], method: str, overrides: dict) -> dict:
-    """Defaults updated by `overrides`, validated by `cls`; errors are one-line ValueErrors.
+def validate(cls: type[Hyperparameters], method: str, overrides: dict) -> Hyperparameters:
+    """Defaults updated by `overrides`, validated by `cls` into its instance; errors are one-line ValueErrors.
 
-    The values are returned as given (an int stays an int where a float is declared), so a
-    run's resolved hyperparameters, its fingerprint and its JSON are what the config says.
+    The instance's `resolved()` returns the values as given (an int stays an int where a
+    float is declared), so a run's resolved hyperparameters, its fingerprint and its JSON
+    are what the config says.
     """
     unknown = sorted(set(overrides) - set(cls.model_fields))
     if unknown:
@@ -86,10 +99,11 @@ def check(cls: type[Hyperparameters], method: str, overrides: dict) -> dict:
         if is_fixed(cls, key) and value != full[key]:
             raise ValueError(f"method {method!r}: {key} is fixed at {full[key]!r} (it defines the method)")
     try:
-        cls.model_validate(overrides)
+        hp = cls.model_validate(overrides)
     except ValidationError as err:
         raise ValueError(_one_line(cls, method, err.errors()[0], overrides)) from None
-    return {**full, **overrides}
+    hp._given = {**full, **overrides}
+    return hp
 
 
 def _one_line(cls: type[Hyperparameters], method: str, error: dict, overrides: dict) -> str:

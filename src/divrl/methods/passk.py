@@ -79,8 +79,8 @@ def pkpo_rewards(rewards: Tensor, *, k: int) -> Tensor:
     return out.to(rewards.dtype)
 
 
-def _pkpo_transform(rewards: Tensor, inputs: GroupInputs, *, k: int) -> Tensor:
-    return pkpo_rewards(rewards, k=k)
+def _pkpo_transform(rewards: Tensor, inputs: GroupInputs, hp: PassKParams) -> Tensor:
+    return pkpo_rewards(rewards, k=hp.k)
 
 
 def passk_advantages(correct: Tensor, *, k: int) -> Tensor:
@@ -99,8 +99,8 @@ def passk_advantages(correct: Tensor, *, k: int) -> Tensor:
     return torch.where(correct.bool(), torch.tensor(a_pos), torch.tensor(a_neg)).float()
 
 
-def _passk_transform(adv: Tensor, inputs: GroupInputs, *, k: int) -> Tensor:
-    return passk_advantages(inputs.correct, k=k)
+def _passk_transform(adv: Tensor, inputs: GroupInputs, hp: PassKParams) -> Tensor:
+    return passk_advantages(inputs.correct, k=hp.k)
 
 
 class PassKParams(Hyperparameters):
@@ -118,7 +118,7 @@ register(
         scale_by_std=False,
         reward_transform=_pkpo_transform,
         hyperparameters=PassKParams,
-        check=lambda hp, g: _check_k(g, hp["k"]),
+        check=lambda hp, g: _check_k(g, hp.k),
     )
 )
 
@@ -131,6 +131,6 @@ register(
         advantage_transform=_passk_transform,
         replaces_advantages=True,
         hyperparameters=PassKParams,
-        check=lambda hp, g: _check_k(g, hp["k"]),
+        check=lambda hp, g: _check_k(g, hp.k),
     )
 )

@@ -77,8 +77,8 @@ def unlikeliness_rewards(rewards: Tensor, logp_old: Tensor, *, beta_rank: float)
     return rewards * (1 - beta_rank * rank / g)
 
 
-def _reward_transform(rewards: Tensor, inputs: GroupInputs, *, beta_rank: float) -> Tensor:
-    return unlikeliness_rewards(rewards, inputs.logp_old, beta_rank=beta_rank)
+def _reward_transform(rewards: Tensor, inputs: GroupInputs, hp: UnlikelinessParams) -> Tensor:
+    return unlikeliness_rewards(rewards, inputs.logp_old, beta_rank=hp.beta_rank)
 
 
 class UnlikelinessParams(LengthNormalized):

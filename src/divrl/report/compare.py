@@ -157,13 +157,15 @@ def stacks(runs: dict[str, Run], ks: list[int]) -> dict[str, calibrated.Runs]:
 
 
 def comparisons(runs: dict[str, Run], ks: list[int], reference: str, *, alpha: float = 0.05,
-                effect: float = 0.02, paired_seeds: bool = False) -> pd.DataFrame:
+                effect: float = 0.02, paired_seeds: bool = False,
+                values: dict[str, calibrated.Runs] | None = None) -> pd.DataFrame:
     """One row per (method, vs, k): Δ, CI at level 1 − α, p, Holm p per opponent, verdict, power.
 
     Holm's family is one opponent's rows (every method and k against the reference; every method
     and k against base): each question the table answers keeps its family-wise error at α.
+    values: `stacks(runs, ks)` when the caller has them already.
     """
-    values = stacks(runs, ks)
+    values = values or stacks(runs, ks)
     rows = []
     for method, vs in _targets(runs, reference):
         fixed = vs == "base"
@@ -239,7 +241,8 @@ def write(problems: pd.DataFrame, ks: list[int], *, reference: str, compare_csv:
         raise ValueError(f"compare: ks must be a non-empty list of positive integers (got {ks})")
     _, runs = align(problems)
     present = reference in runs
-    table = comparisons(runs, ks, reference, alpha=alpha, effect=effect, paired_seeds=paired_seeds)
+    values = stacks(runs, ks)  # pass@k per run and problem: the comparisons' and the replication's input
+    table = comparisons(runs, ks, reference, alpha=alpha, effect=effect, paired_seeds=paired_seeds, values=values)
     written = []
 
     def put(path, text_or_frame) -> None:
@@ -257,7 +260,7 @@ def write(problems: pd.DataFrame, ks: list[int], *, reference: str, compare_csv:
     if power_md:
         put(power_md, compare_md.power_md(table, effect, alpha))
     if replication_md:
-        halves = replication.table(stacks(runs, ks), table, alpha=alpha, paired_seeds=paired_seeds)
+        halves = replication.table(values, table, alpha=alpha, paired_seeds=paired_seeds)
         put(replication_md, replication.markdown(halves, alpha))
     if gains_losses_csv or gains_losses_md or pass1_change:
         if "base" not in runs:

@@ -8,7 +8,6 @@ from pathlib import Path
 import pandas as pd
 
 from divrl.system import textio
-from divrl.report.identity import from_layout
 
 # logged key -> (panel title, y label)
 PANELS = {
@@ -24,11 +23,10 @@ def load_logs(paths: list[str | Path]) -> pd.DataFrame:
     rows = []
     for path in paths:
         log = json.loads(textio.read_text(path))
-        # a train_log.json names its method and seed; logs from before that: the folder layout
-        if "method" in log and "seed" in log:
-            method, seed = log["method"], log["seed"]
-        else:
-            method, seed = from_layout(path).method, from_layout(path).seed
+        # every train_log.json names its method and seed (divrl.train.run.train)
+        if "method" not in log or "seed" not in log:
+            raise ValueError(f"report: {path}: no method and seed recorded (written by an older divrl): rerun its train job")
+        method, seed = log["method"], log["seed"]
         for entry in log["log_history"]:
             if "step" in entry and any(k in entry for k in PANELS):
                 rows.append({"method": method, "seed": seed, "step": entry["step"],

@@ -15,7 +15,7 @@ import pandas as pd
 
 from divrl.system import atomic
 from divrl.system.atomic import replacing
-from divrl.settings.load import point_path
+from divrl.workflow.layout import point_path
 from divrl.report import identity
 from divrl.report.collect import read_metrics
 from divrl.report.figures import colours, plt, save

@@ -11,22 +11,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-# What report-tables can make besides the summary (the paper-style tables, the bootstrap CIs);
-# cli_args reads it here to build the parser (report/outputs.py imports no pandas)
+# What report-tables can make besides the summary (the paper-style tables, the bootstrap CIs)
 from divrl.report.outputs import PAPER_TABLE_OUTPUTS
 from divrl.settings.report import Report
-
-
-def verb_words(outputs) -> list[str]:
-    """A rule's named outputs as the options of its verb, one shell word each (the rule quotes
-    each with `:q`): summary_md=PATH -> ["--summary-md", PATH], a figure's [PNG, PDF] ->
-    ["--passk", PNG, PDF]; an empty (conditional) output is left out."""
-    words = []
-    for name, value in outputs.items():
-        paths = [value] if isinstance(value, (str, Path)) else list(value)
-        if paths:
-            words += [f"--{name.replace('_', '-')}", *map(str, paths)]
-    return words
 
 
 def _ks(args) -> list[int]:
@@ -58,7 +45,7 @@ def cmd_report_tables(args) -> None:
     name = _one_test_set(args.metrics)
     runs, problems = load_runs(args.metrics), load_problems(args.metrics)
     tables.write(runs, _ks(args), args.reference, runs_csv=args.runs_csv, summary_csv=args.summary_csv,
-                 summary_md=args.summary_md, minus_base_csv=args.minus_base_csv)
+                 summary_md=args.summary_md, minus_base_csv=args.passk_minus_base_csv)
     paths = {key: getattr(args, key) for key in PAPER_TABLE_OUTPUTS if getattr(args, key)}
     paper_tables.write(runs, problems, _ks(args), args.reference, paths, args.data_stats, args.task)
     if args.summary_md:
@@ -77,12 +64,12 @@ def cmd_report_figures(args) -> None:
     title, ref = figures.title(args.label, runs), args.reference
     if args.passk:
         figures.passk(runs, args.passk, title, ref)
-    if args.scatter:
-        figures.accuracy_vs_diversity(runs, args.scatter, title, ref)
-    if args.minus_base:
-        figures.passk_minus_base(runs, args.minus_base, title, ref)
-    if args.curves:
-        figures.training_curves(load_logs(args.train_logs or []), args.curves, args.label, ref)
+    if args.accuracy_vs_diversity:
+        figures.accuracy_vs_diversity(runs, args.accuracy_vs_diversity, title, ref)
+    if args.passk_minus_base:
+        figures.passk_minus_base(runs, args.passk_minus_base, title, ref)
+    if args.training_curves:
+        figures.training_curves(load_logs(args.train_logs or []), args.training_curves, args.label, ref)
     if args.spearman:
         figures.spearman_hist(load_problems(args.metrics), args.spearman, ref)
 
@@ -111,18 +98,19 @@ def cmd_report_benchmarks(args) -> None:
     _checked(args)
     groups = by_test_set(args.metrics)
     at1 = {name: (r := load_runs(paths))[r.k == 1] for name, paths in groups.items()}
-    paper_tables.write_benchmarks(at1, args.reference, md=args.md, csv=args.csv, not_averaged=args.not_averaged or [])
-    if args.md:
-        test_sets.note_lost_rows(Path(args.md), test_sets.lost_rows(args.data_stats), list(groups), log_it=False)
-        print(Path(args.md).read_text())
+    md = args.benchmarks_md
+    paper_tables.write_benchmarks(at1, args.reference, md=md, csv=args.benchmarks_csv, not_averaged=args.not_averaged or [])
+    if md:
+        test_sets.note_lost_rows(Path(md), test_sets.lost_rows(args.data_stats), list(groups), log_it=False)
+        print(Path(md).read_text())
 
 
 def cmd_report_paper(args) -> None:
     from divrl.report import vs_paper
 
     _checked(args)
-    text = vs_paper.write(args.metrics, json.loads(args.paper), md=args.md, csv=args.csv,
-                          figure_paths=args.figure or (), not_averaged=args.not_averaged or [],
+    text = vs_paper.write(args.metrics, json.loads(args.paper), md=args.vs_paper_md, csv=args.vs_paper_csv,
+                          figure_paths=args.vs_paper or (), not_averaged=args.not_averaged or [],
                           reference=args.reference)
     print(text or "report: the paper section has no rows or curves; nothing written")
 
@@ -131,8 +119,8 @@ def cmd_sweep_report(args) -> None:
     from divrl.report import sweeps
 
     _checked(args, args.points or [])
-    print(sweeps.write(args.metrics, json.loads(args.sweeps), args.select_k, points=args.points or [],
-                       table_md=args.table_md, table_csv=args.table_csv, figure_paths=args.figure or ()))
+    print(sweeps.write(args.metrics, json.loads(args.sweep_runs), args.select_k, points=args.points or [],
+                       table_md=args.sweeps_md, table_csv=args.sweeps_csv, figure_paths=args.sweeps or ()))
 
 
 def cmd_report(args) -> None:

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 from pydantic import Field
 
-from divrl.settings.model import default, settings
+from divrl.settings.model import default, neutral, settings
 from divrl.settings.placement import Placement
 
 
@@ -45,7 +45,7 @@ class Base(BaseCore):
         "(the seed of its initialisation and SFT batches; base/baseB/model), and every method × RL seed is trained "
         "from each (train/METHOD/baseB/seedS), so runs cross base × method × seed. A named `model` is one base "
         "model: one seed only (it names its folders, eval/base/baseB).", min_length=1)
-    threads: int = Field(1, ge=1, description="CPU threads of the base rule (1: two base models build side by side on 2 cores).")
+    threads: int = neutral(1, "CPU threads of the base rule (1: two base models build side by side on 2 cores).", argument=True, ge=1)
 
 
 @settings

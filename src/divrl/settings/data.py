@@ -8,7 +8,7 @@ from pydantic import Field, create_model, model_validator
 from pydantic_core import PydanticCustomError
 
 from divrl.settings.evaluation import PER_TEST_SET, EvalCore
-from divrl.settings.model import OPTIONAL, default, optional, section, settings
+from divrl.settings.model import OPTIONAL, STRICT, default, optional, section, settings
 
 
 @settings
@@ -54,7 +54,7 @@ def _per_test_set_eval():
         info = EvalCore.__pydantic_fields__[name]
         bounds = {k: getattr(m, k) for m in info.metadata for k in ("ge", "gt", "le", "lt") if getattr(m, k, None) is not None}
         fields[name] = (Optional[info.annotation], Field(None, description=f"Replaces eval.{name} for this test set.", json_schema_extra={OPTIONAL: True}, **bounds))
-    return create_model("SourceEval", __config__={"extra": "forbid"}, **fields)
+    return create_model("SourceEval", __config__=STRICT, **fields)
 
 
 SourceEval = _per_test_set_eval()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Optional
 
-from pydantic import Field
+from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from divrl.settings.model import default, optional, settings
 
@@ -33,6 +34,13 @@ class Row:
     range: Optional[list[float]] = optional("A published range [low, high] (e.g. DS's 'Pass@1 gains of 0.2%–2.9%'); ours agrees when its CI overlaps it.", min_length=2, max_length=2)
     seed: Optional[int] = Field(None, description="Compare with our run at this seed only (the paper's recipe used it), or null for every seed.")
     note: str = Field("", description="Why this row reads as it does (inferred labels, variants).")
+
+    @model_validator(mode="after")
+    def _value_or_range(self):
+        # the schema's oneOf, enforced by the class (the schema validates nothing)
+        if (self.value is None) == (self.range is None):
+            raise PydanticCustomError("value_or_range", "give the published number as `value` or as `range`, one of the two")
+        return self
 
 
 @settings

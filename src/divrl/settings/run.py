@@ -43,7 +43,7 @@ class Config(Placement):
     base: Base = section(Base, "The base model. Default the embedded tiny Llama, built and pretrained here; `model` names a real one instead.")
     train: Train = section(Train, "RL with TRL's GRPOTrainer (shared by all methods; method specifics live under `methods`).")
     eval: Eval = section(Eval, "Sampling-based evaluation on the test problems.")
-    evaluate_models: dict[str, Annotated[str, Field(min_length=1)]] = default(
+    evaluate_models: dict[Annotated[str, Field(pattern=r"^[a-z0-9_]+$")], Annotated[str, Field(min_length=1)]] = default(
         {}, "Published checkpoints evaluated exactly like trained runs, without training: name -> hub id or local folder. Each is a row (as eval/NAME/seed0/SET/metrics.json) in every table and figure.",
         schema={"propertyNames": {"pattern": "^[a-z0-9_]+$"}})
     cluster: Cluster = section(Cluster, "What each job asks the scheduler for (used by profiles/slurm). GPUs are requested only when device is cuda; memory grows with base.params_b.")

@@ -17,7 +17,7 @@ import sys
 import yaml
 from pydantic import TypeAdapter
 
-from divrl.settings.model import OPTIONAL
+from divrl.settings.model import ARGUMENT, NEUTRAL, OPTIONAL
 from divrl.settings.run import Config
 
 HEADER = (
@@ -59,6 +59,7 @@ def _clean(node, defs: dict, keep: set):
         return node
     node = _inline({k: v for k, v in node.items() if k != "title"}, defs, keep)
     optional = node.pop(OPTIONAL, False)
+    node.pop(NEUTRAL, None), node.pop(ARGUMENT, None)  # properties of the key for the code, not the schema
     branches = node.get("anyOf")
     if branches and len(branches) == 2 and {"type": "null"} in branches:
         other = _inline(next(b for b in branches if b != {"type": "null"}), defs, keep)
@@ -73,6 +74,9 @@ def _clean(node, defs: dict, keep: set):
         node.pop("default", None)
     if "$ref" in node:
         node["$ref"] = "#/$defs/" + node["$ref"].rsplit("/", 1)[-1].lower()
+    if len(node.get("patternProperties", {})) == 1 and "propertyNames" in node:
+        # a map whose keys have a pattern (typed keys): the pattern is already propertyNames'
+        node["additionalProperties"] = node.pop("patternProperties").popitem()[1]
     if node.get("additionalProperties") is True:
         del node["additionalProperties"]
     if node.get("items") == {}:

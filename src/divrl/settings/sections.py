@@ -9,16 +9,23 @@ set is evaluated is not part of how the data are read.
 
 from __future__ import annotations
 
+from divrl.settings.base_model import Base
 from divrl.settings.data import DifficultySpec
-from divrl.settings.model import names
+from divrl.settings.evaluation import Eval
+from divrl.settings.model import argument_keys, names
+from divrl.settings.train import Train
+
+# the model jobs' sections and their classes
+MODEL_SECTIONS = {"base": Base, "train": Train, "eval": Eval}
 
 # keys of a data source that say how a *test* set is evaluated, not how it is read
 TEST_ONLY_KEYS = ("eval", "in_average")
 
 
 def section(cfg: dict, name: str) -> dict:
-    """A model job's section (base, train or eval) with device and dtype, without threads."""
-    values = {k: v for k, v in cfg[name].items() if k != "threads"}
+    """A model job's section (base, train or eval) with device and dtype, without the keys
+    that travel as their own option (threads: --threads, so changing it reruns nothing)."""
+    values = {k: v for k, v in cfg[name].items() if k not in argument_keys(MODEL_SECTIONS[name])}
     return {**values, "device": cfg["device"], "dtype": cfg["dtype"]}
 
 

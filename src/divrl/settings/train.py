@@ -7,7 +7,7 @@ from typing import Literal, Optional
 from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from divrl.settings.model import settings
+from divrl.settings.model import neutral, settings
 from divrl.settings.placement import Placement
 
 
@@ -30,20 +30,20 @@ class TrainCore:
     epsilon_high: Optional[float] = Field(None, gt=0, description="Upper clip ε for every method (clip-higher; DS math 0.25). A method's own (dapo, cispo) wins.")
     beta: float = Field(0.0, ge=0, description="KL coefficient to the base model (0 = no reference model).")
     reward: Literal["tinyzero", "dra_official", "accuracy_format"] = Field("tinyzero", description="Training reward. tinyzero: the task's 1 / 0.1 / 0. dra_official (math tasks): DRA-GRPO's official reward, format (one '\\n</think>\\n') × 1 + open-r1's cosine-scaled accuracy (length in characters) × 2. accuracy_format (math tasks): R1-zero-Div's accuracy (1 correct / 0) + format (1 for a boxed answer / 0). Correctness (metrics, DS, Div) is always the task's verifier.")
-    report_to: tuple[Literal["tensorboard", "wandb"], ...] = Field((), json_schema_extra={"uniqueItems": True}, description="Where TRL sends training curves besides train_log.json: tensorboard (event files in checkpoints/{method}/seed{seed}/runs/) or wandb (set WANDB_PROJECT etc. in the environment). The package must be installed (`pip install tensorboard`).")
+    report_to: tuple[Literal["tensorboard", "wandb"], ...] = neutral((), json_schema_extra={"uniqueItems": True}, description="Where TRL sends training curves besides train_log.json: tensorboard (event files in checkpoints/{method}/seed{seed}/runs/) or wandb (set WANDB_PROJECT etc. in the environment). The package must be installed (`pip install tensorboard`).")
     entropy_coef: float = Field(0.0, description="Entropy bonus for every method (TRL's entropy_coef: loss − coef × mean token entropy; DS Countdown uses 0.001 for all methods). entropy_bonus/entropy_penalty set their own α instead.")
     epsilon: float = Field(0.2, gt=0, description="PPO clip range. Binds only off-policy, i.e. when num_iterations > 1 or steps_per_generation > gradient_accumulation_steps (TRL counts both in micro-steps); otherwise the ratio is 1 and clipping (also DAPO's clip-higher, CISPO's ε_max) never acts.")
     num_iterations: int = Field(1, ge=1, description="Optimisation passes over each generated batch (GRPO's μ); > 1 makes updates off-policy, so clipping acts.")
     steps_per_generation: int = Field(1, ge=1, description="Micro-steps per generated batch (TRL); above gradient_accumulation_steps the later optimizer steps are off-policy and clipping acts.")
     per_device_batch_size: int = Field(0, ge=0, description="Completions per device per micro-step (0: prompts_per_step × num_generations ÷ (processes × gradient_accumulation_steps)). A group may span devices; the method hooks see the gathered batch.")
     gradient_accumulation_steps: int = Field(1, ge=1, description="Micro-steps per optimizer step.")
-    gradient_checkpointing: bool = Field(False, description="Recompute activations in the backward pass (large models).")
+    gradient_checkpointing: bool = neutral(False, description="Recompute activations in the backward pass (large models).")
     coupled_sampling: bool = Field(False, description="Common random numbers across runs: rollout token t of sample j of problem q at step s draws the same random numbers (keyed Gumbel-max, as evaluation's sampler) in every run with the same seed, whatever the method, so seed s of two methods start from identical rollouts and stay correlated, and they can be compared seed by seed. Off: each run draws from its own torch generator. Hugging Face rollouts only (not with use_vllm).")
     use_vllm: bool = Field(False, description="TRL's vLLM rollouts in colocate mode (GPU; `pip install divrl[vllm]`).")
     vllm_importance_sampling_correction: bool = Field(False, description="TRL's correction for the vLLM/trainer log-prob mismatch (TRL 1.16 turns it on by default). Off: none of the papers' stacks (TRL 0.16, verl) had it.")
-    vllm_gpu_memory_utilization: float = Field(0.3, gt=0, le=1, description="GPU memory share of the colocated vLLM engine.")
-    save_steps: int = Field(50, ge=1, description="Checkpoint interval (for resuming killed jobs).")
-    logging_steps: int = Field(10, ge=1, description="Steps between logged training metrics.")
+    vllm_gpu_memory_utilization: float = neutral(0.3, gt=0, le=1, description="GPU memory share of the colocated vLLM engine.")
+    save_steps: int = neutral(50, ge=1, description="Checkpoint interval (for resuming killed jobs).")
+    logging_steps: int = neutral(10, ge=1, description="Steps between logged training metrics.")
     embedding_model: str = Field("minilm", description="Sentence encoder for DRA: `minilm` (bundled all-MiniLM-L6-v2), a local path or a hub id.")
     dra_official_code: bool = Field(False, description="DRA-GRPO's published code path (github xiwenc1/DRA-GRPO) instead of the paper's formula: the dra_official reward's accuracy is math_verify over the whole completion against the row's worked solution, 1.0 where that gold does not parse (rewards.py lines 295-337); DRA's encoder truncates completions at 3,584 tokens (grpo_trainer.py line 681); DRA's similarity spans each process's slice of the generated batch instead of a prompt's group (lines 667-698, a bug of theirs). Needs reward: dra_official. Off: the paper's within-group formula and our final-answer verifier. Correctness (metrics, DS, Div) stays the task's verifier.")
     bf16: bool = Field(False, description="bf16 mixed precision (GPU).")
@@ -69,7 +69,7 @@ class TrainCore:
 
 @settings
 class Train(TrainCore):
-    threads: int = Field(1, ge=1, description="CPU threads per train job.")
+    threads: int = neutral(1, "CPU threads per train job.", argument=True, ge=1)
 
 
 @settings

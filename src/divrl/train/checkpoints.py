@@ -31,6 +31,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
+from divrl.settings.model import neutral_keys
+from divrl.settings.train import Train
+
 log = logging.getLogger(__name__)
 
 FINGERPRINT = "divrl_fingerprint.json"  # in every checkpoint-N
@@ -81,13 +84,13 @@ def _cached_revision(repo_id: str) -> Optional[str]:
     return ref.read_text().strip() if ref.is_file() else None
 
 
-# Settings that change how a run is carried out or logged, not what it computes: a user
-# turns these after an out-of-memory kill, and must not lose the run's checkpoints.
-_NOT_THE_RUN = ("save_steps", "logging_steps", "threads", "report_to", "vllm_gpu_memory_utilization",
-                "gradient_checkpointing")
-# The code that decides what a training step computes: methods, trainer, task rewards. A
-# bug fixed there between a kill and its rerun must not be resumed over.
-_CODE = ("methods", "train", "tasks")
+# Settings that change how a run is carried out or logged, not what it computes (marked
+# `neutral` in settings.train): a user turns these after an out-of-memory kill, and must
+# not lose the run's checkpoints.
+_NOT_THE_RUN = neutral_keys(Train)
+# The code that decides what a training step computes: methods, trainer and its rollouts,
+# task rewards. A bug fixed there between a kill and its rerun must not be resumed over.
+_CODE = ("methods", "train", "sampling", "tasks")
 
 
 def code_digest() -> str:

@@ -25,6 +25,7 @@ from divrl.settings.train import TrainSpec
 from divrl.system import atomic, disk_full
 
 from divrl import methods
+from divrl.methods.hyperparameters import Hyperparameters
 from divrl.models.locate import require_model
 from divrl.settings.train import per_device_batch as _per_device_batch
 from divrl.data.problems import task_of
@@ -35,18 +36,6 @@ log = logging.getLogger(__name__)
 # TRL 1.16 still calls transformers' renamed `is_gradient_checkpointing` each step; the
 # warning says nothing a user can act on and floods every train log.
 warnings.filterwarnings("ignore", message=r".*is_gradient_checkpointing.* is deprecated", category=FutureWarning)
-
-
-def last_complete_checkpoint(folder: str | Path) -> str | None:
-    """The newest checkpoint-N whose `trainer_state.json` exists (transformers writes it
-    last), or None. Soundness and run identity are `checkpoints.plan_resume`'s job."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        return None
-    for ckpt in checkpoints._numbered(folder):
-        if (ckpt / "trainer_state.json").exists():
-            return str(ckpt)
-    return None
 
 
 class _FingerprintEveryCheckpoint(TrainerCallback):
@@ -101,27 +90,25 @@ def _vllm_args(spec: TrainSpec) -> dict:
             "vllm_importance_sampling_correction": spec.vllm_importance_sampling_correction}
 
 
-def _global_then_method_args(spec: TrainSpec, method, params: dict) -> dict:
+def _global_then_method_args(spec: TrainSpec, method, hp) -> dict:
     """Settings the train section gives every method, replaced where a method sets its own
-    (dapo's clip-higher, cispo's ε_max, entropy_bonus/penalty's α)."""
+    (dapo's clip-higher, cispo's ε_max, entropy_bonus/penalty's α); `hp`: `method.typed(...)`."""
     shared = {"entropy_coef": spec.entropy_coef}
     if spec.epsilon_high is not None:
         shared["epsilon_high"] = spec.epsilon_high
-    return {**shared, **method.extra_trl_args(params)}
+    return {**shared, **method.extra_trl_args(hp)}
 
 
 def loss_type_of(spec: TrainSpec, method) -> str:
     """TRL's loss_type for a method: its own where it is defined by one (cispo, dapo, dr_grpo;
     the config check refused every conflicting train.loss_type but cispo under dapo, which
     aggregate alike), else train.loss_type, else the registry default."""
-    if method.loss_type != "grpo":
-        return method.loss_type
-    return spec.loss_type or method.loss_type
+    return method.trl_loss_type(spec.loss_type)
 
 
 def build_trainer(
     method_name: str,
-    method_params: dict,
+    method_params: dict | Hyperparameters,
     seed: int,
     spec: TrainSpec,
     base_model: str,
@@ -130,7 +117,9 @@ def build_trainer(
 ) -> MethodGRPOTrainer:
     """A ready GRPOTrainer for one method × seed (also used by benchmarks/step_time.py)."""
     method = methods.get(method_name)
-    params = method.params(method_params)
+    # validated once per run (here, or by the caller who hands the instance): TRL's args and
+    # every training step read this one instance
+    hp = method_params if isinstance(method_params, Hyperparameters) else method.typed(method_params)
     require_model(base_model, "base model", "base")
     check_report_to(spec.report_to)
     task = task_of(problems)
@@ -182,7 +171,7 @@ def build_trainer(
         model_init_kwargs={"dtype": "bfloat16"} if spec.bf16 else None,  # every parameter gets a gradient; skips DDP's extra search
         **_vllm_args(spec),
         disable_tqdm=False,
-        **_global_then_method_args(spec, method, params),
+        **_global_then_method_args(spec, method, hp),
     )
     return MethodGRPOTrainer(
         model=base_model,
@@ -191,7 +180,7 @@ def build_trainer(
         args=args,
         train_dataset=dataset,
         method=method,
-        method_params=params,
+        hyperparameters=hp,
         embedding_model=spec.embedding_model,
         coupled_sampling=spec.coupled_sampling,
         dra_official_code=spec.dra_official_code,
@@ -200,7 +189,7 @@ def build_trainer(
 
 def train(
     method_name: str,
-    method_params: dict,
+    method_params: dict | Hyperparameters,
     seed: int,
     spec: TrainSpec,
     base_model: str,

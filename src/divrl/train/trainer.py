@@ -5,8 +5,9 @@ it run, then recompute `advantages` from the raw rewards with the configured
 `divrl.methods.Method` (reward transform → backbone normalisation → advantage
 transform). The trainer never looks at a method's name or hyperparameters: it reads
 the method's fields — `needs` (old-policy log-probs, completion embeddings),
-`drop_uniform_groups`, `loss_term` — and asks it how to reduce token log-probs
-(`logp_reduction`).
+`drop_uniform_groups`, `loss_term` — and asks the hyperparameters how to reduce token
+log-probs (`logp_reduction`). The hyperparameters arrive validated, as the method's typed
+instance (`Method.typed`, once per run); every step hands that same instance to the hooks.
 
 Methods that need log π_old(y) (DS, unlikeliness) would cost an extra no-grad forward.
 On-policy, with the whole generated batch in one loss forward (one process,
@@ -42,9 +43,8 @@ from trl import GRPOTrainer
 from trl.models import unwrap_model_for_generation
 
 from divrl.models import embedding
-from divrl.methods import GroupInputs, Method
-from divrl.methods.dra import process_slice_pairs
-from divrl.methods.registry import accepted_params
+from divrl.methods import GroupInputs, Hyperparameters, Method
+from divrl.methods.dra import process_slice_totals
 from divrl.sampling.keyed import rollout_rows
 from divrl.train import prefix, resumable_sampler
 from divrl.sampling import rollout
@@ -83,14 +83,15 @@ class _HookState:
 
 
 class MethodGRPOTrainer(GRPOTrainer):
-    def __init__(self, *args, method: Method, method_params: dict, embedding_model: str, correct_reward: float = 1.0,
-                 correct_index: int | None = None, coupled_sampling: bool = False, dra_official_code: bool = False,
-                 **kw):
+    def __init__(self, *args, method: Method, hyperparameters: Hyperparameters, embedding_model: str,
+                 correct_reward: float = 1.0, correct_index: int | None = None, coupled_sampling: bool = False,
+                 dra_official_code: bool = False, **kw):
         super().__init__(*args, **kw)
         self.coupled_sampling = coupled_sampling
         self._rollout_keys: list[str] = []  # problem ids of the batch being generated (coupled sampling)
         self.method = method
-        self.method_params = method.params(method_params)
+        self.hyperparameters = method.require_typed(hyperparameters)  # Method.typed's: never re-validated
+        self.method_params = hyperparameters.resolved()  # as the config gave them: the run's log and fingerprint
         self.dra_official_code = dra_official_code
         max_tokens = embedding.OFFICIAL_DRA_MAX_TOKENS if dra_official_code else None
         self.embed = embedding.CachedEmbedder(embedding_model, str(self.accelerator.device), max_tokens=max_tokens)
@@ -186,14 +187,14 @@ class MethodGRPOTrainer(GRPOTrainer):
     def _group_inputs(self, out: dict, logp_old: torch.Tensor | None) -> GroupInputs:
         """What the method reads about the whole gathered batch (generation order, groups contiguous)."""
         mask = out["completion_mask"]
-        embeddings = None
+        embeddings = slice_totals = None
         if "embeddings" in self.method.needs:
             embeddings = gather(self.embed(self._hook_state.completions).to(self._hook_state.rewards.device))
             if self.dra_official_code:  # the official similarity spans this process's generated slice
-                embeddings = process_slice_pairs(embeddings, mask.shape[0])
+                embeddings, slice_totals = process_slice_totals(embeddings, mask.shape[0])
         return GroupInputs(
             correct=self._hook_state.correct, logp_old=logp_old, embeddings=embeddings,
-            lengths=gather(mask.sum(dim=1)), max_length=self.args.max_completion_length,
+            lengths=gather(mask.sum(dim=1)), max_length=self.args.max_completion_length, slice_totals=slice_totals,
         )
 
     def _method_advantages(self, group: GroupInputs, mode: str, position: torch.Tensor | None = None) -> torch.Tensor:
@@ -203,7 +204,7 @@ class MethodGRPOTrainer(GRPOTrainer):
         dict when `position` (its rows' generation indices) is given.
         """
         s = self._hook_state
-        advantages = self.method.batch_advantages(s.rewards, s.group_size, group, **self.method_params)
+        advantages = self.method.batch_advantages(s.rewards, s.group_size, group, self.hyperparameters)
         # TRL's completions table logged its own advantages (generation order): show the ones that are used
         logged = self._logs["advantages"]
         for _ in range(min(len(logged), advantages.numel())):
@@ -216,7 +217,7 @@ class MethodGRPOTrainer(GRPOTrainer):
         return advantages
 
     def _sequence_logp(self, per_token: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        return sequence_logp(per_token, mask, self.method.logp_reduction(self.method_params))
+        return sequence_logp(per_token, mask, self.hyperparameters.logp_reduction())
 
     def _drop_uniform_groups(self, out: dict, rewards: torch.Tensor, local: slice, group_size: int) -> None:
         """DAPO dynamic sampling, as masking: all-equal groups leave the loss and its token count.
@@ -301,15 +302,8 @@ class MethodGRPOTrainer(GRPOTrainer):
             s.loss_inputs = None
         if self.method.loss_term is None or s.policy_logps is None:  # e.g. TRL's no-grad eval pass
             return loss
-        hp = accepted_params(self.method.loss_term, self.method_params)
-        term = self.method.loss_term(
-            s.policy_logps,
-            inputs.get("old_per_token_logps"),
-            inputs["completion_mask"],
-            inputs["divrl_correct"],
-            inputs["advantages"],
-            **hp,
-        )
+        term = self.method.loss_term(s.policy_logps, inputs.get("old_per_token_logps"), inputs["completion_mask"],
+                                     inputs["divrl_correct"], inputs["advantages"], self.hyperparameters)
         mode = "train" if self.model.training else "eval"
         self._metrics[mode]["method_loss_term"].append(term.item())
         accumulation = self.current_gradient_accumulation_steps if mode == "train" else 1

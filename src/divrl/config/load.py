@@ -1,93 +1,48 @@
-"""Load, fill and validate a workflow config; errors are one line naming the key.
+"""Load and validate a workflow config once; errors are one line naming the key.
 
-Every key is defined once, in divrl.settings; the schema checked here
-(workflow/schemas/config.schema.yaml, linked into the package) is generated from it
-(`python -m divrl.settings.schema`) and gives every key a type, a description and a
-default. Validation happens before any job runs: in the Snakefile (common.smk) and
-again in each `divrl` command.
+Every key is defined once, in divrl.settings (pydantic classes): `load_config` parses a
+config into the typed `Config` (types, bounds, unknown keys, NaN all refused by the
+classes themselves, settings.model.STRICT), then runs the checks that span keys (a
+method's hyperparameters against the group size, the batch against the processes, data
+sets against the known formats, …). The Snakefile loads it once (common.smk) before any
+job; a `divrl` verb run by hand with `--config` loads it once. The JSON schema in
+workflow/schemas/ is generated from the same classes for the catalog and `--lint`; it
+validates nothing here.
 """
 
 from __future__ import annotations
 
-import copy
-import json
 import re
 from pathlib import Path
 
-import jsonschema
 import yaml
 
 from divrl.system.errors import ConfigError
-from divrl.settings.checks import check_finite, check_runnable, read_yaml
-from divrl.settings.model import parse
+from divrl.config.checks import check_runnable, read_yaml
+from divrl.settings.model import filled, parse
+from divrl.settings.run import Config
 from divrl.settings.sections import TEST_ONLY_KEYS
-from divrl.settings.train import Train, check_batch
-
-SCHEMA_PATH = Path(__file__).parents[1] / "config.schema.yaml"
-
-
-def schema() -> dict:
-    return yaml.safe_load(SCHEMA_PATH.read_text())
+from divrl.settings.train import check_batch
+from divrl.workflow.layout import point_path, sweep_points
 
 
-def _resolve(sub: dict, root: dict) -> dict:
-    ref = sub.get("$ref", "")
-    return root["$defs"][ref.rsplit("/", 1)[-1]] if ref.startswith("#/$defs/") else sub
+class Loaded(dict):
+    """A validated config: the plain dict the rules' sections are built from (values as the
+    file gives them, defaults filled in), with the typed `Config` as `.typed`."""
+
+    typed: Config
 
 
-def _fill_defaults(node: dict, sch: dict, root: dict | None = None) -> dict:
-    """Recursively add schema defaults for missing keys (objects, $defs and maps of objects)."""
-    root = root or sch
-    for key, sub in sch.get("properties", {}).items():
-        sub = _resolve(sub, root)
-        if key not in node and "default" in sub:
-            node[key] = copy.deepcopy(sub["default"])
-        if isinstance(node.get(key), dict):
-            _fill_defaults(node[key], sub, root)
-        elif isinstance(node.get(key), list) and isinstance(sub.get("items"), dict):
-            items = _resolve(sub["items"], root)
-            for item in node[key]:
-                if isinstance(item, dict):
-                    _fill_defaults(item, items, root)
-    values = sch.get("additionalProperties")
-    if isinstance(values, dict):
-        values = _resolve(values, root)
-        for key in set(node) - set(sch.get("properties", {})):
-            if isinstance(node[key], dict):
-                _fill_defaults(node[key], values, root)
-    return node
-
-
-def _is_int(checker, instance) -> bool:
-    """Only real ints: Draft 2020-12 counts 10.0 as an integer, and `steps: 10.0` then
-    reached range() inside the job as a float (a TypeError minutes later)."""
-    return isinstance(instance, int) and not isinstance(instance, bool)
-
-
-_Validator = jsonschema.validators.extend(
-    jsonschema.Draft202012Validator,
-    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_int),
-)
-
-
-def _where(err: jsonschema.ValidationError) -> str:
-    return ".".join(str(p) for p in err.absolute_path) or "(top level)"
-
-
-def validate(config: dict) -> dict:
-    """Defaults filled in, schema and registry checked; raises ConfigError."""
-    cfg = _fill_defaults(copy.deepcopy(dict(config)), schema())
-    check_finite(cfg)  # first: NaN passes every bound (nan <= 0 is False), so the schema lets it through
-    errors = sorted(_Validator(schema()).iter_errors(cfg), key=lambda e: list(e.absolute_path))
-    if errors:
-        err = errors[0]
-        if err.validator == "additionalProperties":
-            raise ConfigError(f"config: {_where(err)}: {err.message} (every key: config/README.md)")
-        if err.validator == "minLength" and list(err.absolute_path)[-1:] == ["source"] and len(err.absolute_path) > 1:
-            # a data set without `source` (its default is '') and without `url`
-            where = ".".join(str(p) for p in list(err.absolute_path)[:-1])
-            raise ConfigError(f"config: {where}: give `source` (a hub id or local path) or `url` with `sha256`")
-        raise ConfigError(f"config: {_where(err)}: {err.message}")
+def load_config(config: dict) -> Loaded:
+    """The config validated once: parsed into `Config`, then the cross-key checks; raises ConfigError."""
+    if isinstance(config, Loaded):
+        return config  # already validated (a verb handed the workflow's config)
+    try:
+        typed = parse(Config, dict(config), "config")
+    except ValueError as err:
+        raise ConfigError(_message(str(err))) from None
+    cfg = Loaded(filled(typed, dict(config)))
+    cfg.typed = typed
     for name, params in cfg["methods"].items():
         _check_method(cfg, f"methods.{name}", name, params)
     _check_datasets(cfg)
@@ -102,20 +57,13 @@ def validate(config: dict) -> dict:
     return cfg
 
 
-def sweep_points(cfg: dict) -> dict[str, list[dict]]:
-    """method -> its grid points (dicts of swept hyperparameters), in the config's order."""
-    import itertools
-
-    out = {}
-    for method, grid in cfg["sweeps"].items():
-        names = list(grid)
-        out[method] = [dict(zip(names, values)) for values in itertools.product(*(grid[n] for n in names))]
-    return out
-
-
-def point_path(point: dict) -> str:
-    """A grid point as a readable folder name: gamma_p=0.05,gamma_n=0."""
-    return ",".join(f"{k}={json.dumps(v) if not isinstance(v, str) else v}" for k, v in point.items())
+def _message(err: str) -> str:
+    """settings.model.parse's "config.KEY: why (got V)" as "config: KEY: why (got V)"."""
+    where, _, why = err.partition(": ")
+    where = where.removeprefix("config.") if where != "config" else "(top level)"
+    if "unknown key" in why:
+        why = f"{why.split(' (known')[0]} (every key: config/README.md)"
+    return f"config: {where}: {why}"
 
 
 def _check_method(cfg: dict, where: str, name: str, params: dict) -> None:
@@ -146,7 +94,7 @@ def _check_batch(cfg: dict) -> None:
     (settings.train.check_batch); a vLLM model fits the GPUs an evaluation job gets."""
     procs = cfg["cluster"]["train_gpus"] if cfg["device"] == "cuda" else 1
     try:
-        check_batch(parse(Train, cfg["train"], "train"), procs)
+        check_batch(cfg.typed.train, procs)
     except ValueError as err:
         raise ConfigError(f"config: {err}") from None
     e = cfg["eval"]
@@ -198,4 +146,4 @@ def load(path: str | Path) -> dict:
         raise ConfigError(f"config: {path} is not valid YAML ({str(err).splitlines()[0]})") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"config: {path} must hold a mapping at the top level")
-    return validate(raw)
+    return load_config(raw)

@@ -161,15 +161,14 @@ def _check_loss_type(cfg: dict) -> None:
     method can run CISPO with its own loss (train/run.py gives a method its own loss).
     """
     from divrl import methods
-    from divrl.methods.registry import Method
 
     wanted = cfg["train"]["loss_type"]
     if not wanted:
         return
-    default = Method.__dataclass_fields__["loss_type"].default
     for name in dict.fromkeys([*cfg["methods"], *cfg["sweeps"]]):
-        own = methods.get(name).loss_type
-        if own != wanted and own != default and (wanted, own) not in SAME_AGGREGATION:
+        method = methods.get(name)
+        own = method.loss_type
+        if method.defines_loss and own != wanted and (wanted, own) not in SAME_AGGREGATION:
             raise ConfigError(
                 f"config: train.loss_type: {wanted!r} would replace the loss_type {own!r} that defines method {name!r}; "
                 f"unset train.loss_type (or set it to {own!r})"
