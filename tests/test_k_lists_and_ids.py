@@ -36,7 +36,7 @@ def _math_test_sets(**own_eval):
     ({"report": {"k_show": [1, 8, 8]}}, "config: report.k_show: [1, 8, 8] must be increasing without repeats"),
     ({"report": {"k_show": [8, 1]}}, "config: report.k_show: [8, 1] must be increasing without repeats"),
     ({"report": {"k_show": []}}, "config: report.k_show: empty; name at least one k (e.g. [1])"),
-    ({"report": {"k_show": [0, 1]}}, "config: report.k_show.0: 0 is less than the minimum of 1"),
+    ({"report": {"k_show": [0, 1]}}, "config: report.k_show.0: Input should be greater than or equal to 1 (got 0)"),
     ({"report": {"k_show": [1, 8, 256]}, "eval": {"n_samples": 128}},
      "config: report.k_show: k = 256 exceeds eval.n_samples = 128 (pass@k needs k ≤ n)"),
     ({"report": {"k_show": [1, 8, 32, 128]}, "eval": {"n_samples": 64}},  # the default k_show, a smaller N

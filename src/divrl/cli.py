@@ -55,35 +55,34 @@ def _threads(n: int | None) -> None:
 # ----------------------------------------------------------------- verbs
 def cmd_data(args) -> None:
     from divrl.settings import sections
-    from divrl.data.prepare import DataPaths, bench_names
+    from divrl.data.prepare import DataPaths, bench_names, data_section
     from divrl.data.problems import write_jsonl
 
-    section = _section(args, sections.data_section)
-    n_val = section.get("validation", 0)
+    section = data_section(_section(args, sections.data_section))  # typed, validated once
+    n_val = section.validation
     tests = dict(args.test)
     if len(tests) != len(args.test):
         raise ValueError("data: --test names a test set twice")
     paths = DataPaths(Path(args.train), Path(args.stats), tests, Path(args.validation) if args.validation else None)
-    if section.get("datasets"):
+    if section.datasets:
         from divrl.data.prepare import prepare
 
         stats = prepare(section, paths, n_val)
         paths.stats.write_text(json.dumps(stats, indent=1))
         return
     from divrl.data.countdown_data import generate, multiplicity_stats
-    from divrl.settings.data import DataSpec
     from divrl.data.prepare import check_unique_ids, hold_out
 
     paths.check(bench_names(section), n_val)
-    spec = parse(DataSpec, section["data"], "data")
+    spec = section.data
     splits = generate(spec)
     check_unique_ids(splits["train"], f"data (train) -> {paths.train}", why="")
-    check_unique_ids(splits["test"], f"data (test) -> {paths.tests[section['task']]}", why="")
+    check_unique_ids(splits["test"], f"data (test) -> {paths.tests[section.task]}", why="")
     splits["train"], validation = hold_out(splits["train"], n_val)
     if validation:
         write_jsonl(validation, paths.validation)
     write_jsonl(splits["train"], paths.train)
-    write_jsonl(splits["test"], paths.tests[section["task"]])  # the toy's one test set, named after its task
+    write_jsonl(splits["test"], paths.tests[section.task])  # the toy's one test set, named after its task
     stats = {name: multiplicity_stats(rows) for name, rows in splits.items()}
     paths.stats.write_text(json.dumps({"spec": dataclasses.asdict(spec), "multiplicity": stats}, indent=1))
     t = stats["train"]

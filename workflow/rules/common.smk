@@ -5,7 +5,6 @@ import re
 import shlex
 import sys
 
-from divrl import methods
 from divrl.config.load import load_config
 from divrl.system.errors import ConfigError
 from divrl.config.checks import read_yaml
@@ -151,14 +150,10 @@ def method_name(wildcards):
 def hyperparameters(wildcards):
     """Filled-in hyperparameters: `ds: {}` and `ds: {gamma_p: 0.05}` (the default) are one run.
 
-    A sweep point adds its grid values (from the path) to the method's configured ones.
+    A sweep point adds its grid values to the method's configured ones. Validated once, when
+    the config was loaded (config.hyperparameters); here only read.
     """
-    name = method_name(wildcards)
-    params = dict(CFG.methods.get(name, {}))
-    if "/" in wildcards.method:
-        point = layout.sweep_points(config)[name][SWEEPS[name].index(wildcards.method)]
-        params.update(point)
-    return methods.get(name).params(params)
+    return config.hyperparameters[wildcards.method].resolved()
 
 
 def method_params(wildcards):

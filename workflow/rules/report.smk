@@ -102,9 +102,7 @@ rule report_figures:
     params:
         **PARAMS,
         # the toy's generated problems, else the test set's name
-        label=lambda wildcards: (
-            "Countdown toy" if not DATASETS and CFG.task == "countdown" else set_name(wildcards)
-        ),
+        label=lambda wildcards: ("Countdown toy" if not DATASETS and CFG.task == "countdown" else set_name(wildcards)),
         reference=REFERENCE,
     shell:
         "{params.divrl} report-figures --metrics {input.metrics:q} --eval-specs {params.eval_specs}"

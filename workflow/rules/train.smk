@@ -22,9 +22,7 @@ rule train:
         slurm_extra=time_limit_warning(),
         gpu=gpus(CFG.cluster.train_gpus),
         nodes=1,  # accelerate launches on one machine; Slurm must not spread the GPUs
-        cpus_per_task=lambda wildcards, threads: max(
-            threads, gpus(CFG.cluster.train_gpus) * CFG.cluster.cpus_per_gpu
-        ),
+        cpus_per_task=lambda wildcards, threads: max(threads, gpus(CFG.cluster.train_gpus) * CFG.cluster.cpus_per_gpu),
     params:
         section=as_json(with_device("train")),
         method_name=method_name,

@@ -28,9 +28,12 @@ from divrl.workflow.layout import point_path, sweep_points
 
 class Loaded(dict):
     """A validated config: the plain dict the rules' sections are built from (values as the
-    file gives them, defaults filled in), with the typed `Config` as `.typed`."""
+    file gives them, defaults filled in), with the typed `Config` as `.typed` and each run's
+    validated hyperparameters as `.hyperparameters` (run name: a method, or a sweep point's
+    METHOD/P=V,… -> its method's typed instance; `.resolved()` is the dict a job receives)."""
 
     typed: Config
+    hyperparameters: dict
 
 
 def load_config(config: dict) -> Loaded:
@@ -43,8 +46,7 @@ def load_config(config: dict) -> Loaded:
         raise ConfigError(_message(str(err))) from None
     cfg = Loaded(filled(typed, dict(config)))
     cfg.typed = typed
-    for name, params in cfg["methods"].items():
-        _check_method(cfg, f"methods.{name}", name, params)
+    cfg.hyperparameters = {name: _check_method(cfg, f"methods.{name}", name, params) for name, params in cfg["methods"].items()}
     _check_datasets(cfg)
     _check_batch(cfg)
     _check_sweeps(cfg)
@@ -66,13 +68,13 @@ def _message(err: str) -> str:
     return f"config: {where}: {why}"
 
 
-def _check_method(cfg: dict, where: str, name: str, params: dict) -> None:
+def _check_method(cfg: dict, where: str, name: str, params: dict):
     """A method's name and hyperparameters, by the method itself (the one place they are
-    checked, for `methods` and for every sweep point)."""
+    checked, for `methods` and for every sweep point): its typed instance."""
     from divrl import methods  # late: importing torch is not needed to read YAML
 
     try:
-        methods.get(name).validate(params, cfg["train"]["num_generations"])
+        return methods.get(name).validate(params, cfg["train"]["num_generations"])
     except ValueError as err:
         raise ConfigError(f"config: {where}: {err}") from None
 
@@ -84,7 +86,8 @@ def _check_sweeps(cfg: dict) -> None:
         raise ConfigError("config: sweeps need a validation split to choose on: set validation.problems (e.g. 100)")
     for method, points in sweep_points(cfg).items():
         for point in points:
-            _check_method(cfg, f"sweeps.{method}", method, {**cfg["methods"].get(method, {}), **point})
+            hp = _check_method(cfg, f"sweeps.{method}", method, {**cfg["methods"].get(method, {}), **point})
+            cfg.hyperparameters[f"{method}/{point_path(point)}"] = hp
             if not re.fullmatch(r"[A-Za-z0-9_.=,+\-]+", point_path(point)):
                 raise ConfigError(f"config: sweeps.{method}: values must be numbers, booleans or plain words ({point})")
 

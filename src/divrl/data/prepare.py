@@ -13,8 +13,9 @@ import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from divrl.settings.data import Datasets, FilterSpec
+from divrl.settings.data import FilterSpec
 from divrl.settings.model import parse
+from divrl.settings.sections import DataSection
 from divrl.models import context
 from divrl.data import download, filters, formats, hub, templates
 from divrl.data.problems import write_jsonl
@@ -46,9 +47,14 @@ class DataPaths:
             raise ValueError("data: --validation given but validation.problems is 0 (no split to write)")
 
 
-def bench_names(section: dict) -> list[str]:
+def data_section(section: DataSection | dict) -> DataSection:
+    """A data section as its class: read once (a hand-written section with a typo is refused, not dropped)."""
+    return section if isinstance(section, DataSection) else parse(DataSection, section, "")
+
+
+def bench_names(section: DataSection) -> list[str]:
     """The test sets of a data section: the configured ones, or the toy's one named after its task."""
-    return list(section["datasets"]["test"]) if section.get("datasets") else [section["task"]]
+    return list(section.datasets.test) if section.datasets else [section.task]
 
 
 def _tokenizer(base_model: str | None, needed: bool):
@@ -62,16 +68,16 @@ def _tokenizer(base_model: str | None, needed: bool):
     return AutoTokenizer.from_pretrained(base_model)
 
 
-def model_context(section: dict, tok) -> tuple[context.Context | None, context.PromptMeter | None]:
+def model_context(section: DataSection, tok) -> tuple[context.Context | None, context.PromptMeter | None]:
     """The base model's context and a meter with its tokenizer: a named model's from its
     config.json; the toy's is base.max_positions (the section's `max_positions`), measured with
     the toy's tokenizer. Neither given (a hand-written section): (None, None), said in the log."""
-    if section.get("base_model"):
-        return context.of_model(section["base_model"], tok), context.PromptMeter(tok)
-    if section.get("max_positions"):
+    if section.base_model:
+        return context.of_model(section.base_model, tok), context.PromptMeter(tok)
+    if section.max_positions:
         from divrl.models.tokenizer import build_tokenizer
 
-        toy = context.Context(section["max_positions"], "base.max_positions of the toy model")
+        toy = context.Context(section.max_positions, "base.max_positions of the toy model")
         return toy, context.PromptMeter(build_tokenizer())
     log.warning("data: the section names no base model and no max_positions: "
                 "prompt lengths are checked only when sampled")
@@ -174,16 +180,16 @@ def _with_downloads(ds: dict) -> None:
             source["source"] = str(download.fetch(source["url"], source["sha256"], where))
 
 
-def prepare(section: dict, paths: DataPaths, n_val: int = 0) -> dict:
+def prepare(section: DataSection | dict, paths: DataPaths, n_val: int = 0) -> dict:
     """Write the training problems (the pool, when a difficulty filter follows), the validation
     split and each test set to `paths`; return stats (the caller writes them)."""
+    section = data_section(section)
     paths.check(bench_names(section), n_val)
-    # read through the settings classes: a hand-written --params with a typo is refused, not dropped
-    ds = asdict(parse(Datasets, section["datasets"], "datasets"))
+    ds = asdict(section.datasets)  # plain rows for the adapters (already validated)
     _with_downloads(ds)
-    task = get(section["task"])
-    fspec = parse(FilterSpec, ds["filter"], "datasets.filter")
-    tok = _tokenizer(section.get("base_model"), ds["chat_template"] or fspec.max_prompt_tokens is not None)
+    task = get(section.task)
+    fspec = section.datasets.filter
+    tok = _tokenizer(section.base_model, ds["chat_template"] or fspec.max_prompt_tokens is not None)
     ctx, meter = model_context(section, tok)
     stats: dict = {"filter": {}, "multiplicity": {}}
     train, stats["filter"]["train"] = _train(ds, task, fspec, tok)

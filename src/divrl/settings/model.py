@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import typing
 from typing import Any
 
 import pydantic
@@ -67,9 +68,9 @@ def parse(cls, values: dict, where: str):
         return TypeAdapter(cls).validate_json(json.dumps(values, default=str))
     except pydantic.ValidationError as err:
         first = err.errors()[0]
-        key = ".".join(str(p) for p in (where, *first["loc"]))
+        key = ".".join(str(p) for p in (where, *first["loc"]) if p != "")
         if first["type"] == "unexpected_keyword_argument":
-            known = ", ".join(f.name for f in dataclasses.fields(cls))
+            known = ", ".join(f.name for f in dataclasses.fields(_class_at(cls, first["loc"][:-1])))
             raise ValueError(f"{key}: unknown key (known: {known})") from None
         raise ValueError(f"{key}: {first['msg']} (got {first.get('input')!r})") from None
 
@@ -138,3 +139,20 @@ def neutral_keys(cls) -> frozenset[str]:
 def argument_keys(cls) -> frozenset[str]:
     """The keys a rule passes as their own option rather than in its section's JSON."""
     return _marked(cls, ARGUMENT)
+
+
+def _class_at(cls, loc) -> type:
+    """The settings class that holds the key at `loc` (a pydantic error's path into `cls`)."""
+    kind = cls
+    for part in loc:
+        while typing.get_origin(kind) in (typing.Union, typing.Annotated) or type(kind).__name__ == "UnionType":
+            kind = next(a for a in typing.get_args(kind) if a is not type(None))
+        if typing.get_origin(kind) in (list, tuple, dict):  # an index or a key: the element's type
+            kind = typing.get_args(kind)[-1]
+        elif dataclasses.is_dataclass(kind) and part in kind.__pydantic_fields__:
+            kind = kind.__pydantic_fields__[part].annotation
+        else:
+            break
+    while typing.get_origin(kind) in (typing.Union, typing.Annotated) or type(kind).__name__ == "UnionType":
+        kind = next(a for a in typing.get_args(kind) if a is not type(None))
+    return kind if dataclasses.is_dataclass(kind) else cls

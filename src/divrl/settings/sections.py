@@ -9,10 +9,14 @@ set is evaluated is not part of how the data are read.
 
 from __future__ import annotations
 
+from typing import Optional
+
+from pydantic import Field
+
 from divrl.settings.base_model import Base
-from divrl.settings.data import DifficultySpec
+from divrl.settings.data import Datasets, DataSpec, DifficultySpec
 from divrl.settings.evaluation import Eval
-from divrl.settings.model import argument_keys, names
+from divrl.settings.model import argument_keys, names, settings
 from divrl.settings.train import Train
 
 # the model jobs' sections and their classes
@@ -55,6 +59,18 @@ def split_difficulty(section: dict) -> tuple[dict, dict]:
     """A difficulty section as (datasets.difficulty's keys, the eval keys it samples with)."""
     own = {k: v for k, v in section.items() if k in names(DifficultySpec)}
     return own, {k: v for k, v in section.items() if k not in own}
+
+
+@settings
+class DataSection:
+    """What `divrl data` reads (`--params`, built by data_section), read once into this class."""
+
+    task: str = Field(description="The config's task (the checker the rows are prepared for).")
+    data: DataSpec = Field(default_factory=DataSpec, description="The toy generator's keys.")
+    datasets: Optional[Datasets] = Field(None, description="The data sets (None: the generated toy).")
+    base_model: Optional[str] = Field(None, description="base.model: its tokenizer and context.")
+    validation: int = Field(0, ge=0, description="validation.problems held out of the training problems.")
+    max_positions: Optional[int] = Field(None, ge=1, description="The toy model's context, for data sets on the toy.")
 
 
 def data_section(cfg: dict) -> dict:
