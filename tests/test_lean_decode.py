@@ -1,4 +1,4 @@
-"""train/lean_decode.py computes the model's own next-token logits (Llama and Qwen2,
+"""sampling/lean_decode.py computes the model's own next-token logits (Llama and Qwen2,
 grouped KV heads, biases, left padding), and refuses configurations it does not reproduce."""
 
 import pytest

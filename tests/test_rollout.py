@@ -1,4 +1,4 @@
-"""Training rollouts (train/rollout.py): keyed draws equal a slow reference built from
+"""Training rollouts (sampling/rollout.py): keyed draws equal a slow reference built from
 the hash's definition and an uncached forward per row; the torch-noise draws follow the
 model's softmax."""
 

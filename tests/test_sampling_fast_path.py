@@ -1,4 +1,4 @@
-"""Evaluation's CPU fast path (sampling/hf.py → train/rollout.py) draws exactly the keyed samples
+"""Evaluation's CPU fast path (sampling/hf.py → sampling/rollout.py) draws exactly the keyed samples
 that generate() + GumbelPick draws: same keys, same positions, same tokens."""
 
 import pytest

@@ -82,7 +82,7 @@ def test_every_methods_loss_type_is_handled_by_trl(loss_type):
 
 # ------------------------------------------------------------------ rollouts and the loss forward we replace
 def test_generate_single_turn_is_the_hf_rollout_step_we_replace():
-    """train/rollout.py answers for TRL's plain HF branch: token ids in, (ids cut after EOS, None) out."""
+    """sampling/rollout.py answers for TRL's plain HF branch: token ids in, (ids cut after EOS, None) out."""
     assert params("_generate_single_turn") == ["self", "prompt_ids", "images", "multimodal_fields", "num_generations",
                                                "has_tool_images"]
     body = src(GRPOTrainer._generate_single_turn)

@@ -4,7 +4,7 @@
 through every configured filter; test sets only lose rows that cannot be scored
 (malformed, unparseable gold answer) — a benchmark is never de-duplicated or
 subsampled behind the reader's back — and every loss is counted in stats.json. A prompt
-that leaves the base model no room to answer (tasks/context.py) is refused, naming its row.
+that leaves the base model no room to answer (models/context.py) is refused, naming its row.
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def check_context(rows: list[dict], where: str, ctx: context.Context | None, met
                   hint: str) -> None:
     """Refuse a problem file with a prompt that leaves the base model no room to answer, before
     it is written, naming the problem (id and line in the file). A giant row is judged by its
-    characters without tokenizing it (tasks/context.py)."""
+    characters without tokenizing it (models/context.py)."""
     if ctx is None:
         return
     names = [f"problem {row['id']!r} (line {i})" for i, row in enumerate(rows, 1)]

@@ -3,7 +3,7 @@
 Two steps, so that paper scale (512 problems × 8192 samples) splits over jobs:
 - `sample_shard`: shard i of S takes a contiguous chunk of the problems, samples and
   scores them, and writes the samples file its rule names (the workflow's
-  `samples/{i}-of-{S}.parquet`; eval_store: every completion with its reward and answer,
+  `samples/{i}-of-{S}.parquet`; eval.store: every completion with its reward and answer,
   zstd). Within a shard, every `chunk_problems` problems are saved as a part as they
   finish (in a hidden `.NAME.parts` folder beside the file, not a declared output), so a
   killed job resumes at the first missing part.

@@ -1,7 +1,7 @@
 """Evaluation metrics streamed over problems: memory holds one problem's samples plus a
 few numbers per problem, never all P × N completions (N = 8192 at paper scale).
 
-`Metrics.add` takes one problem's scored samples (eval_store's columns), `Metrics.result`
+`Metrics.add` takes one problem's scored samples (eval.store's columns), `Metrics.result`
 forms metrics.json. Per problem the definitions are those of divrl.metrics (pass@k from
 the correct count, distinct correct, embedding cosine and Spearman over the first
 diversity_samples; Div-Equ, distinct answers, N-gram diversity and Self-BLEU over the first

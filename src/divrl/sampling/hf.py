@@ -106,7 +106,7 @@ def _fitted(model, tokenizer, prompts: list[str], keys: list[str], max_new_token
     of the model's context: a call holds at most batch_size sequences of at most the context,
     so memory is bounded by the batch, not by the longest row (a 1.5 M-number prompt grew
     evaluation to 23 GB). Else one line naming the problem; a giant prompt is refused by its
-    characters, without tokenizing it (tasks/context.py)."""
+    characters, without tokenizing it (models/context.py)."""
     config = getattr(model, "config", None)
     name = getattr(config, "name_or_path", "") or "the model"
     ctx = context.of_config(config, tokenizer, name) if config is not None else None
@@ -124,7 +124,7 @@ def _fast_path(model, spec: SampleSpec) -> bool:
 def _keyed_rollout(model, tokenizer, prompt_ids: torch.Tensor, spec: SampleSpec, rows: torch.Tensor | None,
                    k: int) -> list[str]:
     """The same keyed draws as `generate` + GumbelPick, through the training rollout's decoder
-    (train/rollout.py: the prompt read once for all rows, decode steps without HF's per-call
+    (sampling/rollout.py: the prompt read once for all rows, decode steps without HF's per-call
     machinery; ~3× faster for the toy). GumbelPick keys a token by its position in the whole
     sequence (prompt + completion), so the noise here is offset by the prompt's length.
     rows None: greedy (argmax of the raw scores, no warpers, as generate(do_sample=False))."""

@@ -75,7 +75,7 @@ def sample(model, prompts: list[list[int]], *, max_new_tokens: int, eos_ids: lis
 
     A finished row leaves the batch (its cache rows with it): the later steps compute
     only the rows still running. `noise(t, rows, vocab)` gets the original indices of
-    the running rows. Decode steps go through train/lean_decode.py where it applies.
+    the running rows. Decode steps go through sampling/lean_decode.py where it applies.
     """
     device = next(model.parameters()).device
     distinct: dict[tuple, int] = {}

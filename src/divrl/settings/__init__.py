@@ -6,7 +6,7 @@ that section builds from its `--params` JSON (train/run.py's TrainSpec is
 settings.train.TrainSpec). Pydantic rather than plain (TRL-style) dataclasses: one
 declaration gives the type, the bounds (`Field(ge=…)`), the allowed words (`Literal`),
 the help text, the refusal of unknown keys (`extra="forbid"`) and the JSON schema, so
-the schema Snakemake validates against (workflow/schemas/config.schema.yaml), the key
+the generated schema (workflow/schemas/config.schema.yaml, for the catalog and editors), the key
 reference (config/README.md) and the specs can no longer disagree — the six hand-copied
 dataclasses they replace already did (DifficultySpec.samples was 8, the schema's 0).
 

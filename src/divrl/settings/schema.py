@@ -1,11 +1,10 @@
-"""The JSON schema Snakemake validates the config against, generated from the settings.
+"""The config's JSON schema, generated from the settings, for the workflow catalog, editors
+and `--lint` (divrl validates with the settings classes themselves: divrl.config.load).
 
     python -m divrl.settings.schema > workflow/schemas/config.schema.yaml
 
-Pydantic's own schema is made readable and kept in the shape config.py relies on:
-no `title`s; `anyOf: [X, {type: null}]` becomes `type: [X, "null"]` (config._fill_defaults
-follows only `properties`, `items`, `additionalProperties` and `#/$defs/` refs);
-classes used once are inlined, and only `source` (both train and test sets) stays under
+Pydantic's own schema is made readable: no `title`s; `anyOf: [X, {type: null}]` becomes
+`type: [X, "null"]`; classes used once are inlined, and only `source` (both train and test sets) stays under
 $defs; keys that may be absent (model.optional) lose the default and the null pydantic
 gives them. tests/test_settings_schema.py keeps the checked-in file equal to this output.
 """

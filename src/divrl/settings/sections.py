@@ -82,7 +82,7 @@ def data_section(cfg: dict) -> dict:
         "datasets": without_eval_keys(cfg["datasets"]),
         "base_model": cfg["base"]["model"],
         "validation": cfg["validation"]["problems"],
-        # data sets for the toy model: its context (base.max_positions) bounds their prompts (tasks/context.py)
+        # data sets for the toy model: its context (base.max_positions) bounds their prompts (models/context.py)
         **({"max_positions": cfg["base"]["max_positions"]} if cfg["datasets"] and not cfg["base"]["model"] else {}),
     }
 

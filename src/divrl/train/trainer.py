@@ -1,4 +1,4 @@
-"""The one place divrl touches TRL: a GRPOTrainer whose advantages come from a method.
+"""Where divrl reaches into TRL's training loop: a GRPOTrainer whose advantages come from a method.
 
 TRL 1.16 computes group advantages inside `_generate_and_score_completions`. We let
 it run, then recompute `advantages` from the raw rewards with the configured
@@ -28,7 +28,7 @@ code instead of the paper (methods/dra.py says where): completions are embedded 
 3,584 tokens, and each is handed to the method with the summed embeddings of its own
 process's slice of the batch (the official similarity span), not its group's.
 
-Two replacements for speed, same arithmetic: HF-path rollouts by train/rollout.py
+Two replacements for speed, same arithmetic: HF-path rollouts by sampling/rollout.py
 (keyed under train.coupled_sampling), the loss forward over prefix trees (train/prefix.py).
 `tests/test_trl_contract.py` fails loudly if the pinned TRL's internals move.
 """
@@ -115,7 +115,7 @@ class MethodGRPOTrainer(GRPOTrainer):
     def _completions(self) -> list[str] | None:
         return self._hook_state.completions
 
-    # TRL hook 0: rollouts on the HF path by train/rollout.py (prompts shared, keyed noise when coupled).
+    # TRL hook 0: rollouts on the HF path by sampling/rollout.py (prompts shared, keyed noise when coupled).
     def _generate_single_turn(self, prompt_ids, images, multimodal_fields, num_generations, has_tool_images=False):
         if (self.use_vllm or self.use_transformers_continuous_batching or images is not None or multimodal_fields
                 or self.is_fsdp_enabled or self.args.generation_kwargs or self.repetition_penalty != 1.0 or self.min_p):
