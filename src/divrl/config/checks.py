@@ -17,18 +17,6 @@ from divrl.system.errors import ConfigError
 from divrl.models.locate import looks_like_data_path, looks_local
 
 
-def check_finite(node, where: str = "") -> None:
-    """No NaN or ±inf anywhere: `lr: .nan` passes every schema bound (nan <= 0 is False)."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            check_finite(value, f"{where}.{key}" if where else str(key))
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            check_finite(value, f"{where}.{i}")
-    elif isinstance(node, float) and not math.isfinite(node):
-        raise ConfigError(f"config: {where}: {node} is not a finite number")
-
-
 def check_runnable(cfg: dict) -> None:
     """After the schema: an output folder, distinct seeds, existing local paths, one loss per method."""
     if not cfg["results"].strip():

@@ -23,7 +23,7 @@ from divrl.settings.model import filled, parse
 from divrl.settings.run import Config
 from divrl.settings.sections import TEST_ONLY_KEYS
 from divrl.settings.train import check_batch
-from divrl.workflow.layout import point_path, sweep_points
+from divrl.workflow.layout import WILDCARDS, point_path, point_run, sweep_points
 
 
 class Loaded(dict):
@@ -87,7 +87,7 @@ def _check_sweeps(cfg: dict) -> None:
     for method, points in sweep_points(cfg).items():
         for point in points:
             hp = _check_method(cfg, f"sweeps.{method}", method, {**cfg["methods"].get(method, {}), **point})
-            cfg.hyperparameters[f"{method}/{point_path(point)}"] = hp
+            cfg.hyperparameters[point_run(method, point)] = hp
             if not re.fullmatch(r"[A-Za-z0-9_.=,+\-]+", point_path(point)):
                 raise ConfigError(f"config: sweeps.{method}: values must be numbers, booleans or plain words ({point})")
 
@@ -131,7 +131,7 @@ def _check_datasets(cfg: dict) -> None:
     for name in ds["test"]:
         if name == "validation":
             raise ConfigError("config: datasets.test.validation: the name is reserved for the validation split")
-        if not re.fullmatch(r"[A-Za-z0-9_]+", name):
+        if not re.fullmatch(WILDCARDS["bench"], name):
             raise ConfigError(f"config: datasets.test.{name}: test-set names may hold letters, digits and _ only (they become folder names)")
     diff = ds["difficulty"]
     if diff["min_pass"] > diff["max_pass"]:

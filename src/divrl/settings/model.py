@@ -141,18 +141,23 @@ def argument_keys(cls) -> frozenset[str]:
     return _marked(cls, ARGUMENT)
 
 
+def _unwrap(kind):
+    """Optional[X] and Annotated[X, …] as X."""
+    while typing.get_origin(kind) in (typing.Union, typing.Annotated) or type(kind).__name__ == "UnionType":
+        kind = next(a for a in typing.get_args(kind) if a is not type(None))
+    return kind
+
+
 def _class_at(cls, loc) -> type:
     """The settings class that holds the key at `loc` (a pydantic error's path into `cls`)."""
     kind = cls
     for part in loc:
-        while typing.get_origin(kind) in (typing.Union, typing.Annotated) or type(kind).__name__ == "UnionType":
-            kind = next(a for a in typing.get_args(kind) if a is not type(None))
+        kind = _unwrap(kind)
         if typing.get_origin(kind) in (list, tuple, dict):  # an index or a key: the element's type
             kind = typing.get_args(kind)[-1]
         elif dataclasses.is_dataclass(kind) and part in kind.__pydantic_fields__:
             kind = kind.__pydantic_fields__[part].annotation
         else:
             break
-    while typing.get_origin(kind) in (typing.Union, typing.Annotated) or type(kind).__name__ == "UnionType":
-        kind = next(a for a in typing.get_args(kind) if a is not type(None))
+    kind = _unwrap(kind)
     return kind if dataclasses.is_dataclass(kind) else cls

@@ -140,9 +140,14 @@ def point_path(point: dict) -> str:
     return ",".join(f"{k}={json.dumps(v) if not isinstance(v, str) else v}" for k, v in point.items())
 
 
+def point_run(method: str, point: dict) -> str:
+    """A grid point's run name: METHOD/P=V,…"""
+    return f"{method}/{point_path(point)}"
+
+
 def sweep_runs(cfg: dict) -> dict[str, list[str]]:
     """method -> its grid points' run names (METHOD/P=V,…), in the config's order."""
-    return {m: [f"{m}/{point_path(p)}" for p in points] for m, points in sweep_points(cfg).items()}
+    return {m: [point_run(m, p) for p in points] for m, points in sweep_points(cfg).items()}
 
 
 def method_of(run: str) -> str:
